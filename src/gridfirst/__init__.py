@@ -1,0 +1,39 @@
+"""gridfirst: power-first planning of AI compute capacity.
+
+The public API is imported lazily so that ``import gridfirst`` (and the CLI's ``--help``) stays
+fast; each name below loads its module on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_API = {
+    "Scenario": "gridfirst.scenario",
+    "Market": "gridfirst.scenario",
+    "Site": "gridfirst.scenario",
+    "Deal": "gridfirst.scenario",
+    "DemandOutlook": "gridfirst.scenario",
+    "Policy": "gridfirst.scenario",
+    "load_scenario": "gridfirst.scenario",
+    "scenario_from_dict": "gridfirst.scenario",
+    "example_path": "gridfirst.scenario",
+    "bundled_markets": "gridfirst.data",
+    "GridfirstError": "gridfirst.errors",
+    "ScenarioError": "gridfirst.errors",
+    "DataError": "gridfirst.errors",
+    "InfeasibleError": "gridfirst.errors",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gridfirst' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

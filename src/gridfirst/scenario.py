@@ -1,0 +1,498 @@
+"""The scenario model: markets, sites, deals, demand and the buyer's policy, validated with pydantic.
+
+Every later capability reads a :class:`Scenario`. This module knows nothing of how a scenario is
+optimised or shown; it only defines, validates and (de)serialises it, with units in every name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from gridfirst.errors import ScenarioError
+
+Region = Literal["asia_pacific", "north_america", "europe", "middle_east", "africa", "latin_america"]
+LegalRegime = Literal["yes", "limited", "no"]
+Workload = Literal["training", "inference"]
+DealKind = Literal["lease", "powered_shell", "build_to_suit", "colocation", "ppa"]
+DealStage = Literal["prospect", "qualified", "negotiation", "signed", "lost"]
+
+# ISO 3166-1 alpha-2 codes are checked for shape here; the bundled data are checked for membership
+# in tests. A full code list would be a data file, not a regex.
+_ISO2_PATTERN = r"^[A-Z]{2}$"
+_ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+
+
+class _Model(BaseModel):
+    """Base for every scenario object: unknown fields are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class Market(_Model):
+    """A candidate market (a metro area or region) with the criteria users weigh.
+
+    Values come from the bundled, sourced dataset (:mod:`gridfirst.data`) and may be overridden
+    field by field in a scenario.
+    """
+
+    id: str = Field(pattern=_ID_PATTERN, description="Stable id, e.g. 'jp-tokyo-inzai'.")
+    name: str = Field(min_length=1)
+    country: str = Field(pattern=_ISO2_PATTERN, description="ISO 3166-1 alpha-2 code.")
+    region: Region
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+    # Power first.
+    grid_available_mw: float = Field(ge=0, description="Grid power available to new large loads.")
+    grid_energisation_year: int = Field(ge=2000, le=2100)
+    interconnection_lead_time_months: float = Field(ge=0, le=240)
+    # Energy.
+    price_usd_per_mwh: float = Field(ge=0, description="Industrial electricity price, all-in.")
+    grid_intensity_tco2_per_mwh: float = Field(ge=0, le=2)
+    grid_cfe_share: float = Field(ge=0, le=1, description="Carbon-free share of grid supply.")
+    solar_cf: float = Field(ge=0, le=1, description="Annual capacity factor of utility PV.")
+    wind_cf: float = Field(ge=0, le=1, description="Annual capacity factor of onshore wind.")
+    # Land and build.
+    land_cost_usd_per_m2: float = Field(ge=0)
+    construction_cost_usd_per_mw: float = Field(ge=0, description="Per MW of IT load.")
+    # Governance, security, law.
+    political_stability_percentile: float = Field(ge=0, le=100)
+    regulatory_quality_percentile: float = Field(ge=0, le=100)
+    conflict_exposure_gpi: float = Field(ge=1, le=5, description="Global Peace Index score.")
+    ai_training_legal_regime: LegalRegime
+    # Hazards and climate.
+    seismic_hazard_pga_g: float = Field(ge=0, le=3)
+    cyclone_hazard_level: int = Field(ge=0, le=3)
+    water_stress_score: float = Field(ge=0, le=5)
+    mean_temperature_c: float = Field(ge=-30, le=45)
+    # Market and workforce.
+    labour_capacity_mw_per_year: float = Field(ge=0)
+    existing_capacity_mw: float = Field(ge=0)
+    competing_pipeline_mw: float = Field(ge=0)
+    cable_systems: list[str] = Field(default_factory=list)
+    incentives: str = ""
+    # Optional engineering override; otherwise derived from the climate (see :func:`pue`).
+    pue: float | None = Field(default=None, ge=1.0, le=3.0)
+
+    @property
+    def cable_systems_count(self) -> int:
+        return len(self.cable_systems)
+
+    @property
+    def design_pue(self) -> float:
+        """The market's PUE: the override when given, otherwise :func:`pue_from_climate`."""
+        return self.pue if self.pue is not None else pue_from_climate(self.mean_temperature_c)
+
+
+def pue_from_climate(mean_temperature_c: float) -> float:
+    """Design PUE of a new large AI data centre from the site's annual mean temperature.
+
+    A linear fit through two anchors: a free-cooled Nordic site (mean ~5 degC) runs at about 1.15
+    and a tropical site (mean ~28 degC, e.g. Singapore) at about 1.35. Clipped to [1.08, 1.6].
+
+    Parameters
+    ----------
+    mean_temperature_c : float
+        Annual mean air temperature [degC].
+
+    Returns
+    -------
+    float
+        Power usage effectiveness [-].
+
+    References
+    ----------
+    .. [1] Uptime Institute (2024). Global Data Center Survey 2024 (average PUE 1.56, new
+       hyperscale builds well below).
+    .. [2] IMDA Singapore (2024). Green Data Centre Roadmap (target PUE <= 1.3 in the tropics).
+    """
+    slope = (1.35 - 1.15) / (28.0 - 5.0)
+    value = 1.15 + slope * (mean_temperature_c - 5.0)
+    return float(min(1.6, max(1.08, value)))
+
+
+class PowerStep(_Model):
+    """From ``year`` on, the site has ``available_mw`` of grid plus on-site power."""
+
+    year: int = Field(ge=2000, le=2100)
+    available_mw: float = Field(ge=0)
+
+
+class Site(_Model):
+    """A concrete location or offer inside a market, with its own power schedule and terms.
+
+    Any field left unset falls back to the market's value.
+    """
+
+    id: str = Field(pattern=_ID_PATTERN)
+    market: str = Field(description="Id of the market the site is in.")
+    name: str = ""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    power_schedule: list[PowerStep] = Field(
+        default_factory=list, description="Power available by year (steps, ascending years)."
+    )
+    max_it_mw: float | None = Field(default=None, ge=0, description="Largest IT load the land holds.")
+    pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    build_lead_time_months: float | None = Field(default=None, ge=0, le=240)
+    price_usd_per_mwh: float | None = Field(default=None, ge=0)
+    construction_cost_usd_per_mw: float | None = Field(default=None, ge=0)
+    risk_clusters: list[str] = Field(
+        default_factory=list, description="Shared grid, cable corridor or seismic zone labels."
+    )
+
+    @field_validator("power_schedule")
+    @classmethod
+    def _ascending(cls, steps: list[PowerStep]) -> list[PowerStep]:
+        years = [s.year for s in steps]
+        if years != sorted(set(years)):
+            raise ValueError(f"years {years} must be strictly ascending")
+        return steps
+
+
+class Deal(_Model):
+    """A commercial offer: lease, powered shell, build-to-suit, colocation or an energy PPA."""
+
+    id: str = Field(pattern=_ID_PATTERN)
+    kind: DealKind
+    counterparty: str = Field(min_length=1)
+    market: str
+    site: str | None = None
+    capacity_mw: float = Field(gt=0, description="IT MW for space deals, MW for a PPA.")
+    start_year: int = Field(ge=2000, le=2100)
+    term_years: int = Field(ge=1, le=50)
+    price_usd_per_kw_month: float | None = Field(
+        default=None, ge=0, description="Space deals: all-in rent per kW of IT per month."
+    )
+    price_usd_per_mwh: float | None = Field(default=None, ge=0, description="PPA energy price.")
+    take_or_pay_share: float = Field(default=0.0, ge=0, le=1)
+    stage: DealStage = "prospect"
+    notes: str = ""
+
+
+class DemandRegion(_Model):
+    """Where a group of users sits: a city or a metro area, placed by coordinates."""
+
+    id: str = Field(pattern=_ID_PATTERN)
+    name: str
+    city: str = Field(description="City name as in the demand-centre data, e.g. 'Tokyo'.")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class DemandPoint(_Model):
+    """IT MW needed by a region (or by the training pool) in a year, with a low/high band."""
+
+    region: str
+    year: int = Field(ge=2000, le=2100)
+    workload: Workload
+    mw: float = Field(ge=0)
+    low_mw: float | None = Field(default=None, ge=0)
+    high_mw: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _band_order(self) -> DemandPoint:
+        low = self.low_mw if self.low_mw is not None else self.mw
+        high = self.high_mw if self.high_mw is not None else self.mw
+        if not low <= self.mw <= high:
+            raise ValueError(f"need low_mw <= mw <= high_mw, got {low} <= {self.mw} <= {high}")
+        return self
+
+
+class DemandOutlook(_Model):
+    """IT MW by demand region and year, split training / inference, with low/base/high bands.
+
+    Training demand is not tied to users; it uses the region id ``training`` by convention
+    (:data:`TRAINING_POOL`), but any region id is accepted.
+    """
+
+    regions: list[DemandRegion] = Field(default_factory=list)
+    points: list[DemandPoint] = Field(default_factory=list)
+
+    def table(self) -> Any:
+        """Return the points as a pandas DataFrame (region, year, workload, mw, low_mw, high_mw)."""
+        import pandas as pd
+
+        rows = [p.model_dump() for p in self.points]
+        frame = pd.DataFrame(rows, columns=["region", "year", "workload", "mw", "low_mw", "high_mw"])
+        frame["low_mw"] = frame["low_mw"].fillna(frame["mw"])
+        frame["high_mw"] = frame["high_mw"].fillna(frame["mw"])
+        return frame
+
+
+TRAINING_POOL = "training"
+
+
+class Policy(_Model):
+    """The buyer's rules: carbon target, money, diversification, latency, exclusions, risk."""
+
+    cfe_target: float = Field(default=0.9, ge=0, le=1, description="Hourly 24/7 CFE target.")
+    discount_rate: float = Field(default=0.08, ge=0, le=0.5, description="Real, per year.")
+    asset_life_years: int = Field(default=20, ge=1, le=60)
+    max_share_per_country: float = Field(default=0.5, gt=0, le=1)
+    max_share_per_cluster: float = Field(default=1.0, gt=0, le=1)
+    latency_sla_ms: dict[str, float] = Field(
+        default_factory=lambda: {"inference": 50.0},
+        description="Round-trip latency service level by workload or by demand-region id [ms].",
+    )
+    excluded_markets: list[str] = Field(default_factory=list)
+    excluded_countries: list[str] = Field(default_factory=list)
+    max_conflict_exposure_gpi: float = Field(default=3.0, ge=1, le=5)
+    training_legal_regimes: list[LegalRegime] = Field(default_factory=lambda: ["yes", "limited"])
+    min_grid_mw: float = Field(default=0.0, ge=0, description="Screen: grid MW by min_grid_year.")
+    min_grid_year: int | None = Field(default=None, ge=2000, le=2100)
+    risk_appetite: Literal["low", "medium", "high"] = "medium"
+    unmet_penalty_usd_per_mw_year: float = Field(default=5.0e6, ge=0)
+    block_mw: float = Field(default=10.0, gt=0, description="Capacity is added in blocks of this.")
+    min_build_mw: float = Field(default=20.0, ge=0, description="Smallest first build at a site.")
+
+    @field_validator("excluded_countries")
+    @classmethod
+    def _iso2(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if len(code) != 2 or not code.isupper():
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code")
+        return codes
+
+
+class Horizon(_Model):
+    start_year: int = Field(default=2026, ge=2000, le=2100)
+    end_year: int = Field(default=2035, ge=2000, le=2100)
+
+    @model_validator(mode="after")
+    def _order(self) -> Horizon:
+        if self.end_year < self.start_year:
+            raise ValueError(f"end_year {self.end_year} is before start_year {self.start_year}")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start_year, self.end_year + 1))
+
+
+class MarketSelection(_Model):
+    """Which bundled markets a scenario uses, field-by-field overrides, and the user's own markets."""
+
+    include: list[str] | None = Field(
+        default=None, description="Bundled market ids to use; all bundled markets when unset."
+    )
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    extra: list[Market] = Field(default_factory=list)
+
+
+class Scenario(_Model):
+    """Everything one planning run reads."""
+
+    name: str = Field(pattern=_ID_PATTERN)
+    description: str = ""
+    currency_year: int = Field(default=2024, ge=2000, le=2100, description="USD of this year.")
+    horizon: Horizon = Field(default_factory=Horizon)
+    markets: MarketSelection = Field(default_factory=MarketSelection)
+    sites: list[Site] = Field(default_factory=list)
+    deals: list[Deal] = Field(default_factory=list)
+    demand: DemandOutlook = Field(default_factory=DemandOutlook)
+    policy: Policy = Field(default_factory=Policy)
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Scoring weight overrides by criterion name."
+    )
+    costs: dict[str, float] = Field(
+        default_factory=dict, description="Procurement cost overrides (see gridfirst.procurement)."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Options of later capabilities, keyed by capability."
+    )
+
+    _resolved: list[Market] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Scenario:
+        self._resolved = _resolve_markets(self.markets)
+        ids = {m.id for m in self._resolved}
+        _check_unique([s.id for s in self.sites], "sites")
+        _check_unique([d.id for d in self.deals], "deals")
+        _check_unique([r.id for r in self.demand.regions], "demand.regions")
+        site_ids = {s.id for s in self.sites}
+        for i, site in enumerate(self.sites):
+            if site.market not in ids:
+                raise ValueError(_missing(f"sites[{i}].market", site.market, ids))
+        for i, deal in enumerate(self.deals):
+            if deal.market not in ids:
+                raise ValueError(_missing(f"deals[{i}].market", deal.market, ids))
+            if deal.site is not None and deal.site not in site_ids:
+                raise ValueError(_missing(f"deals[{i}].site", deal.site, site_ids))
+        region_ids = {r.id for r in self.demand.regions} | {TRAINING_POOL}
+        for i, point in enumerate(self.demand.points):
+            if point.region not in region_ids:
+                raise ValueError(_missing(f"demand.points[{i}].region", point.region, region_ids))
+        for i, mid in enumerate(self.policy.excluded_markets):
+            if mid not in ids:
+                raise ValueError(_missing(f"policy.excluded_markets[{i}]", mid, ids))
+        return self
+
+    def resolved_markets(self) -> list[Market]:
+        """The scenario's markets: bundled (selected, overridden) plus the user's own."""
+        return [m.model_copy() for m in self._resolved]
+
+    def market(self, market_id: str) -> Market:
+        for m in self._resolved:
+            if m.id == market_id:
+                return m.model_copy()
+        raise ScenarioError(_missing("market", market_id, {m.id for m in self._resolved}))
+
+    def markets_table(self) -> Any:
+        """The resolved markets as a DataFrame indexed by id (lists kept as Python lists)."""
+        import pandas as pd
+
+        frame = pd.DataFrame([m.model_dump() for m in self._resolved]).set_index("id")
+        frame["cable_systems_count"] = frame["cable_systems"].map(len)
+        frame["design_pue"] = [m.design_pue for m in self._resolved]
+        return frame
+
+    def to_yaml(self) -> str:
+        return dump_yaml(self)
+
+
+def _check_unique(ids: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(ids):
+        if value in seen:
+            raise ValueError(f"{where}[{i}].id: {value!r} is a duplicate id")
+        seen.add(value)
+
+
+def _missing(path: str, value: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(known), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"{path}: {value!r} is not a known id{hint}"
+
+
+def _resolve_markets(selection: MarketSelection) -> list[Market]:
+    from gridfirst.data import bundled_markets
+
+    bundled = {m.id: m for m in bundled_markets()}
+    if selection.include is None:
+        chosen = list(bundled)
+    else:
+        chosen = []
+        for i, mid in enumerate(selection.include):
+            if mid not in bundled:
+                raise ValueError(_missing(f"markets.include[{i}]", mid, set(bundled)))
+            if mid in chosen:
+                raise ValueError(f"markets.include[{i}]: {mid!r} is a duplicate id")
+            chosen.append(mid)
+    markets: list[Market] = []
+    for mid in chosen:
+        base = bundled[mid].model_dump()
+        base.update(selection.overrides.get(mid, {}))
+        try:
+            markets.append(Market.model_validate(base))
+        except ValidationError as exc:
+            raise ValueError(
+                "; ".join(_format_error(err, prefix=f"markets.overrides.{mid}") for err in exc.errors())
+            ) from None
+    for mid in selection.overrides:
+        if mid not in chosen:
+            raise ValueError(_missing(f"markets.overrides.{mid}", mid, set(chosen)))
+    for i, extra in enumerate(selection.extra):
+        if extra.id in bundled or extra.id in {m.id for m in markets}:
+            raise ValueError(f"markets.extra[{i}].id: {extra.id!r} is a duplicate id")
+        markets.append(extra)
+    return markets
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _format_error(err: Any, prefix: str = "") -> str:
+    """One pydantic error as 'path: value problem', e.g. 'markets[3].price_usd_per_mwh: -20 is below 0'."""
+    loc = _format_loc(tuple(err.get("loc", ())))
+    path = ".".join(p for p in (prefix, loc) if p) or "(top level)"
+    kind = err.get("type", "")
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "greater_than_equal":
+        problem = f"{value!r} is below {ctx.get('ge')}"
+    elif kind == "greater_than":
+        problem = f"{value!r} must be greater than {ctx.get('gt')}"
+    elif kind == "less_than_equal":
+        problem = f"{value!r} is above {ctx.get('le')}"
+    elif kind == "less_than":
+        problem = f"{value!r} must be less than {ctx.get('lt')}"
+    elif kind == "extra_forbidden":
+        problem = f"unknown field {loc.split('.')[-1]!r} (value {value!r}); check the spelling"
+    elif kind == "missing":
+        problem = "required field is missing"
+    elif kind == "value_error":
+        problem = str(ctx.get("error", err.get("msg")))
+    else:
+        problem = f"{value!r}: {err.get('msg')}"
+    return f"{path}: {problem}"
+
+
+def _parse(data: Any, source: str) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{source}: {_format_error(err)}" for err in exc.errors()]
+        raise ScenarioError("\n".join(problems), problems) from None
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load and validate a scenario YAML file (the bundled ``apac.yaml`` when ``path`` is None).
+
+    Raises
+    ------
+    ScenarioError
+        With one line per problem naming the file, the field path, the bad value and what was
+        expected.
+    """
+    file = Path(path) if path is not None else example_path()
+    if not file.exists():
+        raise ScenarioError(f"{file}: no such scenario file")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{file.name}: not valid YAML: {exc}") from None
+    return _parse(data, file.name)
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate a scenario given as a plain mapping (same rules and errors as a file)."""
+    return _parse(data, source)
+
+
+def dump_yaml(scenario: Scenario) -> str:
+    """Serialise a scenario to YAML such that :func:`scenario_from_dict` gives it back equal."""
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    data.setdefault("name", scenario.name)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def example_path(name: str = "apac.yaml") -> Path:
+    """Path of a bundled example scenario; works from any folder, installed or in a checkout."""
+    from importlib import resources
+
+    return Path(str(resources.files("gridfirst") / "examples" / name))
