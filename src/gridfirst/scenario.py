@@ -235,6 +235,10 @@ class DemandOutlook(_Model):
 TRAINING_POOL = "training"
 
 
+def _default_regimes() -> list[LegalRegime]:
+    return ["yes", "limited"]
+
+
 class Policy(_Model):
     """The buyer's rules: carbon target, money, diversification, latency, exclusions, risk."""
 
@@ -250,7 +254,7 @@ class Policy(_Model):
     excluded_markets: list[str] = Field(default_factory=list)
     excluded_countries: list[str] = Field(default_factory=list)
     max_conflict_exposure_gpi: float = Field(default=3.0, ge=1, le=5)
-    training_legal_regimes: list[LegalRegime] = Field(default_factory=lambda: ["yes", "limited"])
+    training_legal_regimes: list[LegalRegime] = Field(default_factory=_default_regimes)
     min_grid_mw: float = Field(default=0.0, ge=0, description="Screen: grid MW by min_grid_year.")
     min_grid_year: int | None = Field(default=None, ge=2000, le=2100)
     risk_appetite: Literal["low", "medium", "high"] = "medium"
@@ -427,10 +431,15 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 def _format_error(err: Any, prefix: str = "") -> str:
     """One pydantic error as 'path: value problem', e.g. 'markets[3].price_usd_per_mwh: -20 is below 0'."""
     loc = _format_loc(tuple(err.get("loc", ())))
-    path = ".".join(p for p in (prefix, loc) if p) or "(top level)"
+    path = ".".join(p for p in (prefix, loc) if p)
     kind = err.get("type", "")
     value = err.get("input")
-    ctx = err.get("ctx") or {}
+    ctx = {k: _num(v) for k, v in (err.get("ctx") or {}).items()}
+    if kind == "value_error" and not loc:
+        # raised by a whole-scenario check whose message already starts with the field path
+        message = str(ctx.get("error", err.get("msg")))
+        return f"{prefix}.{message}" if prefix else message
+    path = path or "(top level)"
     if kind == "greater_than_equal":
         problem = f"{value!r} is below {ctx.get('ge')}"
     elif kind == "greater_than":
@@ -448,6 +457,13 @@ def _format_error(err: Any, prefix: str = "") -> str:
     else:
         problem = f"{value!r}: {err.get('msg')}"
     return f"{path}: {problem}"
+
+
+def _num(value: Any) -> Any:
+    """Show 0.0 as 0 and 90.0 as 90 in messages; other values unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _parse(data: Any, source: str) -> Scenario:
