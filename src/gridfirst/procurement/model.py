@@ -272,7 +272,6 @@ def to_sparse(lp: ProcurementLP) -> SparseLP:
     opts = lp.options
     inf = np.inf
     t = np.arange(T)
-    ones = np.ones(T)
 
     columns: dict[str, tuple[int, int]] = {}
     n = 0
