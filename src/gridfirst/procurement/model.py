@@ -125,6 +125,11 @@ class ProcurementLP:
         return int(self.load_mw.shape[0])
 
     @property
+    def grid_price_usd_per_mwh(self) -> np.ndarray:
+        """Alias of ``price_usd_per_mwh`` under the profile column's name."""
+        return self.price_usd_per_mwh
+
+    @property
     def total_load_mwh(self) -> float:
         return float(self.load_mw.sum())
 
