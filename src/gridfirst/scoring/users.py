@@ -1,0 +1,153 @@
+"""Latency to users as scoring criteria: RTT to the nearest inference region, share within the SLA.
+
+Reads a latency table (markets x demand points, RTT in ms) from the caller, from
+:mod:`gridfirst.network` when it is installed, or from a stated great-circle estimate otherwise.
+It does not model cable routes itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from gridfirst.errors import ScenarioError
+from gridfirst.scenario import Market, Scenario
+
+# Light in silica fibre travels at c / n with n ~ 1.468, i.e. ~204 km/ms; we use 200 km/ms.
+FIBRE_KM_PER_MS = 200.0
+# Assumption: real cable routes are ~1.5x the great-circle distance (landing detours, terrestrial
+# backhaul); used only when gridfirst.network is not available.
+ROUTE_FACTOR = 1.5
+EARTH_RADIUS_KM = 6371.0
+
+
+def great_circle_rtt_ms(
+    markets: Sequence[Market], points: dict[str, tuple[float, float]]
+) -> pd.DataFrame:
+    """Round-trip time estimate from great-circle distance: ``2 * 1.5 * d_km / 200 km/ms``.
+
+    A fallback for when :mod:`gridfirst.network` is not installed; it ignores real cable routes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index market id, columns point id, values RTT [ms].
+    """
+    lat1 = np.radians([m.latitude for m in markets])[:, None]
+    lon1 = np.radians([m.longitude for m in markets])[:, None]
+    lat2 = np.radians([p[0] for p in points.values()])[None, :]
+    lon2 = np.radians([p[1] for p in points.values()])[None, :]
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    d_km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    rtt = 2.0 * ROUTE_FACTOR * d_km / FIBRE_KM_PER_MS
+    return pd.DataFrame(rtt, index=[m.id for m in markets], columns=list(points))
+
+
+def inference_demand_weights(scenario: Scenario) -> pd.Series:
+    """Inference MW per demand region in the last year the outlook gives (0 when none)."""
+    table = scenario.demand.table()
+    table = table[table["workload"] == "inference"]
+    if table.empty:
+        return pd.Series(dtype=float)
+    last = table[table["year"] == table["year"].max()]
+    return last.groupby("region")["mw"].sum().astype(float)
+
+
+def _network_latency(
+    markets: Sequence[Market], points: dict[str, tuple[float, float]]
+) -> pd.DataFrame | None:
+    try:
+        from gridfirst import network  # built separately; optional at run time
+    except ImportError:
+        return None
+    try:
+        return network.latency_to_points(list(markets), points)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - any failure of the optional module falls back, with a note
+        return None
+
+
+def user_latency_columns(
+    scenario: Scenario, markets: Sequence[Market], latency_ms: pd.DataFrame | None
+) -> tuple[pd.DataFrame | None, str]:
+    """Columns ``user_latency_ms`` and ``users_within_sla_share`` per market, and a note.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Gives the demand regions, their inference MW (weights) and ``policy.latency_sla_ms``.
+    markets : sequence of Market
+        The candidates.
+    latency_ms : pandas.DataFrame, optional
+        Index market id, columns point id (demand-region ids), RTT [ms]. When None, taken from
+        :func:`gridfirst.network.latency_to_points` if installed, else :func:`great_circle_rtt_ms`.
+
+    Returns
+    -------
+    columns : pandas.DataFrame or None
+        None when there is nothing to measure latency to (no demand regions, no table).
+    note : str
+        Where the latencies came from.
+    """
+    ids = [m.id for m in markets]
+    demand = inference_demand_weights(scenario)
+    if latency_ms is None:
+        points = {r.id: (r.latitude, r.longitude) for r in scenario.demand.regions}
+        if demand.sum() > 0:
+            points = {k: v for k, v in points.items() if demand.get(k, 0.0) > 0}
+        if not points or not ids:
+            return None, "no demand regions: latency criteria left out"
+        table = _network_latency(markets, points)
+        if table is not None:
+            note = "latency from gridfirst.network.latency_to_points"
+        else:
+            table = great_circle_rtt_ms(markets, points)
+            note = (
+                f"latency estimated from great-circle distance x {ROUTE_FACTOR} at "
+                f"{FIBRE_KM_PER_MS:g} km/ms (gridfirst.network not available)"
+            )
+    else:
+        table = latency_ms
+        note = "latency from the latency_ms table given"
+    missing = [i for i in ids if i not in table.index]
+    if missing:
+        raise ScenarioError(f"latency_ms: no row for markets {missing}")
+    table = table.loc[ids].astype(float)
+    if table.shape[1] == 0:
+        return None, "latency table has no columns: latency criteria left out"
+    if not np.isfinite(table.to_numpy()).all() or (table.to_numpy() < 0).any():
+        raise ScenarioError("latency_ms: values must be finite RTTs >= 0 ms")
+    cols = list(table.columns)
+    weight = np.array([float(demand.get(c, 0.0)) for c in cols])
+    if weight.sum() <= 0:
+        weight = np.ones(len(cols))  # points that are not demand regions count equally
+    sla = scenario.policy.latency_sla_ms
+    default_sla = sla.get("inference", math.inf)
+    limits = np.array([sla.get(str(c), default_sla) for c in cols])
+    rtt = table.to_numpy()
+    used = weight > 0
+    nearest = rtt[:, used].min(axis=1)
+    within = (rtt <= limits[None, :]) @ weight / weight.sum()
+    frame = pd.DataFrame(
+        {"user_latency_ms": nearest, "users_within_sla_share": within},
+        index=pd.Index(ids, name="market_id"),
+    )
+    return frame, note
+
+
+def network_connectivity(markets: Sequence[Market]) -> pd.Series | None:
+    """``connectivity_score`` (0..1) from :func:`gridfirst.network.connectivity` if installed."""
+    try:
+        from gridfirst import network
+    except ImportError:
+        return None
+    try:
+        table = network.connectivity(list(markets))  # type: ignore[attr-defined]
+        return table["connectivity_score"].astype(float)
+    except Exception:  # noqa: BLE001 - optional module; fall back to the cable count
+        return None
