@@ -1,0 +1,270 @@
+"""The demand outlook: growth fit -> forecast with bands -> IT MW -> split by region, as the
+:class:`gridfirst.scenario.DemandOutlook` the planner reads, and writing it into a scenario.
+
+This module wires the steps together; each step lives in its own module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+
+from gridfirst.demand.conversion import ConversionChain, conversion_chain, facility_mw
+from gridfirst.demand.growth import MODELS, Criterion, Forecast, GrowthFit, fit_growth, forecast
+from gridfirst.demand.split import check_shares, population_shares, split_by_shares
+from gridfirst.errors import ScenarioError
+from gridfirst.scenario import (
+    TRAINING_POOL,
+    DemandOutlook,
+    DemandPoint,
+    DemandRegion,
+    Scenario,
+    load_scenario,
+    scenario_from_dict,
+)
+
+_BAND = ["mw", "low_mw", "high_mw"]
+
+
+def _points(frame: pd.DataFrame, workload: str) -> list[DemandPoint]:
+    points = []
+    for row in frame.itertuples(index=False):
+        mw, low, high = round(float(row.mw), 3), round(float(row.low_mw), 3), round(float(row.high_mw), 3)
+        points.append(
+            DemandPoint(
+                region=str(row.region),
+                year=int(row.year),
+                workload=workload,  # type: ignore[arg-type]
+                mw=mw,
+                low_mw=min(low, mw),
+                high_mw=max(high, mw),
+            )
+        )
+    return points
+
+
+def to_outlook(
+    inference_mw: pd.DataFrame | None = None,
+    training_mw: pd.DataFrame | None = None,
+    regions: Sequence[DemandRegion] = (),
+    shares: Mapping[str, float] | None = None,
+    radius_km: float = 50.0,
+) -> DemandOutlook:
+    """Build a :class:`DemandOutlook` from yearly IT MW totals with bands.
+
+    Parameters
+    ----------
+    inference_mw, training_mw : pandas.DataFrame, optional
+        Indexed by year with columns ``mw``, ``low_mw``, ``high_mw`` [IT MW].
+    regions : sequence of DemandRegion
+        Where users sit; inference is split over them.
+    shares : mapping, optional
+        Region id -> share of inference demand. When omitted, shares follow the population
+        within ``radius_km`` of each region (:func:`gridfirst.demand.split.population_shares`).
+
+    Returns
+    -------
+    DemandOutlook
+        Inference points per region and year; training points in the ``training`` pool.
+    """
+    points: list[DemandPoint] = []
+    if inference_mw is not None:
+        if not regions:
+            raise ScenarioError("demand.regions: inference demand needs at least one region to go to")
+        ids = [r.id for r in regions]
+        used = check_shares(shares, ids) if shares is not None else population_shares(regions, radius_km)
+        points += _points(split_by_shares(inference_mw[_BAND], used), "inference")
+    if training_mw is not None:
+        frame = training_mw[_BAND].assign(region=TRAINING_POOL, year=training_mw.index.to_numpy())
+        points += _points(frame, "training")
+    return DemandOutlook(regions=list(regions), points=points)
+
+
+@dataclass
+class DemandResult:
+    """Everything one demand run produced: the fit, the forecast, the MW and the outlook."""
+
+    fit: GrowthFit
+    forecast: Forecast
+    chain: ConversionChain
+    totals: pd.DataFrame
+    """By year: ``value, low, high`` (series units), ``years_beyond_data``, ``mw, low_mw,
+    high_mw`` (IT MW) and, with a PUE, ``facility_mw, facility_low_mw, facility_high_mw``."""
+    outlook: DemandOutlook | None
+    shares: dict[str, float] | None = None
+    share_method: str | None = None
+    pue: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: ``model``, ``parameters``, ``aic``, ``forecast`` and more."""
+        fit = self.fit
+        forecast_rows = []
+        for date, row in self.totals.iterrows():
+            rec = {"date": str(pd.Timestamp(row["date"]).date()), "year": int(date)}  # type: ignore[call-overload]
+            for col in self.totals.columns:
+                if col in ("date",):
+                    continue
+                value = row[col]
+                rec[col] = bool(value) if col == "extrapolated" else float(value)
+            forecast_rows.append(rec)
+        return {
+            "model": fit.model,
+            "parameters": fit.parameters,
+            "aic": fit.scores("aic"),
+            "aicc": fit.scores("aicc"),
+            "bic": fit.scores("bic"),
+            "criterion": fit.criterion,
+            "derived": fit.chosen.derived,
+            "all_parameters": {name: f.parameters for name, f in fit.fits.items()},
+            "skipped_models": fit.skipped,
+            "series": {
+                "name": str(fit.series.name),
+                "points": len(fit.series),
+                "first": str(fit.series.index[0].date()),
+                "last": str(fit.series.index[-1].date()),
+            },
+            "band": {
+                "level": self.forecast.level,
+                "bootstrap_resamples": self.forecast.n_boot,
+                "failed_resamples": self.forecast.n_boot_failed,
+                "seed": self.forecast.seed,
+            },
+            "extrapolation": self.forecast.extrapolation(),
+            "forecast": forecast_rows,
+            "conversion": {
+                "quantity": self.chain.quantity,
+                "workload": self.chain.workload,
+                "it_mw_per_unit": self.chain.it_mw_per_unit,
+                "factors": self.chain.factors(),
+                "pue": self.pue,
+            },
+            "shares": self.shares,
+            "share_method": self.share_method,
+            "outlook": [p.model_dump() for p in self.outlook.points] if self.outlook else [],
+            "warnings": self.warnings,
+        }
+
+
+def demand_outlook(
+    series: pd.Series,
+    quantity: str,
+    years: Sequence[int],
+    chain: ConversionChain | None = None,
+    regions: Sequence[DemandRegion] = (),
+    shares: Mapping[str, float] | None = None,
+    models: Sequence[str] = MODELS,
+    criterion: Criterion = "aic",
+    n_boot: int = 500,
+    seed: int = 0,
+    level: float = 0.8,
+    at: Literal["end", "mid"] = "end",
+    pue: float | None = None,
+    radius_km: float = 50.0,
+    source: str = "series",
+) -> DemandResult:
+    """From an observed series to a regional outlook in one call.
+
+    Fits the growth models (:func:`~gridfirst.demand.growth.fit_growth`), forecasts ``years``
+    with bootstrap bands (:func:`~gridfirst.demand.growth.forecast`), converts value, low and
+    high to IT MW with ``chain`` (default: the bundled H100 chain for ``quantity``), optionally
+    to facility MW with ``pue``, and splits over ``regions`` (user ``shares`` or population).
+
+    Returns
+    -------
+    DemandResult
+        ``outlook`` is None when no regions are given and the workload is inference.
+    """
+    fit = fit_growth(series, models=tuple(models), criterion=criterion, source=source)
+    fc = forecast(fit, years=list(years), n_boot=n_boot, seed=seed, level=level, at=at)
+    chain = chain or conversion_chain(quantity)
+    table = fc.table
+    totals = pd.DataFrame(
+        {
+            "date": table.index,
+            "value": table["value"].to_numpy(),
+            "low": table["low"].to_numpy(),
+            "high": table["high"].to_numpy(),
+            "years_beyond_data": table["years_beyond_data"].to_numpy(),
+            "extrapolated": table["extrapolated"].to_numpy(),
+            "mw": chain.it_mw(table["value"].to_numpy()),
+            "low_mw": chain.it_mw(table["low"].to_numpy()),
+            "high_mw": chain.it_mw(table["high"].to_numpy()),
+        },
+        index=pd.Index(table["year"].to_numpy(), name="year"),
+    )
+    if pue is not None:
+        for col in _BAND:
+            totals[f"facility_{col}"] = facility_mw(totals[col].to_numpy(), pue)
+    warnings = list(fc.warnings)
+    outlook: DemandOutlook | None = None
+    used_shares: dict[str, float] | None = None
+    method: str | None = None
+    if chain.workload == "training":
+        outlook = to_outlook(training_mw=totals[_BAND], regions=regions)
+    elif regions:
+        ids = [r.id for r in regions]
+        if shares is not None:
+            used_shares, method = check_shares(shares, ids), "user shares"
+        else:
+            used_shares = population_shares(regions, radius_km)
+            method = f"population within {radius_km:g} km (GeoNames cities > 15,000)"
+        outlook = to_outlook(inference_mw=totals[_BAND], regions=regions, shares=used_shares)
+    return DemandResult(
+        fit=fit,
+        forecast=fc,
+        chain=chain,
+        totals=totals,
+        outlook=outlook,
+        shares=used_shares,
+        share_method=method,
+        pue=pue,
+        warnings=warnings,
+    )
+
+
+def scenario_shares(scenario: Scenario) -> dict[str, float] | None:
+    """User shares from ``options.demand.shares`` of a scenario, if any."""
+    demand_options = scenario.options.get("demand") or {}
+    if not isinstance(demand_options, dict):
+        raise ScenarioError("options.demand: expected a mapping")
+    shares = demand_options.get("shares")
+    if shares is None:
+        return None
+    if not isinstance(shares, dict):
+        raise ScenarioError("options.demand.shares: expected a mapping region id -> share")
+    return check_shares({str(k): float(v) for k, v in shares.items()}, [r.id for r in scenario.demand.regions])
+
+
+def write_outlook(scenario_path: str | Path, outlook: DemandOutlook, out_path: str | Path) -> Scenario:
+    """Write ``outlook`` into a copy of a scenario file and validate the result.
+
+    Points of the workloads the outlook covers are replaced; points of other workloads and the
+    scenario's regions are kept. The scenario's other sections are copied as they are (YAML
+    comments are not kept).
+
+    Returns
+    -------
+    Scenario
+        The validated new scenario (also written to ``out_path``).
+    """
+    src, dst = Path(scenario_path), Path(out_path)
+    if dst.exists() and dst.resolve() == src.resolve():
+        raise ScenarioError(f"--out: {dst} is the input scenario; write the outlook to a new file")
+    load_scenario(src)  # the input must be valid before we change it
+    raw = yaml.safe_load(src.read_text(encoding="utf-8"))
+    demand = dict(raw.get("demand") or {})
+    covered = {p.workload for p in outlook.points}
+    kept = [p for p in demand.get("points", []) if p.get("workload") not in covered]
+    demand["points"] = kept + [p.model_dump(mode="json") for p in outlook.points]
+    if not demand.get("regions") and outlook.regions:
+        demand["regions"] = [r.model_dump(mode="json") for r in outlook.regions]
+    raw["demand"] = demand
+    scenario = scenario_from_dict(raw, source=dst.name)
+    dst.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return scenario
