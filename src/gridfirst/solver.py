@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     import scipy.sparse as sp
 
-_ALGORITHMS = {
+_ALGORITHMS: dict[str, dict[str, Any]] = {
     "choose": {"solver": "choose"},
     "simplex": {"solver": "simplex"},
     "dual": {"solver": "simplex", "simplex_strategy": 1},

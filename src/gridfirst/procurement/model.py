@@ -402,8 +402,8 @@ def to_sparse(lp: ProcurementLP) -> SparseLP:
     if opts.exports:
         sale = opts.sale_price_usd_per_mwh or 0.0
         cost[x : x + T] = -sale
-        cap = opts.sale_cap_mw if opts.sale_cap_mw is not None else lp.grid_limit_mw
-        col_hi[x : x + T] = cap
+        sale_cap = opts.sale_cap_mw if opts.sale_cap_mw is not None else lp.grid_limit_mw
+        col_hi[x : x + T] = sale_cap
     if opts.flex_hours > 0:
         cost[u : u + T] = opts.flex_value_usd_per_mwh
         col_hi[u : u + T] = lp.load_mw

@@ -1,0 +1,267 @@
+"""Solving the procurement LP: one target, a sweep of targets with warm starts, or a whole market.
+
+Dispatches to HiGHS on the monolithic LP (``method="highs"``) through :mod:`gridfirst.solver`,
+or to the structure-exploiting solver in :mod:`gridfirst.procurement.fast` (``method="fast"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gridfirst.errors import DataError
+from gridfirst.procurement.costs import ProcurementCosts
+from gridfirst.procurement.model import ProcurementLP, ProcurementOptions, build_lp, to_sparse
+from gridfirst.procurement.result import ProcurementResult, result_from_primal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gridfirst.scenario import Market
+
+METHODS = ("fast", "highs")
+DEFAULT_METHOD = "fast"
+_OPTION_KEYS = {f for f in ProcurementOptions.__dataclass_fields__}
+_SOLVER_KEYS = {"algorithm", "time_limit_s", "threads", "tolerance"}
+
+
+def _fast_module() -> Any | None:
+    try:
+        module = importlib.import_module("gridfirst.procurement.fast")
+    except ImportError:
+        return None
+    return module if hasattr(module, "solve_fast") else None
+
+
+def _split_kwargs(kwargs: dict[str, Any]) -> tuple[ProcurementOptions, dict[str, Any]]:
+    unknown = set(kwargs) - _OPTION_KEYS - _SOLVER_KEYS
+    if unknown:
+        known = sorted(_OPTION_KEYS | _SOLVER_KEYS)
+        raise DataError(f"unknown procurement option(s) {sorted(unknown)}; known: {known}")
+    options = ProcurementOptions(**{k: v for k, v in kwargs.items() if k in _OPTION_KEYS})
+    solver_kwargs = {k: v for k, v in kwargs.items() if k in _SOLVER_KEYS}
+    return options, solver_kwargs
+
+
+def _row_namer(lp: ProcurementLP, layout: Any) -> Any:
+    def name(i: int) -> str:
+        for block, (start, stop) in layout.rows.items():
+            if start <= i < stop:
+                return block if stop - start == 1 else f"{block}[hour {i - start}]"
+        return f"row {i}"
+
+    return name
+
+
+def _solve_highs(lp: ProcurementLP, label: str = "highs", **solver_kwargs: Any) -> ProcurementResult:
+    from gridfirst.solver import HighsModel
+
+    sparse = to_sparse(lp)
+    model = HighsModel(*sparse[:6], row_name=_row_namer(lp, sparse.names))
+    sol = model.solve(**solver_kwargs)
+    cfe_row = sparse.names.rows["cfe"][0]
+    return result_from_primal(
+        lp, sol.x, sparse.names, cfe_dual=float(sol.row_dual[cfe_row]),
+        optimality_gap=sol.gap, solve_seconds=sol.solve_seconds, method=label,
+        iterations=sol.iterations,
+    )
+
+
+def _result_from_fast(lp: ProcurementLP, sol: Any, method: str) -> ProcurementResult:
+    from gridfirst.procurement.model import CAPACITY_NAMES, HOURLY_BLOCKS
+
+    layout = to_sparse_layout(lp)
+    x = np.zeros(layout_size(layout))
+    for i, name in enumerate(CAPACITY_NAMES):
+        x[i] = sol.capacities[name]
+    for name in HOURLY_BLOCKS:
+        x[layout.col(name)] = getattr(sol, name)
+    return result_from_primal(
+        lp, x, layout, cfe_dual=float(sol.cfe_dual_usd_per_mwh),
+        optimality_gap=float(sol.optimality_gap), solve_seconds=float(sol.solve_seconds),
+        method=method, iterations=int(getattr(sol, "iterations", 0)),
+    )
+
+
+def to_sparse_layout(lp: ProcurementLP) -> Any:
+    """The column/row layout of ``to_sparse(lp)`` (cheap for the reference LP's block sizes)."""
+    from gridfirst.procurement.model import CAPACITY_NAMES, HOURLY_BLOCKS, Layout
+
+    T = lp.hours
+    columns = {name: (i, i + 1) for i, name in enumerate(CAPACITY_NAMES)}
+    for k, name in enumerate(HOURLY_BLOCKS):
+        columns[name] = (5 + k * T, 5 + (k + 1) * T)
+    return Layout(columns, {})
+
+
+def layout_size(layout: Any) -> int:
+    return max(stop for _, stop in layout.columns.values())
+
+
+def _choose(method: str, lp: ProcurementLP) -> tuple[str, str]:
+    """(solver to run, label for the result)."""
+    if method not in METHODS:
+        raise DataError(f"method: {method!r} is not one of {list(METHODS)}")
+    if method == "highs":
+        return "highs", "highs"
+    if _fast_module() is None:
+        return "highs", "highs (fast solver not installed)"
+    if not lp.options.is_reference:
+        return "highs", "highs (fast method covers the reference LP only; options are on)"
+    return "fast", "fast"
+
+
+def optimise_procurement(
+    profiles: pd.DataFrame,
+    costs: ProcurementCosts | None = None,
+    cfe_target: float = 0.9,
+    method: str = DEFAULT_METHOD,
+    **options: Any,
+) -> ProcurementResult:
+    """Cheapest capacities and hourly dispatch serving the load to an hourly CFE target.
+
+    Parameters
+    ----------
+    profiles : pandas.DataFrame
+        Hourly ``load_mw``, ``solar_cf``, ``wind_cf``, ``grid_price_usd_per_mwh``,
+        ``grid_intensity_tco2_per_mwh`` and optional ``grid_cfe_share`` (any number of hours;
+        capital costs stay annual).
+    costs : ProcurementCosts, optional
+        Annualised costs; the sourced defaults when None.
+    cfe_target : float
+        Carbon-free share of load to meet, hour by hour (0..1).
+    method : {"fast", "highs"}
+        ``fast``: the structure-exploiting solver (reference LP only; otherwise HiGHS is used and
+        the result's ``method`` says so). ``highs``: HiGHS on the monolithic LP.
+    **options
+        :class:`~gridfirst.procurement.model.ProcurementOptions` fields (``matching``,
+        ``sale_price_usd_per_mwh``, ``sale_cap_mw``, ``flex_hours``,
+        ``flex_value_usd_per_mwh``, ``backup``) and HiGHS settings (``algorithm``,
+        ``time_limit_s``, ``threads``, ``tolerance``).
+
+    Returns
+    -------
+    ProcurementResult
+
+    Raises
+    ------
+    DataError
+        Bad profiles, costs, target or option.
+    InfeasibleError, SolverError
+        From the solver.
+
+    References
+    ----------
+    .. [1] Riepin, I., Brown, T. (2024). On the means, costs, and system-level impacts of 24/7
+       carbon-free energy procurement. Energy Strategy Reviews 54, 101488.
+    """
+    opts, solver_kwargs = _split_kwargs(options)
+    lp = build_lp(profiles, costs, cfe_target, opts)
+    return solve_lp(lp, method=method, **solver_kwargs)
+
+
+def solve_lp(lp: ProcurementLP, method: str = DEFAULT_METHOD, **solver_kwargs: Any) -> ProcurementResult:
+    """Solve an already built :class:`ProcurementLP` with the chosen method."""
+    run, label = _choose(method, lp)
+    if run == "highs":
+        return _solve_highs(lp, label, **solver_kwargs)
+    fast = _fast_module()
+    sol = fast.solve_fast(lp)  # type: ignore[union-attr]
+    return _result_from_fast(lp, sol, label)
+
+
+def sweep_targets(
+    profiles: pd.DataFrame,
+    targets: Iterable[float],
+    costs: ProcurementCosts | None = None,
+    method: str = DEFAULT_METHOD,
+    **options: Any,
+) -> list[ProcurementResult]:
+    """Solve for each CFE target, re-using the previous solve as a warm start.
+
+    HiGHS keeps one model and only moves the CFE row's bound, re-solving from the previous
+    optimal basis with the dual simplex (the basis stays dual feasible when a bound moves). The
+    fast method passes its own warm start along. Targets are solved in ascending order and
+    returned in the order given.
+
+    Returns
+    -------
+    list of ProcurementResult
+        One per target, in the order of ``targets``.
+    """
+    targets = [float(t) for t in targets]
+    if not targets:
+        raise DataError("sweep: no targets given")
+    opts, solver_kwargs = _split_kwargs(options)
+    base = build_lp(profiles, costs, targets[0], opts)
+    order = sorted(range(len(targets)), key=lambda i: targets[i])
+    results: dict[int, ProcurementResult] = {}
+    run, label = _choose(method, base)
+    if run == "fast":
+        fast = _fast_module()
+        warm = None
+        for i in order:
+            lp = base.with_target(targets[i])
+            sol = fast.solve_fast(lp, warm_start=warm)  # type: ignore[union-attr]
+            warm = getattr(sol, "warm_start", None)
+            results[i] = _result_from_fast(lp, sol, label + " (sweep, warm)")
+        return [results[i] for i in range(len(targets))]
+
+    from gridfirst.solver import HighsModel
+
+    sparse = to_sparse(base)
+    model = HighsModel(*sparse[:6], row_name=_row_namer(base, sparse.names))
+    cfe_row = sparse.names.rows["cfe"][0]
+    solver_kwargs.setdefault("algorithm", "dual")
+    for k, i in enumerate(order):
+        lp = base.with_target(targets[i])
+        rhs = to_sparse_cfe_bounds(lp)
+        model.change_row_bounds([cfe_row], rhs[0], rhs[1])
+        sol = model.solve(**solver_kwargs)
+        results[i] = result_from_primal(
+            lp, sol.x, sparse.names, cfe_dual=float(sol.row_dual[cfe_row]),
+            optimality_gap=sol.gap, solve_seconds=sol.solve_seconds,
+            method=label + (" (sweep, warm)" if k else " (sweep)"), iterations=sol.iterations,
+        )
+    return [results[i] for i in range(len(targets))]
+
+
+def to_sparse_cfe_bounds(lp: ProcurementLP) -> tuple[float, float]:
+    """Bounds of the CFE row of ``to_sparse(lp)`` (matches :func:`to_sparse`)."""
+    if lp.options.matching == "hourly":
+        return -np.inf, lp.cfe_budget_mwh
+    return lp.cfe_target * lp.total_load_mwh, np.inf
+
+
+def parse_sweep(spec: str) -> list[float]:
+    """Targets from ``start:stop:step`` (stop included), e.g. ``0:1:0.05`` gives 21 targets."""
+    try:
+        start, stop, step = (float(p) for p in spec.split(":"))
+    except ValueError:
+        raise DataError(f"--sweep: {spec!r} is not start:stop:step, e.g. 0:1:0.05") from None
+    if step <= 0 or stop < start:
+        raise DataError(f"--sweep: {spec!r} needs step > 0 and stop >= start")
+    count = int(np.floor((stop - start) / step + 1e-9)) + 1
+    values = np.round(start + step * np.arange(count), 10)
+    if not (0 <= values.min() and values.max() <= 1):
+        raise DataError(f"--sweep: {spec!r} leaves the range 0..1")
+    return [float(v) for v in values]
+
+
+def procure_market(
+    market: Market,
+    cfe_target: float,
+    costs: ProcurementCosts | None = None,
+    seed: int = 0,
+    load_mw: float = 100.0,
+    method: str = DEFAULT_METHOD,
+    **options: Any,
+) -> ProcurementResult:
+    """Profiles of a market from :func:`gridfirst.resources.market_profiles`, then solve."""
+    from gridfirst.resources import market_profiles
+
+    profiles = market_profiles(market, seed=seed, load_mw=load_mw)
+    return optimise_procurement(profiles, costs, cfe_target, method=method, **options)
