@@ -21,6 +21,7 @@ app = typer.Typer(
 _COMMAND_MODULES = [
     "markets",
     "validate",
+    "rank",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -21,6 +21,7 @@ from gridfirst.scoring.screens import screen_markets, screen_reasons
 from gridfirst.scoring.sensitivity import (
     SensitivityResult,
     rank_counts,
+    rank_with_sensitivity,
     sample_weights,
     sensitivity,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "rank_counts",
     "rank_markets",
     "rank_matrix",
+    "rank_with_sensitivity",
     "ranks_from_scores",
     "resolve_weights",
     "sample_weights",

@@ -204,3 +204,34 @@ def sensitivity(
         concentration=concentration,
         weights=result.weights.copy(),
     )
+
+
+def rank_with_sensitivity(
+    scenario: Any,
+    profile: str = "training",
+    method: str = "topsis",
+    normalisation: str = "vector",
+    samples: int = 1000,
+    seed: int = 0,
+    top_k: int = 3,
+    concentration: float = DEFAULT_CONCENTRATION,
+    weights: dict[str, float] | None = None,
+    latency_ms: pd.DataFrame | None = None,
+) -> tuple[RankResult, SensitivityResult | None]:
+    """:func:`~gridfirst.scoring.ranking.rank_markets` then :func:`sensitivity` (skipped when
+    ``samples`` is 0 or no market passed the screens)."""
+    from gridfirst.scoring.ranking import rank_markets
+
+    result = rank_markets(
+        scenario,
+        profile=profile,
+        method=method,
+        normalisation=normalisation,
+        weights=weights,
+        latency_ms=latency_ms,
+    )
+    if samples <= 0 or result.table.empty:
+        return result, None
+    return result, sensitivity(
+        result, samples=samples, seed=seed, top_k=top_k, concentration=concentration
+    )
