@@ -22,6 +22,7 @@ _COMMAND_MODULES = [
     "markets",
     "validate",
     "rank",
+    "demand",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -250,12 +250,15 @@ class ConversionChain:
     tokens_per_request: float | None = None
     tokens_per_user_per_day: float | None = None
     usd_per_million_tokens: float | None = None
+    served_share: float = 1.0
+    """Share of the observed quantity this plan must serve (e.g. one continent's share) [-]."""
     origins: tuple[tuple[str, str], ...] = ()
 
     def accelerators(self, values: ArrayLike) -> np.ndarray:
-        """Accelerators needed for ``values`` of the observed quantity."""
+        """Accelerators needed for ``values`` of the observed quantity (times ``served_share``)."""
+        values = np.asarray(values, dtype=float) * self.served_share
         if self.quantity == "accelerators":
-            return np.asarray(values, dtype=float)
+            return values
         if self.workload == "training":
             assert self.peak_flop_per_s is not None and self.mfu is not None
             return accelerators_for_training(values, self.peak_flop_per_s, self.mfu)
@@ -305,6 +308,7 @@ def conversion_chain(
     tokens_per_request: float | None = None,
     tokens_per_user_per_day: float | None = None,
     usd_per_million_tokens: float | None = None,
+    served_share: float = 1.0,
 ) -> ConversionChain:
     """Build the chain for ``quantity`` from a bundled accelerator, overriding any factor.
 
@@ -321,6 +325,8 @@ def conversion_chain(
     tokens_per_request, tokens_per_user_per_day, usd_per_million_tokens
         User-set factors for ``requests_per_day``, ``weekly_active_users`` and
         ``revenue_usd_per_year`` [tokens, tokens/day, USD per 1e6 tokens].
+    served_share : float
+        Share of the observed quantity this plan serves, in (0, 1] (1: all of it).
 
     Raises
     ------
@@ -341,7 +347,9 @@ def conversion_chain(
     if workload == "training" and quantity not in ("training_flop_per_year", "accelerators"):
         raise DataError(f"workload: training demand is given as training_flop_per_year, not {quantity}")
 
-    origins: list[tuple[str, str]] = [("accelerator", "accelerators.yaml")]
+    if not (np.isfinite(served_share) and 0 < served_share <= 1):
+        raise DataError(f"served_share: {served_share!r} must lie in (0, 1]")
+    origins: list[tuple[str, str]] = [("accelerator", "accelerators.yaml"), ("served_share", "user")]
 
     def pick(name: str, override: float | None, bundled: float, source: str) -> float:
         if override is None:
@@ -405,6 +413,7 @@ def conversion_chain(
         workload=workload,
         accelerator=accelerator_id,
         it_power_per_accelerator_w=power,
+        served_share=float(served_share),
         origins=tuple(origins),
         **kwargs,
     )

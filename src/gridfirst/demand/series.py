@@ -21,6 +21,7 @@ def read_series(
     path: str | Path,
     column: str | None = None,
     date_column: str = "date",
+    quantity: str | None = None,
 ) -> pd.Series:
     """Read an observed series from a CSV file with a date column and a value column.
 
@@ -32,9 +33,11 @@ def read_series(
     path : str or Path
         CSV file.
     column : str, optional
-        Value column; ``value`` when omitted.
+        Value column; when omitted, ``value``, or else a column named after ``quantity``.
     date_column : str
         Date column (ISO dates such as ``2025-05-20``).
+    quantity : str, optional
+        Name of the observed quantity (e.g. ``tokens_per_day``), used to find the column.
 
     Returns
     -------
@@ -56,6 +59,8 @@ def read_series(
     except Exception as exc:  # the parser's message is what the user needs
         raise DataError(f"{name}: cannot be read as CSV: {exc}") from None
     value_column = column or "value"
+    if column is None and "value" not in frame.columns and quantity in frame.columns:
+        value_column = str(quantity)
     for col in (date_column, value_column):
         if col not in frame.columns:
             raise DataError(
