@@ -23,6 +23,7 @@ _COMMAND_MODULES = [
     "validate",
     "rank",
     "demand",
+    "portfolio",
 ]
 
 for _name in _COMMAND_MODULES:
