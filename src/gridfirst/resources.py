@@ -147,6 +147,281 @@ def read_profiles(path: str | Path, expected_hours: int | None = HOURS_PER_YEAR)
     return validate_profiles(frame, source=str(path), expected_hours=expected_hours)
 
 
+# Daily shapes in local solar time (hour 0..23), normalised to mean 1 below. Assumptions, not
+# data: a two-peak wholesale-like price (morning and evening ramps, midday solar dip) and a grid
+# carbon intensity that dips at midday (solar) and peaks in the evening (gas/coal ramps), both
+# with a modest +-15 % amplitude typical of mixed thermal/renewable systems. Replace them with
+# the market's own hourly data through read_profiles when available.
+_PRICE_SHAPE = np.array([0.90, 0.86, 0.84, 0.83, 0.85, 0.92, 1.04, 1.13, 1.10, 1.02, 0.96, 0.92,
+                         0.90, 0.90, 0.93, 0.98, 1.06, 1.17, 1.22, 1.18, 1.10, 1.02, 0.96, 0.92])
+_INTENSITY_SHAPE = np.array([1.00, 0.99, 0.98, 0.98, 0.99, 1.01, 1.04, 1.05, 1.02, 0.97, 0.93,
+                             0.90, 0.88, 0.88, 0.90, 0.94, 1.00, 1.07, 1.10, 1.09, 1.07, 1.05,
+                             1.03, 1.01])
+_WIND_TURBINE = "V126/3450"  # Vestas V126-3.45 MW power curve from windpowerlib's bundled OEDB data
+_WIND_HUB_HEIGHT_M = 117.0
+_WIND_WEIBULL_K = 2.0  # Rayleigh-like shape typical of onshore sites (assumption)
+_WIND_HOURLY_AUTOCORR = 0.96  # ~1-day decorrelation of synoptic weather (assumption)
+_PV_DC_AC_RATIO = 1.3
+_PV_SYSTEM_LOSSES = 0.14  # PVWatts default system losses
+_PV_GAMMA_PDC = -0.0035  # 1/K, crystalline silicon
+
+
+def _hours(year: int) -> pd.DatetimeIndex:
+    """8760 UTC hours from 1 January of ``year`` (a leap year then ends on 30 December)."""
+    import pandas as pd
+
+    return pd.date_range(f"{year}-01-01", periods=HOURS_PER_YEAR, freq="h", tz="UTC")
+
+
+def _local_solar_hour(times: pd.DatetimeIndex, longitude: float) -> np.ndarray:
+    hours = times.hour.to_numpy() + times.minute.to_numpy() / 60.0
+    return np.mod(hours + longitude / 15.0, 24.0)
+
+
+def _bisect(fn: object, target: float, lo: float, hi: float, iters: int = 50) -> float:
+    """Smallest x in [lo, hi] with fn(x) >= target for a non-decreasing fn (bisection)."""
+    f = fn  # type: ignore[assignment]
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        if f(mid) < target:  # type: ignore[operator]
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def solar_profile(
+    latitude: float,
+    longitude: float,
+    solar_cf: float,
+    year: int = 2024,
+    seed: int = 0,
+    tracking: bool = True,
+    mean_temperature_c: float = 15.0,
+) -> pd.Series:
+    """Hourly AC capacity factor of utility PV calibrated to an annual capacity factor.
+
+    Clear-sky irradiance (Ineichen with Linke turbidity) at the site is dimmed by a seeded daily
+    clear-sky index (an AR(1) process in logit space), split into beam and diffuse with the Erbs
+    model, transposed to a single-axis tracker (backtracking, +-60 deg) or a fixed plane tilted
+    at the latitude, and converted with PVWatts (temperature coefficient, 14 % losses, DC/AC
+    1.3 with clipping) at a SAPM cell temperature. The daily index's level is bisected so the
+    annual mean equals ``solar_cf``.
+
+    Parameters
+    ----------
+    latitude, longitude : float
+        Site [deg].
+    solar_cf : float
+        Target annual AC capacity factor [0..1].
+    year, seed : int
+        Calendar year and random seed (same seed, same profile).
+    tracking : bool
+        Single-axis tracking (True) or fixed tilt (False).
+    mean_temperature_c : float
+        Annual mean air temperature [degC]; a +-8 degC seasonal and +-4 degC daily swing is added.
+
+    Returns
+    -------
+    pandas.Series
+        8760 hourly capacity factors on a UTC index.
+
+    Raises
+    ------
+    DataError
+        ``solar_cf`` is not reachable at this site even under clear skies.
+
+    References
+    ----------
+    .. [1] Holmgren, W., Hansen, C., Mikofski, M. (2018). pvlib python: a python package for
+       modeling solar energy systems. JOSS 3(29), 884.
+    .. [2] Erbs, D. G., Klein, S. A., Duffie, J. A. (1982). Estimation of the diffuse radiation
+       fraction for hourly, daily and monthly-average global radiation. Solar Energy 28(4).
+    .. [3] Dobos, A. P. (2014). PVWatts Version 5 Manual. NREL/TP-6A20-62641.
+    """
+    import pandas as pd
+    import pvlib
+
+    times = _hours(year)
+    loc = pvlib.location.Location(latitude, longitude)
+    solpos = loc.get_solarposition(times)
+    clear = loc.get_clearsky(times, solar_position=solpos)
+    zenith = solpos["apparent_zenith"].to_numpy()
+    if tracking:
+        track = pvlib.tracking.singleaxis(
+            solpos["apparent_zenith"], solpos["azimuth"], axis_tilt=0, axis_azimuth=180,
+            max_angle=60, backtrack=True, gcr=0.35,
+        )
+        tilt = track["surface_tilt"].fillna(0.0)
+        azimuth = track["surface_azimuth"].fillna(180.0)
+    else:
+        tilt = pd.Series(min(abs(latitude), 40.0), index=times)
+        azimuth = pd.Series(180.0 if latitude >= 0 else 0.0, index=times)
+
+    rng = np.random.default_rng(seed)
+    days = HOURS_PER_YEAR // 24
+    shock = np.empty(days)
+    shock[0] = rng.standard_normal()
+    for d in range(1, days):  # AR(1): cloudy spells last a few days
+        shock[d] = 0.6 * shock[d - 1] + 0.8 * rng.standard_normal()
+    daily = np.repeat(shock, 24)
+
+    doy = times.dayofyear.to_numpy()
+    hour = _local_solar_hour(times, longitude)
+    season = np.cos(2 * np.pi * (doy - (200 if latitude >= 0 else 20)) / 365.0)
+    temp_air = mean_temperature_c + 8.0 * season + 4.0 * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
+    ghi_clear = clear["ghi"].to_numpy()
+    dni_extra = pvlib.irradiance.get_extra_radiation(times).to_numpy()
+
+    def profile(level: float) -> np.ndarray:
+        index = 1.0 / (1.0 + np.exp(-(level + 1.2 * daily)))  # clear-sky index in (0, 1)
+        ghi = ghi_clear * index
+        parts = pvlib.irradiance.erbs(ghi, zenith, doy)
+        poa = pvlib.irradiance.get_total_irradiance(
+            tilt, azimuth, solpos["apparent_zenith"], solpos["azimuth"],
+            np.nan_to_num(parts["dni"]), ghi, np.nan_to_num(parts["dhi"]),
+            dni_extra=dni_extra, model="isotropic", albedo=0.2,
+        )["poa_global"]
+        poa = np.nan_to_num(np.asarray(poa, dtype=np.float64))
+        temp_cell = pvlib.temperature.sapm_cell(poa, temp_air, 1.0, -3.56, -0.075, 3.0)
+        dc = pvlib.pvsystem.pvwatts_dc(poa, temp_cell, 1.0, _PV_GAMMA_PDC)
+        ac = np.asarray(dc) * (1.0 - _PV_SYSTEM_LOSSES) * _PV_DC_AC_RATIO
+        return np.clip(np.nan_to_num(ac), 0.0, 1.0)
+
+    best = float(profile(8.0).mean())
+    if solar_cf > best + 1e-9:
+        raise DataError(
+            f"solar_cf {solar_cf:.3f} is above the clear-sky capacity factor {best:.3f} at "
+            f"({latitude}, {longitude}); check the market's solar_cf"
+        )
+    if solar_cf <= 0:
+        return pd.Series(np.zeros(HOURS_PER_YEAR), index=times, name="solar_cf")
+    level = _bisect(lambda v: float(profile(v).mean()), solar_cf, -8.0, 8.0, iters=40)
+    values = profile(level)
+    values *= solar_cf / values.mean()  # remove the last bisection residual
+    return pd.Series(np.clip(values, 0.0, 1.0), index=times, name="solar_cf")
+
+
+def wind_profile(
+    latitude: float,
+    longitude: float,
+    wind_cf: float,
+    year: int = 2024,
+    seed: int = 0,
+) -> pd.Series:
+    """Hourly capacity factor of an onshore wind turbine calibrated to an annual capacity factor.
+
+    Hub-height wind speed is a Gaussian AR(1) process mapped to a Weibull marginal (k = 2) whose
+    scale carries a seasonal (winter-high, +-15 %) and diurnal (night-high at hub height, +-6 %)
+    shape; speeds go through the Vestas V126-3.45 MW power curve shipped with windpowerlib. The
+    Weibull scale is bisected so that the annual mean equals ``wind_cf``.
+
+    Parameters
+    ----------
+    latitude, longitude : float
+        Site [deg] (hemisphere sets the season; longitude sets local time).
+    wind_cf : float
+        Target annual capacity factor [0..1].
+    year, seed : int
+        Calendar year and random seed.
+
+    Returns
+    -------
+    pandas.Series
+        8760 hourly capacity factors on a UTC index.
+
+    References
+    ----------
+    .. [1] Haas, S., Krien, U., Schachler, B., et al. (2024). wind-python/windpowerlib: a python
+       library to model wind power plants. Zenodo, doi:10.5281/zenodo.824267.
+    .. [2] Brown, B. G., Katz, R. W., Murphy, A. H. (1984). Time series models to simulate and
+       forecast wind speed and wind power. J. Climate Appl. Meteor. 23, 1184-1195.
+    """
+    import pandas as pd
+    from scipy.signal import lfilter
+    from scipy.special import ndtr
+    from windpowerlib import WindTurbine
+    from windpowerlib.power_output import power_curve
+
+    times = _hours(year)
+    if wind_cf <= 0:
+        return pd.Series(np.zeros(HOURS_PER_YEAR), index=times, name="wind_cf")
+    rng = np.random.default_rng(seed + 7919)  # decoupled from the solar draw of the same seed
+    rho = _WIND_HOURLY_AUTOCORR
+    start = rng.standard_normal()  # stationary start: every z_t is N(0, 1)
+    noise = rng.standard_normal(HOURS_PER_YEAR)
+    z, _ = lfilter([np.sqrt(1.0 - rho**2)], [1.0, -rho], noise, zi=[rho * start])
+    u = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
+    unit_weibull = (-np.log1p(-u)) ** (1.0 / _WIND_WEIBULL_K)
+    doy = times.dayofyear.to_numpy()
+    hour = _local_solar_hour(times, longitude)
+    winter_doy = 15 if latitude >= 0 else 196
+    shape = (1.0 + 0.15 * np.cos(2 * np.pi * (doy - winter_doy) / 365.0)) * (
+        1.0 + 0.06 * np.cos(2 * np.pi * (hour - 2.0) / 24.0)
+    )
+    turbine = WindTurbine(hub_height=_WIND_HUB_HEIGHT_M, turbine_type=_WIND_TURBINE)
+    curve = turbine.power_curve
+    speeds_ref = curve["wind_speed"].to_numpy(dtype=np.float64)
+    values_ref = curve["value"].to_numpy(dtype=np.float64) / float(turbine.nominal_power)
+
+    def mean_cf(scale: float) -> float:
+        # the same interpolation as windpowerlib's power_curve (0 below cut-in, above cut-out),
+        # on arrays for the calibration loop
+        return float(np.interp(scale * shape * unit_weibull, speeds_ref, values_ref, 0.0, 0.0).mean())
+
+    def profile(scale: float) -> np.ndarray:
+        speed = pd.Series(scale * shape * unit_weibull)
+        return np.array(power_curve(speed, speeds_ref, values_ref), dtype=np.float64)
+
+    best = max(mean_cf(s) for s in np.linspace(4.0, 20.0, 33))
+    if wind_cf > best + 1e-9:
+        raise DataError(f"wind_cf {wind_cf:.3f} is above what the turbine model reaches ({best:.3f})")
+    scale = _bisect(mean_cf, wind_cf, 0.1, 12.0, iters=40)
+    values = profile(scale)
+    values *= wind_cf / max(values.mean(), 1e-12)
+    return pd.Series(np.clip(values, 0.0, 1.0), index=times, name="wind_cf")
+
+
+def grid_profiles(
+    price_usd_per_mwh: float,
+    intensity_tco2_per_mwh: float,
+    cfe_share: float,
+    longitude: float,
+    year: int = 2024,
+) -> pd.DataFrame:
+    """Hourly grid price, carbon intensity and carbon-free share from annual figures.
+
+    The annual values are spread over the day with the stated shapes ``_PRICE_SHAPE`` and
+    ``_INTENSITY_SHAPE`` (assumptions, mean 1, local solar time). The non-carbon-free share
+    follows the intensity shape, so ``grid_cfe_share`` keeps its annual mean unless clipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``grid_price_usd_per_mwh``, ``grid_intensity_tco2_per_mwh``, ``grid_cfe_share``.
+    """
+    import pandas as pd
+
+    times = _hours(year)
+    hour = _local_solar_hour(times, longitude)
+    grid_hours = np.arange(25, dtype=np.float64)
+
+    def shaped(table: np.ndarray) -> np.ndarray:
+        wrapped = np.append(table, table[0])
+        out = np.interp(hour, grid_hours, wrapped)
+        return out / out.mean()
+
+    intensity_mult = shaped(_INTENSITY_SHAPE)
+    return pd.DataFrame(
+        {
+            "grid_price_usd_per_mwh": price_usd_per_mwh * shaped(_PRICE_SHAPE),
+            "grid_intensity_tco2_per_mwh": intensity_tco2_per_mwh * intensity_mult,
+            "grid_cfe_share": np.clip(1.0 - (1.0 - cfe_share) * intensity_mult, 0.0, 1.0),
+        },
+        index=times,
+    )
+
+
 def market_profiles(
     market: Market,
     year: int = 2024,
@@ -154,7 +429,49 @@ def market_profiles(
     load_mw: float = 100.0,
     tracking: bool = True,
 ) -> pd.DataFrame:
-    """Synthesise a year of hourly profiles for a market (see :mod:`gridfirst.resources`)."""
-    from gridfirst.profiles_synth import synthesise  # type: ignore[import-not-found]
+    """A year of hourly profiles for a market, synthesised from its annual figures.
 
-    return synthesise(market, year=year, seed=seed, load_mw=load_mw, tracking=tracking)
+    Parameters
+    ----------
+    market : Market
+        Uses latitude, longitude, solar_cf, wind_cf, price_usd_per_mwh,
+        grid_intensity_tco2_per_mwh, grid_cfe_share and mean_temperature_c.
+    year : int
+        Calendar year of the UTC index (8760 hours from 1 January).
+    seed : int
+        Random seed of the cloudiness and wind draws (same seed, same profiles).
+    load_mw : float
+        Flat load [MW].
+    tracking : bool
+        Single-axis tracking PV (True) or fixed tilt (False).
+
+    Returns
+    -------
+    pandas.DataFrame
+        8760 rows on a UTC index with exactly :data:`PROFILE_COLUMNS`.
+    """
+    import pandas as pd
+
+    if load_mw < 0:
+        raise DataError(f"load_mw: {load_mw} must be >= 0")
+    solar = solar_profile(
+        market.latitude, market.longitude, market.solar_cf, year=year, seed=seed,
+        tracking=tracking, mean_temperature_c=market.mean_temperature_c,
+    )
+    wind = wind_profile(market.latitude, market.longitude, market.wind_cf, year=year, seed=seed)
+    grid = grid_profiles(
+        market.price_usd_per_mwh, market.grid_intensity_tco2_per_mwh, market.grid_cfe_share,
+        market.longitude, year=year,
+    )
+    frame = pd.DataFrame(
+        {
+            "load_mw": np.full(HOURS_PER_YEAR, float(load_mw)),
+            "solar_cf": solar.to_numpy(),
+            "wind_cf": wind.to_numpy(),
+            "grid_price_usd_per_mwh": grid["grid_price_usd_per_mwh"].to_numpy(),
+            "grid_intensity_tco2_per_mwh": grid["grid_intensity_tco2_per_mwh"].to_numpy(),
+            "grid_cfe_share": grid["grid_cfe_share"].to_numpy(),
+        },
+        index=solar.index,
+    )
+    return frame[list(PROFILE_COLUMNS)]
