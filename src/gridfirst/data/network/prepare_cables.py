@@ -215,7 +215,10 @@ def build(root: Path, out: Path) -> None:
                         "cable_id": cid,
                         "from_landing": pair[0],
                         "to_landing": pair[1],
-                        "length_km": round(dist[t], 1),
+                        # never shorter than the great circle (two stations on one vertex)
+                        "length_km": round(
+                            max(dist[t], haversine_km(*coords(src)[::-1], *coords(t)[::-1]), 0.1), 1
+                        ),
                         "method": method,
                         "corridors": ";".join(sorted(_corridors(pts))),
                         "source_id": SOURCE_ID,
