@@ -259,7 +259,9 @@ def build_model(inputs: PortfolioInputs, relax: frozenset[str] | set[str] = froz
     integrality[open_cols] = 1
     hi[sign_cols] = 1.0
     integrality[sign_cols] = 1
-    hi[cap_cols] = cap_site[:, None]
+    # Power limits reach capacity through the power rows (so their duals carry the value of
+    # power); only land (max IT MW) and a deal's own MW bound the column.
+    hi[cap_cols] = np.where(np.isinf(max_it), math.inf, max_it)[:, None]
     col_year[cap_cols] = np.arange(T)[None, :]
     col_year[x_cols] = x_year
     col_year[unmet_cols] = np.arange(T)[None, :]

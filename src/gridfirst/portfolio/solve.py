@@ -37,6 +37,7 @@ def _run_highs(
     col_lower: np.ndarray | None = None,
     col_upper: np.ndarray | None = None,
     threads: int | None = None,
+    row_upper: np.ndarray | None = None,
 ) -> Solution:
     """Solve ``model`` through :mod:`gridfirst.solver` (the MIP, or its LP relaxation)."""
     from gridfirst import solver
@@ -44,7 +45,7 @@ def _run_highs(
     has_integers = integer and bool(model.integrality.any())
     labels = (model.row_family, model.row_entity, model.row_year)
     out = solver.solve(
-        model.cost, model.A, model.row_lower, model.row_upper,
+        model.cost, model.A, model.row_lower, model.row_upper if row_upper is None else row_upper,
         model.col_lower if col_lower is None else col_lower,
         model.col_upper if col_upper is None else col_upper,
         model.integrality if has_integers else None,
@@ -128,8 +129,14 @@ def _fixed_lp_duals(model: PortfolioModel, x: np.ndarray, threads: int | None) -
         fixed = np.round(x[sl])
         lo[sl] = fixed
         hi[sl] = fixed
+    # Blocks free of their power-derived bounds, so power rows (not bounds) hold the duals.
+    hi[model.cols["n"]] = np.inf
+    row_hi = model.row_upper.copy()
+    is_open = np.flatnonzero(model.row_family == "open")
+    row_hi[is_open[np.round(x[model.cols["open"]]) > 0.5]] = np.inf
     try:
-        lp = _run_highs(model, integer=False, col_lower=lo, col_upper=hi, threads=threads)
+        lp = _run_highs(model, integer=False, col_lower=lo, col_upper=hi, threads=threads,
+                        row_upper=row_hi)
     except (InfeasibleError, SolverError):
         return np.zeros(model.num_rows)
     return lp.row_dual
