@@ -54,7 +54,9 @@ def demand(
     power_w: float | None = typer.Option(
         None, "--power-w", help="Override: all-in IT power per accelerator [W]."
     ),
-    mfu: float | None = typer.Option(None, "--mfu", help="Override: training model-FLOPs utilisation."),
+    mfu: float | None = typer.Option(
+        None, "--mfu", help="Override: training model-FLOPs utilisation."
+    ),
     tokens_per_request: float | None = typer.Option(None, "--tokens-per-request"),
     tokens_per_user_per_day: float | None = typer.Option(None, "--tokens-per-user-per-day"),
     usd_per_million_tokens: float | None = typer.Option(None, "--usd-per-million-tokens"),
@@ -75,7 +77,9 @@ def demand(
     write_scenario: Path | None = typer.Option(
         None, "--write-scenario", help="Scenario whose regions, shares and horizon to use."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Write the scenario with the outlook here."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the scenario with the outlook here."
+    ),
     plot: Path | None = typer.Option(None, "--plot", help="Write the fit as offline HTML here."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:

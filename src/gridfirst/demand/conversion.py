@@ -186,7 +186,9 @@ def _need(value: float | None, name: str, quantity: str) -> float:
     return float(value)
 
 
-def accelerator_hours_per_day(tokens_day: ArrayLike, tokens_per_s_per_accelerator: float) -> np.ndarray:
+def accelerator_hours_per_day(
+    tokens_day: ArrayLike, tokens_per_s_per_accelerator: float
+) -> np.ndarray:
     """Busy accelerator-hours per day needed to serve ``tokens_day`` tokens [h/day]."""
     return np.asarray(tokens_day, dtype=float) / (tokens_per_s_per_accelerator * 3600.0)
 
@@ -345,11 +347,16 @@ def conversion_chain(
     if quantity == "training_flop_per_year" and workload != "training":
         raise DataError("workload: training_flop_per_year is a training quantity")
     if workload == "training" and quantity not in ("training_flop_per_year", "accelerators"):
-        raise DataError(f"workload: training demand is given as training_flop_per_year, not {quantity}")
+        raise DataError(
+            f"workload: training demand is given as training_flop_per_year, not {quantity}"
+        )
 
     if not (np.isfinite(served_share) and 0 < served_share <= 1):
         raise DataError(f"served_share: {served_share!r} must lie in (0, 1]")
-    origins: list[tuple[str, str]] = [("accelerator", "accelerators.yaml"), ("served_share", "user")]
+    origins: list[tuple[str, str]] = [
+        ("accelerator", "accelerators.yaml"),
+        ("served_share", "user"),
+    ]
 
     def pick(name: str, override: float | None, bundled: float, source: str) -> float:
         if override is None:
@@ -402,9 +409,14 @@ def conversion_chain(
         )
     if quantity == "training_flop_per_year":
         kwargs["peak_flop_per_s"] = pick(
-            "peak_flop_per_s", peak_flop_per_s, spec.peak_flop_per_s, spec.sources["peak_flop_per_s"]
+            "peak_flop_per_s",
+            peak_flop_per_s,
+            spec.peak_flop_per_s,
+            spec.sources["peak_flop_per_s"],
         )
-        m = pick("mfu", mfu, defaults["training_mfu"], _raw()["defaults"]["training_mfu"]["source_id"])
+        m = pick(
+            "mfu", mfu, defaults["training_mfu"], _raw()["defaults"]["training_mfu"]["source_id"]
+        )
         if m > 1:
             raise DataError(f"mfu: {m!r} must lie in (0, 1]")
         kwargs["mfu"] = m

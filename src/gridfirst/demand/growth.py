@@ -64,15 +64,16 @@ class ModelFit:
 
     @property
     def bic(self) -> float:
-        return self.n * math.log(max(self.rss_log / self.n, _VAR_FLOOR)) + self.k * math.log(
-            self.n
-        )
+        return self.n * math.log(max(self.rss_log / self.n, _VAR_FLOOR)) + self.k * math.log(self.n)
 
     @property
     def parameters(self) -> dict[str, float]:
         """Parameters in the series' units and calendar years (``ceiling`` for saturating fits)."""
         if self.name == "exponential":
-            return {"initial": float(math.exp(self.theta[0])), "rate_per_year": float(self.theta[1])}
+            return {
+                "initial": float(math.exp(self.theta[0])),
+                "rate_per_year": float(self.theta[1]),
+            }
         centre = "midpoint_year" if self.name == "logistic" else "inflection_year"
         return {
             "ceiling": float(math.exp(self.theta[0])),
@@ -161,7 +162,11 @@ def _fit_saturating(
 
 
 def _fit_one(
-    name: ModelName, t: np.ndarray, logy: np.ndarray, t0_year: float, start: np.ndarray | None = None
+    name: ModelName,
+    t: np.ndarray,
+    logy: np.ndarray,
+    t0_year: float,
+    start: np.ndarray | None = None,
 ) -> ModelFit:
     if name == "exponential":
         theta, at_bound = _fit_exponential(t, logy), False
@@ -278,7 +283,11 @@ def fit_growth(
     # Ties (e.g. a ceiling at its bound reproducing the exponential) go to the simpler model.
     chosen = min(scores, key=lambda m: (round(scores[m], 9), _N_PARAMS[m]))
     return GrowthFit(
-        series=clean, fits=fits, criterion=criterion, model=chosen, skipped=skipped  # type: ignore[arg-type]
+        series=clean,
+        fits=fits,
+        criterion=criterion,
+        model=fits[chosen].name,
+        skipped=skipped,
     )
 
 
@@ -393,7 +402,6 @@ def forecast(
     chosen = fit.chosen
     t_obs = decimal_year(fit.series.index) - fit.t0_year
     t_new = decimal_year(dates) - fit.t0_year
-    logy = np.log(fit.series.to_numpy())
     base = np.exp(chosen.log_predict(t_new))
 
     failed = 0

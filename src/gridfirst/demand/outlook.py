@@ -34,7 +34,11 @@ _BAND = ["mw", "low_mw", "high_mw"]
 def _points(frame: pd.DataFrame, workload: str) -> list[DemandPoint]:
     points = []
     for row in frame.itertuples(index=False):
-        mw, low, high = round(float(row.mw), 3), round(float(row.low_mw), 3), round(float(row.high_mw), 3)
+        mw, low, high = (
+            round(float(row.mw), 3),
+            round(float(row.low_mw), 3),
+            round(float(row.high_mw), 3),
+        )
         points.append(
             DemandPoint(
                 region=str(row.region),
@@ -75,9 +79,15 @@ def to_outlook(
     points: list[DemandPoint] = []
     if inference_mw is not None:
         if not regions:
-            raise ScenarioError("demand.regions: inference demand needs at least one region to go to")
+            raise ScenarioError(
+                "demand.regions: inference demand needs at least one region to go to"
+            )
         ids = [r.id for r in regions]
-        used = check_shares(shares, ids) if shares is not None else population_shares(regions, radius_km)
+        used = (
+            check_shares(shares, ids)
+            if shares is not None
+            else population_shares(regions, radius_km)
+        )
         points += _points(split_by_shares(inference_mw[_BAND], used), "inference")
     if training_mw is not None:
         frame = training_mw[_BAND].assign(region=TRAINING_POOL, year=training_mw.index.to_numpy())
@@ -238,10 +248,14 @@ def scenario_shares(scenario: Scenario) -> dict[str, float] | None:
         return None
     if not isinstance(shares, dict):
         raise ScenarioError("options.demand.shares: expected a mapping region id -> share")
-    return check_shares({str(k): float(v) for k, v in shares.items()}, [r.id for r in scenario.demand.regions])
+    return check_shares(
+        {str(k): float(v) for k, v in shares.items()}, [r.id for r in scenario.demand.regions]
+    )
 
 
-def write_outlook(scenario_path: str | Path, outlook: DemandOutlook, out_path: str | Path) -> Scenario:
+def write_outlook(
+    scenario_path: str | Path, outlook: DemandOutlook, out_path: str | Path
+) -> Scenario:
     """Write ``outlook`` into a copy of a scenario file and validate the result.
 
     Points of the workloads the outlook covers are replaced; points of other workloads and the

@@ -12,7 +12,9 @@ import pandas as pd
 from gridfirst.demand.growth import Forecast, GrowthFit
 
 
-def growth_figure(fit: GrowthFit, fc: Forecast, title: str | None = None, log_y: bool = True) -> Any:
+def growth_figure(
+    fit: GrowthFit, fc: Forecast, title: str | None = None, log_y: bool = True
+) -> Any:
     """A plotly figure of the observed series, every fitted curve and the chosen one's band."""
     import plotly.graph_objects as go
 
@@ -47,19 +49,29 @@ def growth_figure(fit: GrowthFit, fc: Forecast, title: str | None = None, log_y:
         )
     fig.add_trace(
         go.Scatter(
-            x=band.index, y=band["value"], mode="markers", name="forecast (year points)",
+            x=band.index,
+            y=band["value"],
+            mode="markers",
+            name="forecast (year points)",
             marker={"symbol": "diamond", "size": 7},
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=series.index, y=series.to_numpy(), mode="markers", name="observed",
+            x=series.index,
+            y=series.to_numpy(),
+            mode="markers",
+            name="observed",
             marker={"size": 9, "color": "black"},
         )
     )
     fig.add_vline(x=series.index[-1], line_dash="dash", line_color="grey")
     fig.add_annotation(
-        x=series.index[-1], y=1.0, yref="paper", showarrow=False, xanchor="left",
+        x=series.index[-1],
+        y=1.0,
+        yref="paper",
+        showarrow=False,
+        xanchor="left",
         text=f" data end; forecast reaches {fc.max_extrapolation_years:.1f} y beyond",
     )
     fig.update_layout(

@@ -71,7 +71,7 @@ def read_series(
     frame = frame[~blank]
     # Line 1 is the header, so data row i (0-based, blank lines kept) sits on line i + 2.
     lines = (frame.index.to_numpy() + 2).tolist()
-    dates = pd.to_datetime(frame[date_column].str.strip(), errors="coerce", format="mixed")
+    dates = pd.to_datetime(frame[date_column].str.strip(), errors="coerce", format="ISO8601")
     values = pd.to_numeric(frame[value_column].str.strip(), errors="coerce")
     raw_dates = frame[date_column].tolist()
     raw_values = frame[value_column].tolist()
@@ -112,7 +112,11 @@ def validate_series(series: pd.Series, source: str = "series") -> pd.Series:
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     name = str(series.name) if series.name is not None else "value"
     return _checked(
-        index, values, source=source, where=lambda i: f"position {i}", value_name=name,
+        index,
+        values,
+        source=source,
+        where=lambda i: f"position {i}",
+        value_name=name,
         series_name=name,
     )
 

