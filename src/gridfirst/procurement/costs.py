@@ -174,11 +174,10 @@ def costs_from_mapping(data: dict[str, Any], source: str = "<dict>") -> Procurem
             f"{tech}_lifetime_years",
             f"{tech}_fixed_om_usd_per_{unit}_year",
         )
-        if annual_key in data:
-            for key in group:
+        if annual_key in data or any(k in data for k in group):
+            # the user's figures for a technology replace all of its default figures
+            for key in (annual_key, *group):
                 merged.pop(key, None)
-        elif any(k in data for k in group):
-            merged.pop(annual_key, None)
     merged.update(data)
     try:
         return ProcurementCosts.model_validate(merged)
