@@ -27,6 +27,13 @@ _API = {
     "ScenarioError": "gridfirst.errors",
     "DataError": "gridfirst.errors",
     "InfeasibleError": "gridfirst.errors",
+    "portfolio_inputs": "gridfirst.portfolio",
+    "solve_portfolio": "gridfirst.portfolio",
+    "PortfolioInputs": "gridfirst.portfolio",
+    "PortfolioResult": "gridfirst.portfolio",
+    "fit_growth": "gridfirst.demand",
+    "demand_outlook": "gridfirst.demand",
+    "conversion_chain": "gridfirst.demand",
 }
 
 __all__ = ["__version__", *_API]
