@@ -202,7 +202,7 @@ def _print_table(result, payload) -> None:  # type: ignore[no-untyped-def]
             "aic": payload["aic"][name],
             "aicc": payload["aicc"][name],
             "bic": payload["bic"][name],
-            **{k: v for k, v in f.parameters.items()},
+            **{k: (f"{v:.2f}" if k.endswith("_year") else v) for k, v in f.parameters.items()},
         }
         for name, f in fit.fits.items()
     ]
