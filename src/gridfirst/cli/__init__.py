@@ -24,6 +24,8 @@ _COMMAND_MODULES = [
     "rank",
     "demand",
     "portfolio",
+    "latency",
+    "procure",
 ]
 
 for _name in _COMMAND_MODULES:
