@@ -29,23 +29,61 @@ from gridfirst.network import (
 from gridfirst.network.latency import endpoint, match_cables
 from gridfirst.scenario import Market
 
-CITIES = ["Tokyo", "Singapore", "Sydney", "London", "Los Angeles", "Mumbai", "Dubai", "Seoul",
-          "Jakarta", "Hong Kong", "Frankfurt am Main", "Auckland", "Kuala Lumpur", "Perth"]
+CITIES = [
+    "Tokyo",
+    "Singapore",
+    "Sydney",
+    "London",
+    "Los Angeles",
+    "Mumbai",
+    "Dubai",
+    "Seoul",
+    "Jakarta",
+    "Hong Kong",
+    "Frankfurt am Main",
+    "Auckland",
+    "Kuala Lumpur",
+    "Perth",
+]
 
 _FIELDS = dict(
-    grid_available_mw=100, grid_energisation_year=2027, interconnection_lead_time_months=24,
-    price_usd_per_mwh=80, grid_intensity_tco2_per_mwh=0.4, grid_cfe_share=0.3, solar_cf=0.18,
-    wind_cf=0.25, land_cost_usd_per_m2=500, construction_cost_usd_per_mw=1.0e7,
-    political_stability_percentile=70, regulatory_quality_percentile=70, conflict_exposure_gpi=1.8,
-    ai_training_legal_regime="yes", seismic_hazard_pga_g=0.2, cyclone_hazard_level=1,
-    water_stress_score=2, labour_capacity_mw_per_year=100, existing_capacity_mw=500,
-    competing_pipeline_mw=200, mean_temperature_c=20,
+    grid_available_mw=100,
+    grid_energisation_year=2027,
+    interconnection_lead_time_months=24,
+    price_usd_per_mwh=80,
+    grid_intensity_tco2_per_mwh=0.4,
+    grid_cfe_share=0.3,
+    solar_cf=0.18,
+    wind_cf=0.25,
+    land_cost_usd_per_m2=500,
+    construction_cost_usd_per_mw=1.0e7,
+    political_stability_percentile=70,
+    regulatory_quality_percentile=70,
+    conflict_exposure_gpi=1.8,
+    ai_training_legal_regime="yes",
+    seismic_hazard_pga_g=0.2,
+    cyclone_hazard_level=1,
+    water_stress_score=2,
+    labour_capacity_mw_per_year=100,
+    existing_capacity_mw=500,
+    competing_pipeline_mw=200,
+    mean_temperature_c=20,
 )
 
 
-def market(mid: str, country: str, lat: float, lon: float, cables_: list[str] | None = None) -> Market:
-    return Market(id=mid, name=mid, country=country, region="asia_pacific", latitude=lat,
-                  longitude=lon, cable_systems=cables_ or [], **_FIELDS)
+def market(
+    mid: str, country: str, lat: float, lon: float, cables_: list[str] | None = None
+) -> Market:
+    return Market(
+        id=mid,
+        name=mid,
+        country=country,
+        region="asia_pacific",
+        latitude=lat,
+        longitude=lon,
+        cable_systems=cables_ or [],
+        **_FIELDS,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +101,30 @@ def test_bundled_data_integrity() -> None:
     assert set(seg["cable_id"]) <= set(cab.index)
     assert land["latitude"].between(-90, 90).all() and land["longitude"].between(-180, 180).all()
     names = " ".join(cab["name"]).lower()
-    for system in ["indigo-west", "australia-singapore", "southern cross", "hawaiki", "jga",
-                   "apg", "sjc2", "adc", "apcn-2", "eac-c2c", "seamewe-3", "seamewe-4",
-                   "seamewe-5", "seamewe-6", "aae-1", "peace", "2africa", "marea", "faster",
-                   "jupiter", "falcon", "iax"]:
+    for system in [
+        "indigo-west",
+        "australia-singapore",
+        "southern cross",
+        "hawaiki",
+        "jga",
+        "apg",
+        "sjc2",
+        "adc",
+        "apcn-2",
+        "eac-c2c",
+        "seamewe-3",
+        "seamewe-4",
+        "seamewe-5",
+        "seamewe-6",
+        "aae-1",
+        "peace",
+        "2africa",
+        "marea",
+        "faster",
+        "jupiter",
+        "falcon",
+        "iax",
+    ]:
         assert system in names, system
     assert {"red_sea", "luzon_strait", "malacca_strait"} <= {
         c for s in cab["corridors"] for c in s.split(";") if c
@@ -93,9 +151,7 @@ def test_triangle_inequality_up_to_overhead(a: str, b: str, c: str) -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    st.floats(-45, 60), st.floats(-179, 179), st.floats(-45, 60), st.floats(-179, 179)
-)
+@given(st.floats(-45, 60), st.floats(-179, 179), st.floats(-45, 60), st.floats(-179, 179))
 def test_never_faster_than_light(lat1: float, lon1: float, lat2: float, lon2: float) -> None:
     rtt = latency_ms((lat1, lon1), (lat2, lon2))
     assert rtt >= speed_of_light_rtt_ms(lat1, lon1, lat2, lon2)
@@ -110,7 +166,9 @@ def test_calibration_within_15_percent_and_beats_rule_of_thumb() -> None:
     assert (report["model_rtt_ms"] >= report["light_bound_rtt_ms"]).all()
 
 
-@pytest.mark.parametrize("a,b", [("Tokyo", "Singapore"), ("London", "Mumbai"), ("Sydney", "Los Angeles")])
+@pytest.mark.parametrize(
+    "a,b", [("Tokyo", "Singapore"), ("London", "Mumbai"), ("Sydney", "Los Angeles")]
+)
 def test_removing_a_cable_never_lowers_latency(a: str, b: str) -> None:
     base = LatencyModel()
     ea, eb = endpoint(a), endpoint(b)
@@ -133,7 +191,13 @@ def test_red_sea_cut_slows_europe_asia() -> None:
 
 def test_disjoint_paths_hand_built_graph() -> None:
     # Areas A, B, C, D. Cables: x: A-B, y: A-B-C, z: B-D, w: A-D, v: C-D.
-    members = {"x": {"A", "B"}, "y": {"A", "B", "C"}, "z": {"B", "D"}, "w": {"A", "D"}, "v": {"C", "D"}}
+    members = {
+        "x": {"A", "B"},
+        "y": {"A", "B", "C"},
+        "z": {"B", "D"},
+        "w": {"A", "D"},
+        "v": {"C", "D"},
+    }
     # A->D: w direct; y to C then v; x to B then z  -> 3 cable-disjoint routes
     assert cable_disjoint_paths(members, {"A"}, {"D"}) == 3
     # A->B: x, y, and w+z (D) -> 3; cutting x and y leaves the w-z route
@@ -177,7 +241,9 @@ def test_bad_input_errors(tmp_path, monkeypatch) -> None:
         latency_ms((95.0, 0.0), "Tokyo")
     import gridfirst.network.data as data
 
-    (tmp_path / "cables.csv").write_text("cable_id,name,rfs_year,length_km,corridors,source_id\nx,X,soon,1,,s\n")
+    (tmp_path / "cables.csv").write_text(
+        "cable_id,name,rfs_year,length_km,corridors,source_id\nx,X,soon,1,,s\n"
+    )
     monkeypatch.setattr(data, "network_data_dir", lambda: tmp_path)
     data.cables.cache_clear()
     try:

@@ -11,7 +11,9 @@ def latency(
     origin: str | None = typer.Argument(None, metavar="FROM", help="Market id or city name."),
     destination: str | None = typer.Argument(None, metavar="TO", help="Market id or city name."),
     matrix: bool = typer.Option(False, "--matrix", help="Bundled markets x cities of 1M+ people."),
-    max_ms: float | None = typer.Option(None, "--max-ms", help="With --matrix: keep pairs within this RTT."),
+    max_ms: float | None = typer.Option(
+        None, "--max-ms", help="With --matrix: keep pairs within this RTT."
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Modelled round-trip time (and the cables used) between two places, or the latency matrix."""
@@ -47,8 +49,11 @@ def latency(
         if fmt == Format.json:
             print_json(result)
         else:
-            print_records([{**result, "path": " > ".join(result["path"])}], fmt,
-                          title=f"{origin} -> {destination}")
+            print_records(
+                [{**result, "path": " > ".join(result["path"])}],
+                fmt,
+                title=f"{origin} -> {destination}",
+            )
     except GridfirstError as exc:
         raise fail(str(exc)) from None
 

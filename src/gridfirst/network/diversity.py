@@ -21,10 +21,25 @@ if TYPE_CHECKING:
     from gridfirst.scenario import Market
 
 # Overseas hubs against which a market's diversity and resilience are measured.
-DEFAULT_HUBS = ("Tokyo", "Singapore", "Hong Kong", "Sydney", "Mumbai", "Dubai", "London",
-                "Los Angeles", "New York City")
-CORRIDORS = ("red_sea", "luzon_strait", "malacca_strait", "taiwan_strait", "hormuz_strait",
-             "sunda_strait")
+DEFAULT_HUBS = (
+    "Tokyo",
+    "Singapore",
+    "Hong Kong",
+    "Sydney",
+    "Mumbai",
+    "Dubai",
+    "London",
+    "Los Angeles",
+    "New York City",
+)
+CORRIDORS = (
+    "red_sea",
+    "luzon_strait",
+    "malacca_strait",
+    "taiwan_strait",
+    "hormuz_strait",
+    "sunda_strait",
+)
 LANDING_RADIUS_KM = 2500.0
 _INF_CAPACITY = 10**9
 
@@ -88,12 +103,16 @@ def _areas(model: LatencyModel, ep: Endpoint) -> set[int]:
     return {int(c) for c in model.graph.land_component()[pos]}
 
 
-def cable_systems_near(model: LatencyModel, ep: Endpoint, radius_km: float = LANDING_RADIUS_KM) -> list[str]:
+def cable_systems_near(
+    model: LatencyModel, ep: Endpoint, radius_km: float = LANDING_RADIUS_KM
+) -> list[str]:
     """Cable systems landing within ``radius_km`` of the place, in its own land area [ids]."""
     nodes, e = model.graph.nodes, model.graph.edges
     comp = model.graph.land_component()
     areas = _areas(model, ep)
-    d = great_circle_km(ep.latitude, ep.longitude, nodes["latitude"].to_numpy(), nodes["longitude"].to_numpy())  # type: ignore[index]
+    d = great_circle_km(
+        ep.latitude, ep.longitude, nodes["latitude"].to_numpy(), nodes["longitude"].to_numpy()
+    )  # type: ignore[index]
     near = set(np.flatnonzero((d <= radius_km) & np.isin(comp, list(areas))))
     sub = e[e["kind"] == "subsea"]  # type: ignore[index]
     hit = sub[sub["u"].isin(near) | sub["v"].isin(near)]
@@ -131,7 +150,9 @@ def connectivity(
         if (kind, name) not in models:
             cut = frozenset({name})
             models[(kind, name)] = (
-                LatencyModel(p, cut_cables=cut) if kind == "cable" else LatencyModel(p, cut_corridors=cut)
+                LatencyModel(p, cut_cables=cut)
+                if kind == "cable"
+                else LatencyModel(p, cut_corridors=cut)
             )
         return models[(kind, name)]
 
@@ -163,7 +184,11 @@ def connectivity(
             if cut > worst_corr_ms:
                 worst_corr, worst_corr_ms = corr, cut
         diversity = min(disjoint, 6.0) / 6.0
-        score = 0.5 * diversity + 0.25 * _ratio(base_mean, worst_cable_ms) + 0.25 * _ratio(base_mean, worst_corr_ms)
+        score = (
+            0.5 * diversity
+            + 0.25 * _ratio(base_mean, worst_cable_ms)
+            + 0.25 * _ratio(base_mean, worst_corr_ms)
+        )
         rows.append(
             {
                 "market_id": m.id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from gridfirst.network.data import LatencyParameters
 
 if TYPE_CHECKING:
     import networkx as nx
+    import pandas as pd
     import scipy.sparse
 
 EARTH_RADIUS_KM = 6371.0088
@@ -37,7 +38,7 @@ _SHORT_CROSSINGS = {
 }
 
 
-def great_circle_km(lat1: object, lon1: object, lat2: object, lon2: object) -> np.ndarray:
+def great_circle_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     """Great-circle (haversine) distance [km] between points given in degrees (broadcasts)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
@@ -89,8 +90,8 @@ class NetworkGraph:
         ``cable_id`` ('' for terrestrial), ``corridors`` (frozenset), ``length_km``.
     """
 
-    nodes: object
-    edges: object
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
     _tree: object = field(default=None, repr=False)
     _land_component: np.ndarray | None = field(default=None, repr=False)
 
@@ -112,7 +113,9 @@ class NetworkGraph:
         _, idx = self.tree().query(_unit(np.array([lat]), np.array([lon]))[0], k=k)  # type: ignore[attr-defined]
         idx = np.atleast_1d(idx)
         nodes = self.nodes
-        dist = great_circle_km(lat, lon, nodes["latitude"].to_numpy()[idx], nodes["longitude"].to_numpy()[idx])  # type: ignore[index]
+        dist = great_circle_km(
+            lat, lon, nodes["latitude"].to_numpy()[idx], nodes["longitude"].to_numpy()[idx]
+        )  # type: ignore[index]
         return idx, np.atleast_1d(dist)
 
     def land_component(self) -> np.ndarray:
@@ -169,12 +172,24 @@ class NetworkGraph:
 
         g = nx.MultiGraph()
         for row in self.nodes.itertuples():  # type: ignore[attr-defined]
-            g.add_node(row.node_id, kind=row.kind, name=row.name, country=row.country,
-                       latitude=row.latitude, longitude=row.longitude)
+            g.add_node(
+                row.node_id,
+                kind=row.kind,
+                name=row.name,
+                country=row.country,
+                latitude=row.latitude,
+                longitude=row.longitude,
+            )
         ids = self.nodes["node_id"].to_numpy()  # type: ignore[index]
         for row in self.edges.itertuples():  # type: ignore[attr-defined]
-            g.add_edge(ids[row.u], ids[row.v], kind=row.kind, cable_id=row.cable_id,
-                       corridors=row.corridors, length_km=row.length_km)
+            g.add_edge(
+                ids[row.u],
+                ids[row.v],
+                kind=row.kind,
+                cable_id=row.cable_id,
+                corridors=row.corridors,
+                length_km=row.length_km,
+            )
         return g
 
 
@@ -271,8 +286,9 @@ def build_graph(params: LatencyParameters) -> NetworkGraph:
     return NetworkGraph(nodes=nodes, edges=pd.concat([subsea, terrestrial], ignore_index=True))
 
 
-def _join_landless(graph: NetworkGraph, pairs: dict[tuple[int, int], float],
-                   lat: np.ndarray, lon: np.ndarray) -> None:
+def _join_landless(
+    graph: NetworkGraph, pairs: dict[tuple[int, int], float], lat: np.ndarray, lon: np.ndarray
+) -> None:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -290,14 +306,13 @@ def _join_landless(graph: NetworkGraph, pairs: dict[tuple[int, int], float],
         comp = landless[0]
         members = np.flatnonzero(labels == comp)
         targets = np.flatnonzero(np.isin(labels, list(with_landing)))
-        best = (np.inf, -1, -1)
+        best_km, best_i, best_j = np.inf, -1, -1
         for i in members:
-            d = great_circle_km(lat[i], lon[i], lat[targets], lon[targets])
-            j = int(np.argmin(d))
-            if d[j] < best[0]:
-                best = (float(d[j]), int(i), int(targets[j]))
-        d, i, j = best
-        pairs[(min(i, j), max(i, j))] = d
+            dist = great_circle_km(lat[i], lon[i], lat[targets], lon[targets])
+            j = int(np.argmin(dist))
+            if dist[j] < best_km:
+                best_km, best_i, best_j = float(dist[j]), int(i), int(targets[j])
+        pairs[(min(best_i, best_j), max(best_i, best_j))] = best_km
 
 
 def cached_graph(params: LatencyParameters) -> NetworkGraph:
@@ -311,6 +326,11 @@ def _cached_graph(terrestrial_max_km: float, terrestrial_neighbours: int) -> Net
 
     base = default_parameters()
     return build_graph(
-        LatencyParameters(**{**base.__dict__, "terrestrial_max_km": terrestrial_max_km,
-                             "terrestrial_neighbours": terrestrial_neighbours})
+        LatencyParameters(
+            **{
+                **base.__dict__,
+                "terrestrial_max_km": terrestrial_max_km,
+                "terrestrial_neighbours": terrestrial_neighbours,
+            }
+        )
     )

@@ -140,7 +140,11 @@ def endpoint(place: Any) -> Endpoint:
 
     if hasattr(place, "latitude") and hasattr(place, "country") and hasattr(place, "id"):
         return Endpoint(
-            place.id, place.name, float(place.latitude), float(place.longitude), place.country,
+            place.id,
+            place.name,
+            float(place.latitude),
+            float(place.longitude),
+            place.country,
             tuple(getattr(place, "cable_systems", ()) or ()),
         )
     if isinstance(place, tuple | list) and len(place) == 2:
@@ -205,8 +209,9 @@ def attachments(
     return pos, link_rtt_ms(km, np.zeros(len(km), dtype=bool), params)
 
 
-def _attach_named_cables(g: NetworkGraph, ep: Endpoint, params: LatencyParameters,
-                         chosen: dict[int, float]) -> None:
+def _attach_named_cables(
+    g: NetworkGraph, ep: Endpoint, params: LatencyParameters, chosen: dict[int, float]
+) -> None:
     from gridfirst.network.data import landings
 
     lands = landings()
@@ -217,8 +222,12 @@ def _attach_named_cables(g: NetworkGraph, ep: Endpoint, params: LatencyParameter
         linked = rows[[land_linked(ep.country, c) for c in rows["country_code"]]]
         if linked.empty:
             continue
-        d = great_circle_km(ep.latitude, ep.longitude, linked["latitude"].to_numpy(float),
-                            linked["longitude"].to_numpy(float))
+        d = great_circle_km(
+            ep.latitude,
+            ep.longitude,
+            linked["latitude"].to_numpy(float),
+            linked["longitude"].to_numpy(float),
+        )
         k = int(np.argmin(d))
         if d[k] <= params.terrestrial_max_km:
             chosen[pos["landing:" + linked["landing_id"].iloc[k]]] = float(d[k])
@@ -308,8 +317,14 @@ class LatencyModel:
         table = cable_table()
         cable_names = [str(table.at[c, "name"]) for c in cables]
         path = [a.name, *[str(names[i]) for i in chain], b.name]
-        return Route(best + self.params.fixed_overhead_ms, path, cable_names, km, gc,
-                     extra={"cable_ids": cables})
+        return Route(
+            best + self.params.fixed_overhead_ms,
+            path,
+            cable_names,
+            km,
+            gc,
+            extra={"cable_ids": cables},
+        )
 
 
 def route(a: Any, b: Any, params: LatencyParameters | None = None) -> Route:
@@ -368,10 +383,14 @@ def latency_to_points(
 
     model = LatencyModel(params)
     eps = [endpoint((lat, lon)) for lat, lon in points.values()]
-    eps = [Endpoint(pid, pid, e.latitude, e.longitude, e.country) for pid, e in zip(points, eps, strict=True)]
+    eps = [
+        Endpoint(pid, pid, e.latitude, e.longitude, e.country)
+        for pid, e in zip(points, eps, strict=True)
+    ]
     values = _matrix(markets, eps, model) if eps and markets else np.empty((len(markets), len(eps)))
-    return pd.DataFrame(values, index=pd.Index([m.id for m in markets], name="market_id"),
-                        columns=list(points))
+    return pd.DataFrame(
+        values, index=pd.Index([m.id for m in markets], name="market_id"), columns=list(points)
+    )
 
 
 def latency_matrix(
@@ -400,12 +419,15 @@ def latency_matrix(
     table = demand_centres() if centres is None else centres
     model = LatencyModel(params)
     eps = [
-        Endpoint(str(cid), str(r["name"]), float(r["latitude"]), float(r["longitude"]), str(r["country"]))
+        Endpoint(
+            str(cid), str(r["name"]), float(r["latitude"]), float(r["longitude"]), str(r["country"])
+        )
         for cid, r in table.iterrows()
     ]
     values = _matrix(markets, eps, model) if eps and markets else np.empty((len(markets), len(eps)))
-    return pd.DataFrame(values, index=pd.Index([m.id for m in markets], name="market_id"),
-                        columns=table.index)
+    return pd.DataFrame(
+        values, index=pd.Index([m.id for m in markets], name="market_id"), columns=table.index
+    )
 
 
 def population_within_ms(

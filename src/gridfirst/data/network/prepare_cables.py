@@ -197,7 +197,7 @@ def build(root: Path, out: Path) -> None:
             if verts:
                 blocked = frozenset(v for k, v in attach.items() if k != src and v != attach[src])
                 dist, prev = _dijkstra(adj, src, terminals, blocked)
-                reached = [t for t in terminals if t != src and t in dist]
+                reached = sorted(t for t in terminals if t != src and t in dist)
             else:
                 dist, prev, reached = {}, {}, []
             for t in reached:
@@ -231,8 +231,10 @@ def build(root: Path, out: Path) -> None:
                 best = min(
                     ((a, b) for a in done for b in rest),
                     key=lambda p: haversine_km(
-                        lp_xy[p[0]["id"]][1], lp_xy[p[0]["id"]][0],
-                        lp_xy[p[1]["id"]][1], lp_xy[p[1]["id"]][0],
+                        lp_xy[p[0]["id"]][1],
+                        lp_xy[p[0]["id"]][0],
+                        lp_xy[p[1]["id"]][1],
+                        lp_xy[p[1]["id"]][0],
                     ),
                 )
                 a, b = best
@@ -258,7 +260,7 @@ def build(root: Path, out: Path) -> None:
             ladj[s["from_landing"]].append((s["to_landing"], s["length_km"]))
             ladj[s["to_landing"]].append((s["from_landing"], s["length_km"]))
 
-        def far(src_id):
+        def far(src_id, ladj=ladj):
             dist, _ = _dijkstra(ladj, src_id, set())
             return dist
 
