@@ -34,6 +34,16 @@ _API = {
     "fit_growth": "gridfirst.demand",
     "demand_outlook": "gridfirst.demand",
     "conversion_chain": "gridfirst.demand",
+    "latency_ms": "gridfirst.network",
+    "route": "gridfirst.network",
+    "latency_to_points": "gridfirst.network",
+    "latency_matrix": "gridfirst.network",
+    "connectivity": "gridfirst.network",
+    "population_within_ms": "gridfirst.network",
+    "compare_plans": "gridfirst.risk.robust",
+    "problem_from_plan": "gridfirst.risk",
+    "run_risk": "gridfirst.risk",
+    "RiskResult": "gridfirst.risk",
 }
 
 __all__ = ["__version__", *_API]

@@ -26,6 +26,7 @@ _COMMAND_MODULES = [
     "portfolio",
     "latency",
     "procure",
+    "risk",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -9,6 +9,8 @@ of candidate plans (:mod:`~gridfirst.risk.robust`).
 from __future__ import annotations
 
 from gridfirst.risk.evaluate import RiskResult, cvar, evaluate_block, summarise
+from gridfirst.risk.executors import RunCancelled
+from gridfirst.risk.executors import run as run_risk
 from gridfirst.risk.problem import RiskProblem, problem_from_plan, problem_from_tables
 from gridfirst.risk.uncertainty import RiskOptions, options_from_scenario, risk_options
 
@@ -22,5 +24,7 @@ __all__ = [
     "problem_from_plan",
     "problem_from_tables",
     "risk_options",
+    "run_risk",
+    "RunCancelled",
     "summarise",
 ]

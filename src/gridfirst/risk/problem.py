@@ -16,7 +16,7 @@ from gridfirst.errors import DataError
 from gridfirst.risk.uncertainty import RiskOptions, backlog_years, risk_options
 
 if TYPE_CHECKING:
-    from gridfirst.portfolio import PortfolioResult
+    from gridfirst.portfolio import PortfolioInputs, PortfolioResult
     from gridfirst.scenario import Scenario
 
 HOURS_PER_YEAR = 8760.0
@@ -103,13 +103,10 @@ class RiskProblem:
 
     @property
     def deterministic_cost_usd(self) -> float:
-        """Present cost of the plan as planned (no uncertainty) [USD]."""
-        served = self.allocation_mw.sum(axis=1)
-        unmet = np.maximum(self.demand_mw - self.allocation_mw.sum(axis=0), 0.0)
-        variable = (served * self.energy_usd_per_mw_year[:, None]).sum(axis=0) + np.einsum(
-            "sky,sk->y", self.allocation_mw, self.network_usd_per_mw_year
-        ) + unmet.sum(axis=0) * self.unmet_penalty_usd_per_mw_year
-        return float(self.fixed_cost_usd + variable @ self.discount)
+        """Present cost of the plan as planned: every uncertainty off, base demand [USD]."""
+        from gridfirst.risk.evaluate import evaluate_block
+
+        return float(evaluate_block(self.with_options(self.options.deterministic()), 0, 0, 1)["cost_usd"][0])
 
 
 def _grid(frame: pd.DataFrame, index: list[Any], years: np.ndarray, value: str,
@@ -244,7 +241,10 @@ def problem_from_tables(
 
 
 def problem_from_plan(
-    result: PortfolioResult, scenario: Scenario | None = None, options: RiskOptions | None = None
+    result: PortfolioResult,
+    scenario: Scenario | None = None,
+    options: RiskOptions | None = None,
+    demand_from: PortfolioInputs | None = None,
 ) -> RiskProblem:
     """The plan a :func:`~gridfirst.portfolio.solve_portfolio` run chose, ready to evaluate.
 
@@ -257,6 +257,11 @@ def problem_from_plan(
 
     inputs = result.inputs
     model = build_model(inputs)
+    if demand_from is not None:
+        base = build_model(demand_from)
+        if list(base.keys.itertuples(index=False)) != list(model.keys.itertuples(index=False)):
+            raise DataError("demand_from: its demand keys differ from the plan's")
+        model.demand_mw = base.demand_mw
     yrs = np.asarray(inputs.years)
     if options is None:
         options = risk_options(scenario.options.get("risk") if scenario is not None else None)

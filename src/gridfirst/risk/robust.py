@@ -1,0 +1,182 @@
+"""Robust planning: candidate plans compared on expected cost against shortfall risk.
+
+Each candidate re-solves the portfolio once with a changed input (more demand to buy a buffer, a
+lower country share to diversify), then every plan is evaluated under the same sampled futures
+(common random numbers) against the real demand outlook. The portfolio is never solved per sample.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gridfirst.errors import ScenarioError
+from gridfirst.risk.evaluate import RiskResult
+from gridfirst.risk.executors import run
+from gridfirst.risk.problem import problem_from_plan
+from gridfirst.risk.uncertainty import RiskOptions, options_from_scenario
+
+if TYPE_CHECKING:
+    from gridfirst.portfolio import PortfolioInputs, PortfolioResult
+    from gridfirst.scenario import Scenario
+
+CANDIDATES = ("cost_optimal", "buffered", "diversified")
+#: Extra demand the buffered plan is solved for (a stated default: 15% of the base outlook).
+DEFAULT_BUFFER_SHARE = 0.15
+#: The diversified plan's country share cap as a multiple of the policy's (stated default).
+DEFAULT_DIVERSIFY_FACTOR = 0.7
+
+
+@dataclass
+class Candidate:
+    """One candidate plan: how it was made, the plan, and its risk evaluation."""
+
+    name: str
+    description: str
+    plan: PortfolioResult
+    risk: RiskResult
+
+
+@dataclass
+class RobustResult:
+    """Candidates side by side (``table``) with each plan's full evaluation.
+
+    ``table`` columns: ``candidate, description, planned_cost_usd, cost_mean_usd, cost_p90_usd,
+    cost_cvar95_usd, shortfall_mean_mw_years, shortfall_p90_mw_years, probability_all_years_met,
+    pareto`` (not beaten on both expected cost and expected shortfall), ``solve_seconds``,
+    ``evaluate_seconds``.
+    """
+
+    table: pd.DataFrame
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidates": self.table.to_dict(orient="records"),
+            "plans": {name: c.risk.to_dict() for name, c in self.candidates.items()},
+        }
+
+
+def buffered_inputs(inputs: PortfolioInputs, buffer_share: float) -> PortfolioInputs:
+    """The same inputs with every demand point raised by ``buffer_share``."""
+    if not 0 <= buffer_share <= 5:
+        raise ScenarioError(f"buffer_share: {buffer_share!r} must be within 0..5")
+    demand = inputs.demand.copy()
+    demand["mw"] = demand["mw"] * (1.0 + buffer_share)
+    return replace(inputs, demand=demand)
+
+
+def diversified_inputs(inputs: PortfolioInputs, max_share_per_country: float) -> PortfolioInputs:
+    """The same inputs with a lower cap on any one country's share of capacity."""
+    if not 0 < max_share_per_country <= 1:
+        raise ScenarioError(f"max_share_per_country: {max_share_per_country!r} must be in (0, 1]")
+    params = dict(inputs.params)
+    params["max_share_per_country"] = max_share_per_country
+    params["max_share_per_cluster"] = min(float(params["max_share_per_cluster"]), max_share_per_country)
+    return replace(inputs, params=params)
+
+
+def _pareto(cost: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    keep = np.ones(cost.size, bool)
+    for i in range(cost.size):
+        worse = (cost <= cost[i]) & (risk <= risk[i]) & ((cost < cost[i]) | (risk < risk[i]))
+        keep[i] = not worse.any()
+    return keep
+
+
+def compare_plans(
+    scenario: Scenario,
+    samples: int = 10_000,
+    seed: int = 1,
+    candidates: tuple[str, ...] = CANDIDATES,
+    buffer_share: float = DEFAULT_BUFFER_SHARE,
+    max_share_per_country: float | None = None,
+    inputs: PortfolioInputs | None = None,
+    options: RiskOptions | None = None,
+    executor: str | Any = "serial",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    mip_gap: float = 0.01,
+    time_limit_s: float = 60.0,
+) -> RobustResult:
+    """Solve each candidate plan once and evaluate all under the same futures.
+
+    Parameters
+    ----------
+    candidates : tuple of str
+        Any of ``cost_optimal`` (the portfolio as posed), ``buffered`` (solved for demand x
+        (1 + ``buffer_share``)) and ``diversified`` (country share cap ``max_share_per_country``,
+        default 0.7 x the policy's).
+    inputs : PortfolioInputs, optional
+        The portfolio inputs (made from the scenario when None).
+    progress : callable, optional
+        ``progress(candidate, samples_done, samples_total)``.
+
+    Returns
+    -------
+    RobustResult
+    """
+    from gridfirst.portfolio import portfolio_inputs, solve_portfolio
+
+    unknown = [c for c in candidates if c not in CANDIDATES]
+    if unknown or not candidates:
+        raise ScenarioError(f"candidates: {unknown or '(none)'} not among {list(CANDIDATES)}")
+    base = inputs if inputs is not None else portfolio_inputs(scenario)
+    options = options or options_from_scenario(scenario)
+    share = max_share_per_country
+    if share is None:
+        share = round(DEFAULT_DIVERSIFY_FACTOR * float(base.params["max_share_per_country"]), 3)
+    made = {
+        "cost_optimal": (base, "the portfolio's cost-optimal plan, as posed"),
+        "buffered": (buffered_inputs(base, buffer_share),
+                     f"solved for {buffer_share:.0%} more demand than the outlook"),
+        "diversified": (diversified_inputs(base, share),
+                        f"at most {share:.0%} of capacity in any one country"),
+    }
+    out: dict[str, Candidate] = {}
+    rows = []
+    for name in candidates:
+        cand_inputs, description = made[name]
+        t0 = time.perf_counter()
+        plan = solve_portfolio(cand_inputs, mip_gap=mip_gap, time_limit_s=time_limit_s)
+        solve_s = time.perf_counter() - t0
+        problem = problem_from_plan(plan, scenario, options, demand_from=base)
+
+        def tick(done: int, total: int, _name: str = name) -> None:
+            if progress:
+                progress(_name, done, total)
+
+        risk = run(problem, samples=samples, seed=seed, executor=executor, workers=workers,
+                   address=address, progress=tick)
+        out[name] = Candidate(name, description, plan, risk)
+        s = risk.summary
+        rows.append({
+            "candidate": name,
+            "description": description,
+            "planned_cost_usd": s["deterministic_cost_usd"],
+            "cost_mean_usd": s["cost_mean_usd"],
+            "cost_p90_usd": s["cost_p90_usd"],
+            "cost_cvar95_usd": s["cost_cvar95_usd"],
+            "shortfall_mean_mw_years": s["shortfall_mean_mw_years"],
+            "shortfall_p90_mw_years": s["shortfall_p90_mw_years"],
+            "probability_all_years_met": s["probability_all_years_met"],
+            "online_final_year_mw": _online(plan, int(base.years[-1])),
+            "solve_seconds": solve_s,
+            "evaluate_seconds": risk.timings.get("evaluate_seconds", math.nan),
+        })
+    table = pd.DataFrame(rows)
+    table.insert(len(table.columns) - 2, "pareto", _pareto(
+        table["cost_mean_usd"].to_numpy(float), table["shortfall_mean_mw_years"].to_numpy(float)))
+    return RobustResult(table=table, candidates=out)
+
+
+def _online(plan: PortfolioResult, year: int) -> float:
+    b = plan.builds
+    return float(b.loc[b["year"] == year, "online_mw"].sum()) if len(b) else 0.0
