@@ -44,6 +44,14 @@ _API = {
     "problem_from_plan": "gridfirst.risk",
     "run_risk": "gridfirst.risk",
     "RiskResult": "gridfirst.risk",
+    "market_profiles": "gridfirst.resources",
+    "read_profiles": "gridfirst.resources",
+    "optimise_procurement": "gridfirst.procurement",
+    "procure_market": "gridfirst.procurement",
+    "sweep_targets": "gridfirst.procurement",
+    "ProcurementCosts": "gridfirst.procurement",
+    "ProcurementResult": "gridfirst.procurement",
+    "SolverError": "gridfirst.errors",
 }
 
 __all__ = ["__version__", *_API]
