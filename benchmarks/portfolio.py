@@ -27,13 +27,16 @@ def main() -> None:
     args = parser.parse_args()
 
     header = (f"{'sites':>6} {'years':>5} {'cols':>7} {'int':>6} {'rows':>7} {'nnz':>8} "
-              f"{'build_s':>8} {'solve_s':>8} {'gap':>7} {'short_mw':>9} {'x_prev':>7}  status")
+              f"{'inputs_s':>8} {'build_s':>8} {'solve_s':>8} {'gap':>7} {'short_mw':>9} "
+              f"{'x_prev':>7}  status")
     print(header)
     previous = None
     for n in args.sizes:
         scenario = synthetic_scenario(n, n_years=args.years, seed=args.seed)
         t0 = time.perf_counter()
         inputs = portfolio_inputs(scenario)
+        inputs_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
         model = build_model(inputs)
         build_s = time.perf_counter() - t0
         sol = _run_highs(model, integer=True, mip_gap=args.gap, time_limit_s=args.time_limit,
@@ -41,9 +44,10 @@ def main() -> None:
         short = float(sol.x[model.cols["unmet"]].sum())
         ratio = f"{sol.seconds / previous:7.2f}" if previous else f"{'':>7}"
         print(f"{n:>6} {args.years:>5} {model.num_cols:>7} {int(model.integrality.sum()):>6} "
-              f"{model.num_rows:>7} {model.A.nnz:>8} {build_s:>8.2f} {sol.seconds:>8.2f} "
+              f"{model.num_rows:>7} {model.A.nnz:>8} {inputs_s:>8.2f} {build_s:>8.2f} {sol.seconds:>8.2f} "
               f"{sol.mip_gap:>7.2%} {short:>9.0f} {ratio}  {sol.status}", flush=True)
         previous = sol.seconds
+    print(f"latency: {inputs.latency_source}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import pytest
 
 from gridfirst.errors import InfeasibleError
 from gridfirst.portfolio import (
+    PortfolioInputs,
     PortfolioResult,
     capital_recovery_factor,
     great_circle_rtt_ms,
@@ -83,10 +84,30 @@ def scenario(
 # ----------------------------------------------------------------------------------------------
 
 
+def gc_latency(scn: Scenario) -> Any:
+    """Great-circle round trips, markets x regions: keeps these tests independent of the
+    network module's cable data (and fast)."""
+    import pandas as pd
+
+    markets = scn.resolved_markets()
+    regions = scn.demand.regions
+    rtt = great_circle_rtt_ms(
+        np.array([m.latitude for m in markets])[:, None],
+        np.array([m.longitude for m in markets])[:, None],
+        np.array([r.latitude for r in regions])[None, :],
+        np.array([r.longitude for r in regions])[None, :],
+    )
+    return pd.DataFrame(rtt, index=[m.id for m in markets], columns=[r.id for r in regions])
+
+
+def inputs_of(scn: Scenario) -> PortfolioInputs:
+    return portfolio_inputs(scn, latency_ms=gc_latency(scn))
+
+
 def solve(scn: Scenario, **kwargs: Any) -> PortfolioResult:
     kwargs.setdefault("mip_gap", 0.0)
     kwargs.setdefault("time_limit_s", 30)
-    return solve_portfolio(portfolio_inputs(scn), **kwargs)
+    return solve_portfolio(inputs_of(scn), **kwargs)
 
 
 def check_invariants(result: PortfolioResult) -> None:

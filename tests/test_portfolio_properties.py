@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_portfolio import check_invariants, market, scenario
+from test_portfolio import check_invariants, inputs_of, market, scenario
 
-from gridfirst.portfolio import PortfolioInputs, portfolio_inputs, solve_portfolio
+from gridfirst.portfolio import PortfolioInputs, solve_portfolio
 
 
 def _small_inputs(seed: int) -> PortfolioInputs:
@@ -38,7 +38,7 @@ def _small_inputs(seed: int) -> PortfolioInputs:
     scn = scenario(markets, points, regions=("tokyo", "sydney"),
                    policy={"max_share_per_country": 0.8, "latency_sla_ms": {"inference": 40.0},
                            "unmet_penalty_usd_per_mw_year": 4.0e6})
-    return portfolio_inputs(scn)
+    return inputs_of(scn)
 
 
 def _tighten(inputs: PortfolioInputs, family: str, amount: float) -> PortfolioInputs:
@@ -171,7 +171,7 @@ def test_small_optimum_matches_brute_force(seed: int) -> None:
                    policy={"max_share_per_country": float(rng.choice([0.7, 1.0])),
                            "latency_sla_ms": {"inference": 40.0},
                            "unmet_penalty_usd_per_mw_year": float(rng.uniform(2.5e6, 5e6))})
-    inputs = portfolio_inputs(scn)
+    inputs = inputs_of(scn)
     result = solve_portfolio(inputs, mip_gap=0.0, explain=False)
     assert result.total_cost_usd == pytest.approx(_brute_force(inputs), rel=1e-7)
     assert result.builds["online_mw"].sum() > 0
