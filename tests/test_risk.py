@@ -10,10 +10,21 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from gridfirst.errors import DataError, ScenarioError
-from gridfirst.risk import cvar, evaluate_block, problem_from_plan, problem_from_tables, risk_options
+from gridfirst.risk import (
+    cvar,
+    evaluate_block,
+    problem_from_plan,
+    problem_from_tables,
+    risk_options,
+)
 from gridfirst.risk.evaluate import delivered_mw, serve, served_upper_bound
 from gridfirst.risk.sampling import block_generator, draw
-from gridfirst.risk.uncertainty import DEFAULTS_FILE, RiskOptions, default_table, disruption_rate_per_year
+from gridfirst.risk.uncertainty import (
+    DEFAULTS_FILE,
+    RiskOptions,
+    default_table,
+    disruption_rate_per_year,
+)
 
 YEARS = [2026, 2027, 2028, 2029]
 

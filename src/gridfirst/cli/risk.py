@@ -26,7 +26,13 @@ def risk(
     import time
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from gridfirst.errors import GridfirstError
     from gridfirst.risk.executors import EXECUTORS, RunCancelled
