@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from gridfirst.scoring.ranking import RankResult
 
 DEFAULT_CONCENTRATION = 100.0
-# Scores held at once (samples x candidates); 8e6 float64 = 64 MB.
-CHUNK_ELEMENTS = 8_000_000
 
 
 def sample_weights(
@@ -59,14 +57,109 @@ def sample_weights(
     return rng.dirichlet(concentration * w / w.sum(), size=samples)
 
 
+def _key_parts(scorer: Scorer, dtype: type) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-candidate arrays of the ranking key: ``B`` (wsum) or ``(Q-, Q+)`` (TOPSIS)."""
+    b: np.ndarray = scorer.normalised.astype(dtype)
+    if scorer.method == "wsum":
+        return b, None
+    q_plus, q_minus = Scorer(b, "topsis")._topsis_parts(dtype)
+    return q_minus, q_plus
+
+
+def _keys(w: np.ndarray, far: np.ndarray, near: np.ndarray | None) -> np.ndarray:
+    """Ranking keys, shape (samples, candidates): ``w @ B.T`` for the weighted sum and, for
+    TOPSIS, ``d-^2 / d+^2`` with ``d^2 = w^2 @ Q.T`` (``w`` given squared), which orders
+    candidates like the closeness ``C = 1 / (1 + d+/d-)`` without square roots."""
+    out = w @ far.T
+    if near is None:
+        return out
+    den = w @ near.T
+    np.maximum(den, np.finfo(den.dtype).tiny, out=den)
+    return np.divide(out, den, out=out)
+
+
+def _pair_keys(w: np.ndarray, far: np.ndarray, near: np.ndarray | None) -> np.ndarray:
+    """Keys of matched (sample, candidate) pairs: rows of ``w`` with rows of ``far``/``near``."""
+    out = np.einsum("ij,ij->i", w, far)
+    if near is None:
+        return out
+    den = np.maximum(np.einsum("ij,ij->i", w, near), np.finfo(out.dtype).tiny)
+    return out / den
+
+
+def _merge_top(
+    best_val: np.ndarray, best_idx: np.ndarray, rows: np.ndarray, idx: np.ndarray, val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge new (row, candidate, key) entries into each row's running top k (unordered)."""
+    c, k = best_val.shape
+    all_rows = np.concatenate([np.repeat(np.arange(c), k), rows])
+    all_idx = np.concatenate([best_idx.ravel(), idx])
+    all_val = np.concatenate([best_val.ravel(), val])
+    order = np.lexsort((-all_val, all_rows))
+    starts = np.concatenate([[0], np.cumsum(k + np.bincount(rows, minlength=c))[:-1]])
+    pick = order[(starts[:, None] + np.arange(k)).ravel()]
+    return all_val[pick].reshape(c, k), all_idx[pick].reshape(c, k)
+
+
+def _top_positions(
+    w: np.ndarray,
+    far: np.ndarray,
+    near: np.ndarray | None,
+    k: int,
+    block: int,
+) -> np.ndarray:
+    """Indices of the k best candidates per sample (shape (samples, k), best first).
+
+    The first block's top k comes from ``np.argpartition``. For each later block the test
+    ``key > t_s`` (``t_s`` the sample's current k-th key) is one matrix product: for the
+    weighted sum ``[w, -t] @ [B, 1].T > 0``, for TOPSIS ``[w^2, -t w^2] @ [Q-, Q+].T > 0``;
+    only the rare entries that pass are merged, exactly.
+    """
+    m = far.shape[0]
+    vals = _keys(w, far[:block], None if near is None else near[:block])
+    best_idx = np.argpartition(-vals, k - 1, axis=1)[:, :k]
+    best_val = np.take_along_axis(vals, best_idx, axis=1)
+    if near is None:
+        stacked = np.hstack([far, np.ones((m, 1), dtype=far.dtype)])
+    else:
+        stacked = np.hstack([far, near])
+    for lo in range(block, m, block):
+        hi = min(lo + block, m)
+        thr = best_val.min(axis=1)
+        if near is None:
+            w_aug = np.hstack([w, -thr[:, None]])
+        else:
+            w_aug = np.hstack([w, -thr[:, None] * w])
+        margin = w_aug @ stacked[lo:hi].T
+        hit_rows = np.flatnonzero(margin.max(axis=1) > 0)
+        if hit_rows.size == 0:
+            continue
+        sub_rows, cols = np.nonzero(margin[hit_rows] > 0)
+        rows = hit_rows[sub_rows]
+        idx = cols + lo
+        new = _pair_keys(w[rows], far[idx], None if near is None else near[idx])
+        keep = new > thr[rows]  # guards against rounding in the stacked product
+        if keep.any():
+            best_val, best_idx = _merge_top(best_val, best_idx, rows[keep], idx[keep], new[keep])
+    order = np.argsort(-best_val, axis=1, kind="stable")
+    return np.take_along_axis(best_idx, order, axis=1)
+
+
 def rank_counts(
     scorer: Scorer,
     weight_samples: np.ndarray,
     max_rank: int,
-    chunk_elements: int = CHUNK_ELEMENTS,
     dtype: type = np.float64,
+    sample_chunk: int = 1024,
+    block_rows: int = 4096,
 ) -> np.ndarray:
     """How often each candidate lands at each of the first ``max_rank`` positions.
+
+    When ``max_rank`` is below the number of candidates the work is tiled (``sample_chunk``
+    weight samples x ``block_rows`` candidates): candidates are visited best-first by their
+    score at the mean weights, so each sample's running k-th best key is high early and later
+    blocks need one matrix product and one reduction to show that (almost) none of their
+    candidates enters (see :func:`_top_positions`). Otherwise every sample is fully sorted.
 
     Parameters
     ----------
@@ -75,38 +168,36 @@ def rank_counts(
     weight_samples : numpy.ndarray
         Shape (samples, n).
     max_rank : int
-        Positions counted (1..max_rank); ``np.argpartition`` finds them without a full sort
-        unless ``max_rank`` is the number of candidates.
-    chunk_elements : int
-        Upper bound on scores held at once.
+        Positions counted (1..max_rank).
     dtype : numpy dtype
-        float64 (default) or float32 (half the memory traffic; ties become more likely).
+        float64 (default) or float32 (half the memory traffic; near-ties may order differently).
+    sample_chunk, block_rows : int
+        Tile shape.
 
     Returns
     -------
     numpy.ndarray
         Integer counts, shape (candidates, max_rank).
     """
-    b: np.ndarray = scorer.normalised.astype(dtype, copy=False)
-    m = b.shape[0]
+    m = scorer.normalised.shape[0]
     k = int(min(max_rank, m))
-    parts = None
-    if scorer.method == "topsis":
-        q_plus, q_minus = Scorer(b, "topsis")._topsis_parts(dtype)
-        parts = (q_plus, q_minus)
+    far, near = _key_parts(scorer, dtype)
     counts = np.zeros(m * k, dtype=np.int64)
-    step = max(1, chunk_elements // max(m, 1))
     positions = np.arange(k)
-    for start in range(0, weight_samples.shape[0], step):
-        w: np.ndarray = weight_samples[start : start + step].astype(dtype, copy=False)
-        scores = scorer.batch_scores(w, parts, normalised=b)  # (chunk, m)
-        if k < m:
-            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            ranked = np.take_along_axis(top, order, axis=1)
+    perm = np.arange(m)
+    if k < m:
+        centre = weight_samples.mean(axis=0)
+        perm = np.argsort(-scorer.scores(centre / centre.sum()), kind="stable")
+        far = np.ascontiguousarray(far[perm])
+        near = None if near is None else np.ascontiguousarray(near[perm])
+    for start in range(0, weight_samples.shape[0], sample_chunk):
+        w = weight_samples[start : start + sample_chunk].astype(dtype)
+        if near is not None:
+            w = w * w
+        if k == m:
+            ranked = np.argsort(-_keys(w, far, near), axis=1, kind="stable")
         else:
-            ranked = np.argsort(-scores, axis=1, kind="stable")
+            ranked = perm[_top_positions(w, far, near, k, max(block_rows, k + 1))]
         counts += np.bincount((ranked * k + positions).ravel(), minlength=m * k)
     return counts.reshape(m, k)
 
