@@ -47,7 +47,7 @@ def test_dask_local_cluster_matches_serial(serial) -> None:
 
     problem, ref = serial
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         _same(ref, run(problem, samples=700, seed=11, block_size=100, executor=client))
     # The executor's own LocalCluster of worker processes.
     _same(ref, run(problem, samples=700, seed=11, block_size=100, executor="dask", workers=2))

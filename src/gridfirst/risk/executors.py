@@ -179,7 +179,7 @@ def _run_dask(problem: RiskProblem, seed: int, sizes: list[int], executor: Any, 
             raise GridfirstError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         client, own = Client(cluster), True
     n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
     chunks = _chunks(len(sizes), n_workers)

@@ -91,8 +91,9 @@ class RiskProblem:
             self.demand_mw <= self.demand_high_mw + 1e-9
         ).all():
             raise DataError("risk problem: demand needs low_mw <= mw <= high_mw for every key and year")
-        if (self.allocation_mw > 1e-6).any(axis=2).__and__(~self.eligible).any():
-            s, k = np.argwhere((self.allocation_mw > 1e-6).any(axis=2) & ~self.eligible)[0]
+        stray = np.asarray((self.allocation_mw > 1e-6).any(axis=2)) & ~np.asarray(self.eligible, bool)
+        if stray.any():
+            s, k = np.argwhere(stray)[0]
             raise DataError(f"allocation: site {self.sites[s]!r} serves {self.keys[k]} but is not eligible")
 
     def with_options(self, options: RiskOptions) -> RiskProblem:
@@ -206,7 +207,7 @@ def problem_from_tables(
         ok = (ti >= 0) & (ti < yrs.size)
         np.add.at(alloc, (si[ok], ki[ok], ti[ok]), allocation["mw"].to_numpy(float)[ok])
     if eligibility is None:
-        eligible = (alloc > 0).any(axis=2)
+        eligible = np.asarray((alloc > 0).any(axis=2), dtype=bool)
     else:
         _require(eligibility, ["site", "region", "workload"], "eligibility")
         eligible = np.zeros((len(site_ids), len(keys)), bool)

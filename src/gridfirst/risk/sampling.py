@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaincinv
+from scipy.special import ndtri
 
 from gridfirst.risk.problem import RiskProblem
 from gridfirst.risk.uncertainty import (
@@ -87,6 +87,24 @@ def _poisson_inverse(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return count
 
 
+def _gamma_quantile(shape: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Quantile of Gamma(shape, 1) at ``u``: exact for shape 1 (the common single event),
+    Wilson-Hilferty for more (mean within 0.03% for shape >= 2; the relative error is larger
+    only in the far lower tail, i.e. for the shortest total outages); used instead of
+    ``scipy.special.gammaincinv``, which dominated the run time.
+
+    References
+    ----------
+    .. [1] Wilson, E. B., Hilferty, M. M. (1931). The distribution of chi-square. PNAS 17(12),
+       684-688.
+    """
+    one = -np.log1p(-u)
+    z = ndtri(u)
+    k = np.maximum(shape, 1.0)
+    wh = k * np.maximum(1.0 - 1.0 / (9.0 * k) + z / np.sqrt(9.0 * k), 0.0) ** 3
+    return np.where(shape <= 1, one, wh)
+
+
 def _event_months(u_count: np.ndarray, u_length: np.ndarray, rate: np.ndarray, mean_months: float
                   ) -> np.ndarray:
     """Total months lost to a Poisson number of exponential events (a gamma by inversion)."""
@@ -94,7 +112,7 @@ def _event_months(u_count: np.ndarray, u_length: np.ndarray, rate: np.ndarray, m
     months = np.zeros(u_count.shape)
     hit = count > 0
     if hit.any():
-        months[hit] = mean_months * gammaincinv(count[hit].astype(float), u_length[hit])
+        months[hit] = mean_months * _gamma_quantile(count[hit].astype(float), u_length[hit])
     return months
 
 
