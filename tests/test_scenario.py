@@ -89,7 +89,7 @@ def test_example_is_the_checkout_example() -> None:
             lambda d: d["demand"]["points"].append(
                 {"region": "osaka", "year": 2030, "workload": "inference", "mw": 5}
             ),
-            "demand.points[60].region: 'osaka' is not a known id",
+            "demand.points[54].region: 'osaka' is not a known id",
         ),
         (
             lambda d: d["demand"]["points"][0].update({"low_mw": 1000}),
