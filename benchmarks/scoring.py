@@ -79,7 +79,7 @@ def main() -> None:
     matrix, benefit, weights = _instance(m, n, seed=0)
     print(
         f"instance: {m:,} candidates x {n} criteria x {s:,} weight samples "
-        f"({m * s / 1e9:.1f}e9 scores), rank histograms of positions 1..{args.max_rank}"
+        f"({m * s:.1e} scores), rank histograms of positions 1..{args.max_rank}"
     )
     for method in ("topsis", "wsum"):
         for dtype in (np.float64, np.float32):

@@ -172,6 +172,7 @@ def rank_markets(
     weights: dict[str, float] | None = None,
     latency_ms: pd.DataFrame | None = None,
     connectivity: pd.Series | None = None,
+    use_network: bool = True,
 ) -> RankResult:
     """Screen, score and rank a scenario's markets for a workload profile.
 
@@ -193,6 +194,10 @@ def rank_markets(
         :mod:`gridfirst.network` if installed, else a great-circle estimate.
     connectivity : pandas.Series, optional
         A connectivity score in 0..1 per market id that replaces the cable-system count.
+    use_network : bool
+        For the inference profile, take latency and connectivity from :mod:`gridfirst.network`
+        when it is installed and they are not given. False uses the great-circle latency
+        estimate and the cable-system count instead.
 
     Returns
     -------
@@ -217,7 +222,7 @@ def rank_markets(
 
     latency_names = {"user_latency", "users_within_sla"}
     if any(resolved[n] > 0 for n in latency_names) and kept:
-        columns, note = user_latency_columns(scenario, kept, latency_ms)
+        columns, note = user_latency_columns(scenario, kept, latency_ms, use_network)
         notes.append(note)
         if columns is None:
             resolved[list(latency_names)] = 0.0
@@ -228,7 +233,7 @@ def rank_markets(
 
     if resolved["connectivity"] > 0 and kept:
         score = connectivity
-        if score is None and profile == "inference":
+        if score is None and profile == "inference" and use_network:
             score = network_connectivity(kept)
             if score is not None:
                 notes.append(

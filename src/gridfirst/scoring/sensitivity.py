@@ -191,7 +191,7 @@ def rank_counts(
         far = np.ascontiguousarray(far[perm])
         near = None if near is None else np.ascontiguousarray(near[perm])
     for start in range(0, weight_samples.shape[0], sample_chunk):
-        w = weight_samples[start : start + sample_chunk].astype(dtype)
+        w: np.ndarray = weight_samples[start : start + sample_chunk].astype(dtype)
         if near is not None:
             w = w * w
         if k == m:

@@ -73,7 +73,10 @@ def _network_latency(
 
 
 def user_latency_columns(
-    scenario: Scenario, markets: Sequence[Market], latency_ms: pd.DataFrame | None
+    scenario: Scenario,
+    markets: Sequence[Market],
+    latency_ms: pd.DataFrame | None,
+    use_network: bool = True,
 ) -> tuple[pd.DataFrame | None, str]:
     """Columns ``user_latency_ms`` and ``users_within_sla_share`` per market, and a note.
 
@@ -85,7 +88,8 @@ def user_latency_columns(
         The candidates.
     latency_ms : pandas.DataFrame, optional
         Index market id, columns point id (demand-region ids), RTT [ms]. When None, taken from
-        :func:`gridfirst.network.latency_to_points` if installed, else :func:`great_circle_rtt_ms`.
+        :func:`gridfirst.network.latency_to_points` if installed (and ``use_network``), else
+        :func:`great_circle_rtt_ms`.
 
     Returns
     -------
@@ -102,14 +106,14 @@ def user_latency_columns(
             points = {k: v for k, v in points.items() if demand.get(k, 0.0) > 0}
         if not points or not ids:
             return None, "no demand regions: latency criteria left out"
-        table = _network_latency(markets, points)
+        table = _network_latency(markets, points) if use_network else None
         if table is not None:
             note = "latency from gridfirst.network.latency_to_points"
         else:
             table = great_circle_rtt_ms(markets, points)
             note = (
                 f"latency estimated from great-circle distance x {ROUTE_FACTOR} at "
-                f"{FIBRE_KM_PER_MS:g} km/ms (gridfirst.network not available)"
+                f"{FIBRE_KM_PER_MS:g} km/ms (gridfirst.network not used)"
             )
     else:
         table = latency_ms
