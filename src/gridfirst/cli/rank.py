@@ -56,6 +56,12 @@ def rank(
     concentration: float = typer.Option(
         100.0, "--concentration", min=1e-6, help="Dirichlet concentration around the weights."
     ),
+    network: bool = typer.Option(
+        True,
+        "--network/--no-network",
+        help="Inference: latency and connectivity from gridfirst.network when installed "
+        "(--no-network: great-circle latency estimate and cable-system count).",
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Screen and rank markets; shows each score's contributions, rank probabilities under
@@ -75,6 +81,7 @@ def rank(
             seed=seed,
             top_k=top_k,
             concentration=concentration,
+            use_network=network,
         )
         shown = list(result.table.index[:top])
         explanations = {mid: result.explain(mid) for mid in shown}

@@ -308,6 +308,7 @@ def rank_with_sensitivity(
     concentration: float = DEFAULT_CONCENTRATION,
     weights: dict[str, float] | None = None,
     latency_ms: pd.DataFrame | None = None,
+    use_network: bool = True,
 ) -> tuple[RankResult, SensitivityResult | None]:
     """:func:`~gridfirst.scoring.ranking.rank_markets` then :func:`sensitivity` (skipped when
     ``samples`` is 0 or no market passed the screens)."""
@@ -320,6 +321,7 @@ def rank_with_sensitivity(
         normalisation=normalisation,
         weights=weights,
         latency_ms=latency_ms,
+        use_network=use_network,
     )
     if samples <= 0 or result.table.empty:
         return result, None
