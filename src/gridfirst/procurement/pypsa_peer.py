@@ -99,7 +99,7 @@ def solve_pypsa(lp: ProcurementLP, threads: int | None = None) -> dict[str, Any]
         built = time.perf_counter()
         status, condition = n.optimize(
             solver_name="highs", extra_functionality=extra_functionality(lp),
-            include_objective_constant=False, **options,
+            include_objective_constant=False, progress=False, **options,
         )
         done = time.perf_counter()
     if status != "ok":
