@@ -245,6 +245,10 @@ def test_inference_uses_latency_table_and_connectivity():
     missing = lat.drop(index="aa-power")
     with pytest.raises(ScenarioError, match="aa-power"):
         rank_markets(sc, profile="inference", use_network=False, latency_ms=missing)
+    holed = lat.copy()
+    holed.loc["bb-clean", "sydney"] = np.nan
+    with pytest.raises(ScenarioError, match="bb-clean"):
+        rank_markets(sc, profile="inference", use_network=False, latency_ms=holed)
     conn = pd.Series(np.linspace(0.1, 1.0, len(lat)), index=lat.index)
     with_conn = rank_markets(
         sc, profile="inference", use_network=False, latency_ms=lat, connectivity=conn

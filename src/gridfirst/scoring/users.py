@@ -124,8 +124,13 @@ def user_latency_columns(
     table = table.loc[ids].astype(float)
     if table.shape[1] == 0:
         return None, "latency table has no columns: latency criteria left out"
-    if not np.isfinite(table.to_numpy()).all() or (table.to_numpy() < 0).any():
-        raise ScenarioError("latency_ms: values must be finite RTTs >= 0 ms")
+    bad = table.index[
+        ~np.isfinite(table.to_numpy()).all(axis=1) | (table.to_numpy() < 0).any(axis=1)
+    ]
+    if len(bad):
+        raise ScenarioError(
+            f"latency_ms: rows {list(bad)} must hold finite RTTs >= 0 ms in every column"
+        )
     cols = list(table.columns)
     weight = np.array([float(demand.get(c, 0.0)) for c in cols])
     if weight.sum() <= 0:
