@@ -150,8 +150,8 @@ def rank_counts(
     weight_samples: np.ndarray,
     max_rank: int,
     dtype: type = np.float64,
-    sample_chunk: int = 1024,
-    block_rows: int = 4096,
+    sample_chunk: int = 2048,
+    block_rows: int = 1024,
 ) -> np.ndarray:
     """How often each candidate lands at each of the first ``max_rank`` positions.
 
