@@ -1,0 +1,408 @@
+"""A primal-dual interior-point method for LPs whose normal equations are banded plus a small border.
+
+Holds :class:`BorderedBandedLP` (standard form ``min c'x, Ax = b, x >= 0`` with banded rows, a few
+dense rows and a few dense columns) and :func:`mehrotra`; it knows nothing about power procurement.
+
+Each Newton system is reduced to the normal equations ``A diag(x/z) A' dy = r``. The sparse columns
+give a banded matrix over the banded rows (factorised with LAPACK's banded Cholesky in linear time);
+the dense rows and the dense columns form a border of a handful of unknowns that is eliminated with
+a small dense Schur complement (the augmented-system treatment of dense columns, which stays stable
+when a dense column's ``x/z`` grows without bound).
+
+References
+----------
+.. [1] Mehrotra, S. (1992). On the implementation of a primal-dual interior point method.
+   SIAM Journal on Optimization 2(4), 575-601.
+.. [2] Wright, S. J. (1997). Primal-Dual Interior-Point Methods. SIAM, chapters 10-11.
+.. [3] Andersen, K. D. (1996). A modified Schur-complement method for handling dense columns in
+   interior-point methods for linear programming. ACM TOMS 22(3), 348-356.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from gridfirst.errors import SolverError
+
+
+@dataclass
+class IPMState:
+    """Primal, dual and reduced-cost iterates of :func:`mehrotra` (scaled standard form)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+
+
+@dataclass
+class IPMResult:
+    """What :func:`mehrotra` returns: the final iterates and how it got there."""
+
+    state: IPMState
+    iterations: int
+    primal_residual: float
+    dual_residual: float
+    relative_gap: float
+    converged: bool
+
+
+class BorderedBandedLP:
+    """Standard-form LP with a banded normal-equations structure and a small dense border.
+
+    Parameters
+    ----------
+    a : scipy.sparse matrix, shape (m, n)
+        Constraint matrix. Rows ``0 .. n_band-1`` are the banded rows, in band order; the rest
+        are dense rows.
+    b, c : numpy.ndarray
+        Right-hand side (m) and costs (n).
+    n_band : int
+        Number of banded rows.
+    dense_cols : numpy.ndarray of int
+        Columns kept out of the banded product (they touch rows far apart).
+    """
+
+    def __init__(
+        self,
+        a: sp.spmatrix,
+        b: np.ndarray,
+        c: np.ndarray,
+        n_band: int,
+        dense_cols: np.ndarray,
+    ) -> None:
+        a = sp.csc_matrix(a)
+        self.m, self.n = a.shape
+        self.n_band = n_band
+        self.n_rowc = self.m - n_band
+        self.dense_cols = np.asarray(dense_cols, dtype=np.int64)
+        self.b = np.asarray(b, dtype=float)
+        self.c = np.asarray(c, dtype=float)
+        self._scale(a)
+        self._prepare_products()
+
+    # ------------------------------------------------------------------ setup
+    def _scale(self, a: sp.csc_matrix, sweeps: int = 12) -> None:
+        """Ruiz equilibration of rows and columns, then scalar scaling of b and c."""
+        row = np.ones(self.m)
+        col = np.ones(self.n)
+        work = a.copy().tocsc()
+        for _ in range(sweeps):
+            absw = abs(work)
+            rmax = np.asarray(absw.max(axis=1).todense()).ravel()
+            cmax = np.asarray(absw.max(axis=0).todense()).ravel()
+            rmax[rmax == 0] = 1.0
+            cmax[cmax == 0] = 1.0
+            rs = 1.0 / np.sqrt(rmax)
+            cs = 1.0 / np.sqrt(cmax)
+            work = sp.diags(rs) @ work @ sp.diags(cs)
+            row *= rs
+            col *= cs
+        self.row_scale = row
+        self.col_scale = col
+        self.a = work.tocsc()
+        self.at = self.a.T.tocsr()
+        bs = row * self.b
+        cs_ = col * self.c
+        self.b_scale = _typical(bs)
+        self.c_scale = _typical(cs_)
+        self.bh = bs / self.b_scale
+        self.ch = cs_ / self.c_scale
+
+    def _prepare_products(self) -> None:
+        """Precompute where every product a_ik * a_jk of a sparse column lands in N = A D A'."""
+        a = self.a
+        is_dense = np.zeros(self.n, dtype=bool)
+        is_dense[self.dense_cols] = True
+        counts = np.diff(a.indptr)
+        nb, nc = self.n_band, self.n_rowc
+        band_idx, band_w, band_col = [], [], []
+        bc_idx, bc_w, bc_col = [], [], []
+        cc_idx, cc_w, cc_col = [], [], []
+        bandwidth = 0
+        for k in np.unique(counts):
+            cols = np.flatnonzero((counts == k) & ~is_dense)
+            if k == 0 or cols.size == 0:
+                continue
+            starts = a.indptr[cols]
+            pos = starts[:, None] + np.arange(k)[None, :]
+            rows = a.indices[pos]
+            vals = a.data[pos]
+            for p in range(k):
+                for q in range(k):
+                    r1, r2 = rows[:, p], rows[:, q]
+                    w = vals[:, p] * vals[:, q]
+                    m_bb = (r1 < nb) & (r2 < nb) & (r1 >= r2)
+                    if m_bb.any():
+                        d = r1[m_bb] - r2[m_bb]
+                        bandwidth = max(bandwidth, int(d.max()))
+                        band_idx.append((d, r2[m_bb]))
+                        band_w.append(w[m_bb])
+                        band_col.append(cols[m_bb])
+                    m_bc = (r1 < nb) & (r2 >= nb)
+                    if m_bc.any():
+                        bc_idx.append(r1[m_bc] * nc + (r2[m_bc] - nb))
+                        bc_w.append(w[m_bc])
+                        bc_col.append(cols[m_bc])
+                    m_cc = (r1 >= nb) & (r2 >= nb)
+                    if m_cc.any():
+                        cc_idx.append((r1[m_cc] - nb) * nc + (r2[m_cc] - nb))
+                        cc_w.append(w[m_cc])
+                        cc_col.append(cols[m_cc])
+        self.bandwidth = bandwidth
+        u1 = bandwidth + 1
+        self._band_flat = np.concatenate([d * nb + r for d, r in band_idx])
+        self._band_w = np.concatenate(band_w)
+        self._band_col = np.concatenate(band_col)
+        self._band_size = u1 * nb
+
+        def _cat(idx: list[np.ndarray], w: list[np.ndarray], col: list[np.ndarray]) -> tuple:
+            if not idx:
+                return (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+            return (np.concatenate(idx), np.concatenate(w), np.concatenate(col))
+
+        self._bc = _cat(bc_idx, bc_w, bc_col)
+        self._cc = _cat(cc_idx, cc_w, cc_col)
+        ad = a[:, self.dense_cols].toarray()
+        self._ad_b = ad[:nb]
+        self._ad_c = ad[nb:]
+
+    # ------------------------------------------------------------- normal eqs
+    def factorise(self, theta: np.ndarray, pivot_tol: float = 1e-9) -> None:
+        """Factorise ``A diag(theta) A'`` (banded Cholesky plus the dense Schur complement).
+
+        When basic dense columns leave the banded block nearly singular, the rows whose Cholesky
+        pivots collapse are lifted by their own diagonal, and the lift is taken back exactly
+        through the border (Andersen's modified Schur complement [3]_).
+        """
+        nb, nc = self.n_band, self.n_rowc
+        band = np.bincount(
+            self._band_flat, weights=self._band_w * theta[self._band_col], minlength=self._band_size
+        ).reshape(self.bandwidth + 1, nb)
+        diag = band[0].copy()
+        diag_max = float(diag.max(initial=1.0))
+        lift = np.zeros(nb)
+        shift = 0.0
+        chol = None
+        for _ in range(8):
+            trial = band.copy()
+            trial[0] += lift + shift
+            try:
+                chol = sla.cholesky_banded(trial, lower=True, check_finite=False)
+            except np.linalg.LinAlgError:
+                shift = max(shift * 100.0, 1e-15 * diag_max)
+                chol = None
+                continue
+            weak = (chol[0] ** 2 < pivot_tol * trial[0]) & (lift == 0.0)
+            if not weak.any():
+                break
+            lift[weak] = np.maximum(diag[weak], 1e-12 * diag_max)
+        if chol is None:  # pragma: no cover - numerical breakdown
+            raise SolverError("interior point: the banded normal equations are not positive definite")
+        self._chol = chol
+        lifted = np.flatnonzero(lift > 0.0)
+        bc = np.bincount(self._bc[0], weights=self._bc[1] * theta[self._bc[2]], minlength=nb * nc)
+        cc = np.bincount(self._cc[0], weights=self._cc[1] * theta[self._cc[2]], minlength=nc * nc)
+        theta_d = theta[self.dense_cols]
+        nd = self.dense_cols.size
+        nl = lifted.size
+        lift_cols = np.zeros((nb, nl))
+        lift_cols[lifted, np.arange(nl)] = np.sqrt(lift[lifted])
+        border = np.hstack([bc.reshape(nb, nc), self._ad_b, lift_cols])
+        k = nc + nd + nl
+        small = np.zeros((k, k))
+        small[:nc, :nc] = cc.reshape(nc, nc)
+        small[:nc, nc : nc + nd] = self._ad_c
+        small[nc : nc + nd, :nc] = self._ad_c.T
+        small[nc : nc + nd, nc : nc + nd] = -np.diag(1.0 / theta_d)
+        small[nc + nd :, nc + nd :] = np.eye(nl)
+        x_border = sla.cho_solve_banded((chol, True), border, check_finite=False)
+        schur = small - border.T @ x_border
+        self._border = border
+        self._x_border = x_border
+        self._n_extra = nd + nl
+        self.lifted_rows = nl
+        self._schur_lu = sla.lu_factor(schur, check_finite=False)
+        self._theta = theta
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve the factorised normal equations for one right-hand side (length m)."""
+        nb, nc = self.n_band, self.n_rowc
+        x0 = sla.cho_solve_banded((self._chol, True), rhs[:nb], check_finite=False)
+        rhs2 = np.concatenate([rhs[nb:], np.zeros(self._n_extra)]) - self._border.T @ x0
+        w = sla.lu_solve(self._schur_lu, rhs2, check_finite=False)
+        dy = np.empty(self.m)
+        dy[:nb] = x0 - self._x_border @ w
+        dy[nb:] = w[:nc]
+        return dy
+
+    def solve_refined(self, rhs: np.ndarray, steps: int = 1, rtol: float = 1e-12) -> np.ndarray:
+        """Solve the exact normal equations by preconditioned conjugate gradients.
+
+        The factorisation is of the matrix with a small dual regularisation on the banded rows
+        (it keeps the banded Cholesky accurate when dense columns are basic); CG on the exact
+        product ``A diag(theta) A'`` removes the regularisation's error.
+        """
+        dy = self.solve(rhs)
+        if steps <= 0:
+            return dy
+        rnorm0 = float(np.linalg.norm(rhs))
+        r = rhs - self.a @ (self._theta * (self.at @ dy))
+        if np.linalg.norm(r) <= rtol * rnorm0:
+            return dy
+        zv = self.solve(r)
+        p = zv.copy()
+        rz = float(r @ zv)
+        for _ in range(steps):
+            q = self.a @ (self._theta * (self.at @ p))
+            pq = float(p @ q)
+            if pq <= 0.0:
+                break
+            alpha = rz / pq
+            dy += alpha * p
+            r -= alpha * q
+            if np.linalg.norm(r) <= rtol * rnorm0:
+                break
+            zv = self.solve(r)
+            rz_new = float(r @ zv)
+            p = zv + (rz_new / rz) * p
+            rz = rz_new
+        return dy
+
+
+def _typical(v: np.ndarray) -> float:
+    nz = np.abs(v[v != 0.0])
+    return float(np.mean(nz)) if nz.size else 1.0
+
+
+def _max_step(v: np.ndarray, dv: np.ndarray) -> float:
+    neg = dv < 0
+    if not neg.any():
+        return 1.0
+    return float(min(1.0, np.min(-v[neg] / dv[neg])))
+
+
+def starting_point(lp: BorderedBandedLP) -> IPMState:
+    """Mehrotra's starting point: least-squares x and (y, z), shifted into the interior."""
+    lp.factorise(np.ones(lp.n))
+    a, at, b, c = lp.a, lp.at, lp.bh, lp.ch
+    x = at @ lp.solve_refined(b)
+    y = lp.solve_refined(a @ c)
+    z = c - at @ y
+    dx = max(-1.5 * float(x.min()), 0.0)
+    dz = max(-1.5 * float(z.min()), 0.0)
+    x = x + dx
+    z = z + dz
+    xz = float(x @ z)
+    x = x + 0.5 * xz / max(float(z.sum()), 1e-300)
+    z = z + 0.5 * xz / max(float(x.sum()), 1e-300)
+    x = np.maximum(x, 1e-8)
+    z = np.maximum(z, 1e-8)
+    return IPMState(x, y, z)
+
+
+def warm_point(lp: BorderedBandedLP, prev: IPMState, push: float = 1e-3) -> IPMState:
+    """Start from a previous solution, pushed back into the interior by a central shift."""
+    x = np.maximum(prev.x, 0.0)
+    z = np.maximum(prev.z, 0.0)
+    mu = max(float(x @ z) / lp.n, push)
+    x = x + np.sqrt(mu) * 0.1 + push
+    z = z + np.sqrt(mu) * 0.1 + push
+    return IPMState(x, prev.y.copy(), z)
+
+
+def mehrotra(
+    lp: BorderedBandedLP,
+    start: IPMState | None = None,
+    tol: float = 1e-9,
+    max_iter: int = 120,
+    log: list | None = None,
+) -> IPMResult:
+    """Mehrotra predictor-corrector on the scaled standard form of ``lp``.
+
+    Parameters
+    ----------
+    lp : BorderedBandedLP
+        The problem (scaled internally).
+    start : IPMState, optional
+        Starting iterate (e.g. :func:`warm_point`); Mehrotra's heuristic point if omitted.
+    tol : float
+        Relative primal residual, dual residual and duality gap at which to stop.
+    max_iter : int
+        Iteration limit.
+    """
+    a, at, b, c = lp.a, lp.at, lp.bh, lp.ch
+    st = start if start is not None else starting_point(lp)
+    x, y, z = st.x.copy(), st.y.copy(), st.z.copy()
+    nb_ = 1.0 + float(np.linalg.norm(b))
+    nc_ = 1.0 + float(np.linalg.norm(c))
+    it = 0
+    pres = dres = gap = np.inf
+    converged = False
+    best: tuple[float, IPMState, float, float, float] | None = None
+    stall = 0
+    for it in range(max_iter + 1):
+        rp = b - a @ x
+        rd = c - at @ y - z
+        pobj = float(c @ x)
+        dobj = float(b @ y)
+        pres = float(np.linalg.norm(rp)) / nb_
+        dres = float(np.linalg.norm(rd)) / nc_
+        gap = abs(pobj - dobj) / (1.0 + abs(pobj))
+        if pres < tol and dres < tol and gap < tol:
+            converged = True
+            break
+        merit = max(pres, dres, gap)
+        if best is None or merit < 0.5 * best[0]:
+            best = (merit, IPMState(x.copy(), y.copy(), z.copy()), pres, dres, gap)
+            stall = 0
+        else:
+            stall += 1
+        if it == max_iter or stall >= 4 or merit > 1e4 * best[0]:
+            # numerical trouble near the optimum: return the best iterate seen
+            _, st_best, pres, dres, gap = best
+            x, y, z = st_best.x, st_best.y, st_best.z
+            break
+        mu = float(x @ z) / lp.n
+        theta = x / z
+        lp.factorise(theta)
+        refine = 20
+        # predictor (affine scaling) direction
+        rc = -x * z
+        rhs = rp - a @ ((rc - x * rd) / z)
+        dy = lp.solve_refined(rhs, refine)
+        atdy = at @ dy
+        dx = (rc - x * rd) / z + theta * atdy
+        dz = rd - atdy
+        ap = _max_step(x, dx)
+        ad = _max_step(z, dz)
+        mu_aff = float((x + ap * dx) @ (z + ad * dz)) / lp.n
+        sigma = min(1.0, (mu_aff / mu) ** 3)
+        # corrector with centring
+        rc = sigma * mu - x * z - dx * dz
+        rhs = rp - a @ ((rc - x * rd) / z)
+        dy = lp.solve_refined(rhs, refine)
+        atdy = at @ dy
+        dx = (rc - x * rd) / z + theta * atdy
+        dz = rd - atdy
+        eta = max(0.9, 1.0 - 10.0 * mu) if it < 3 else 0.9995
+        ap = min(1.0, eta * _max_step(x, dx))
+        ad = min(1.0, eta * _max_step(z, dz))
+        if log is not None:
+            log.append((it, pres, dres, gap, mu, ap, ad, sigma))
+        x = x + ap * dx
+        y = y + ad * dy
+        z = z + ad * dz
+        if not (np.isfinite(x).all() and np.isfinite(z).all()):
+            raise SolverError("interior point: iterates became non-finite")
+    return IPMResult(IPMState(x, y, z), it, pres, dres, gap, converged)
+
+
+def unscale(lp: BorderedBandedLP, state: IPMState) -> tuple[np.ndarray, np.ndarray]:
+    """Primal x and duals y of the original (unscaled) standard form."""
+    x = state.x * lp.col_scale * lp.b_scale
+    y = state.y * lp.row_scale * lp.c_scale
+    return x, y
