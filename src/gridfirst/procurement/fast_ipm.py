@@ -356,12 +356,12 @@ def mehrotra(
             converged = True
             break
         merit = max(pres, dres, gap)
-        if best is None or merit < 0.5 * best[0]:
+        if best is None or merit < 0.9 * best[0]:
             best = (merit, IPMState(x.copy(), y.copy(), z.copy()), pres, dres, gap)
             stall = 0
         else:
             stall += 1
-        if it == max_iter or stall >= 4 or merit > 1e4 * best[0]:
+        if it == max_iter or stall >= 6 or merit > 1e4 * best[0]:
             # numerical trouble near the optimum: return the best iterate seen
             _, st_best, pres, dres, gap = best
             x, y, z = st_best.x, st_best.y, st_best.z
