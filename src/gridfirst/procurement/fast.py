@@ -197,7 +197,7 @@ def _solve(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> 
         if reused is not None:
             return reused
     sf = build_standard_form(d)
-    lp = BorderedBandedLP(sf.a, sf.b, sf.c, sf.n_band, sf.dense_cols)
+    lp = BorderedBandedLP(sf.a, sf.b, sf.c, sf.n_band, sf.dense_cols, sf.leaf_rows)
     start = None
     if (
         warm_start is not None

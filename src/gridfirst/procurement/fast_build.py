@@ -72,6 +72,7 @@ class StandardForm:
     rows: dict[str, np.ndarray]  # row kind -> row per hour (-1 if absent)
     cfe_row: int  # -1 if absent
     grid_fixed_zero: np.ndarray  # hours where g_t is fixed to zero (target 100 %, share < 1)
+    leaf_rows: np.ndarray  # banded rows eliminated first (the capacity and grid links)
 
 
 def build_standard_form(d: ProcurementData) -> StandardForm:
@@ -201,7 +202,11 @@ def build_standard_form(d: ProcurementData) -> StandardForm:
     c[cols["firm"]] = d.firm_marginal_usd_per_mwh
     c[cap_cols] = d.capital_usd_per_unit_year
     dense = np.concatenate([cap_cols, [cols["soc"][-1]]])
-    return StandardForm(a, b, c, n_band, dense, cols, cap_cols, rows, cfe_row, g_zero)
+    leaf = np.zeros(n_band, bool)
+    for kind in ("ls", "lw", "lf", "lg", "lc", "ld", "le"):
+        r = rows[kind]
+        leaf[r[r >= 0]] = True
+    return StandardForm(a, b, c, n_band, dense, cols, cap_cols, rows, cfe_row, g_zero, leaf)
 
 
 def split_solution(sf: StandardForm, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -64,6 +64,9 @@ class BorderedBandedLP:
         Number of banded rows.
     dense_cols : numpy.ndarray of int
         Columns kept out of the banded product (they touch rows far apart).
+    leaf_rows : numpy.ndarray of bool, optional
+        Banded rows that share no sparse column with each other (e.g. capacity links); they are
+        eliminated first by a diagonal Schur complement, leaving a narrower band of kept rows.
     """
 
     def __init__(
@@ -73,8 +76,12 @@ class BorderedBandedLP:
         c: np.ndarray,
         n_band: int,
         dense_cols: np.ndarray,
+        leaf_rows: np.ndarray | None = None,
     ) -> None:
         a = sp.csc_matrix(a)
+        self.leaf = (
+            np.zeros(n_band, bool) if leaf_rows is None else np.asarray(leaf_rows, bool).copy()
+        )
         self.m, self.n = a.shape
         self.n_band = n_band
         self.n_rowc = self.m - n_band
@@ -152,12 +159,13 @@ class BorderedBandedLP:
                         cc_idx.append((r1[m_cc] - nb) * nc + (r2[m_cc] - nb))
                         cc_w.append(w[m_cc])
                         cc_col.append(cols[m_cc])
-        self.bandwidth = bandwidth
-        u1 = bandwidth + 1
-        self._band_flat = np.concatenate([d * nb + r for d, r in band_idx])
-        self._band_w = np.concatenate(band_w)
-        self._band_col = np.concatenate(band_col)
-        self._band_size = u1 * nb
+        self._setup_leaves(
+            np.concatenate([d + r for d, r in band_idx]),
+            np.concatenate([r for _, r in band_idx]),
+            np.concatenate(band_w),
+            np.concatenate(band_col),
+        )
+        del bandwidth
 
         def _cat(idx: list[np.ndarray], w: list[np.ndarray], col: list[np.ndarray]) -> tuple:
             if not idx:
@@ -170,6 +178,79 @@ class BorderedBandedLP:
         self._ad_b = ad[:nb]
         self._ad_c = ad[nb:]
 
+    def _setup_leaves(self, r1: np.ndarray, r2: np.ndarray, w: np.ndarray, col: np.ndarray) -> None:
+        """Split the banded products into kept-kept band, leaf diagonal and leaf-kept pairs."""
+        nb = self.n_band
+        leaf = self.leaf
+        kept_idx = np.flatnonzero(~leaf)
+        leaf_idx = np.flatnonzero(leaf)
+        kpos = np.full(nb, -1, np.int64)
+        kpos[kept_idx] = np.arange(kept_idx.size)
+        lpos = np.full(nb, -1, np.int64)
+        lpos[leaf_idx] = np.arange(leaf_idx.size)
+        nk, nl = kept_idx.size, leaf_idx.size
+        self._kept_idx, self._leaf_idx = kept_idx, leaf_idx
+        kk = ~leaf[r1] & ~leaf[r2]
+        ll = leaf[r1] & leaf[r2]
+        if np.any(r1[ll] != r2[ll]):
+            raise ValueError("leaf rows must not share a sparse column")
+        lk = leaf[r1] != leaf[r2]
+        k1, k2 = kpos[r1[kk]], kpos[r2[kk]]
+        # leaf-kept pairs (each product counted once with r1 >= r2)
+        pl = np.where(leaf[r1[lk]], lpos[r1[lk]], lpos[r2[lk]])
+        pk = np.where(leaf[r1[lk]], kpos[r2[lk]], kpos[r1[lk]])
+        key = pl * max(nk, 1) + pk
+        ukey, pair_of = np.unique(key, return_inverse=True)
+        pair_l = ukey // max(nk, 1)
+        pair_k = ukey % max(nk, 1)
+        # fill of eliminating a leaf: every two kept neighbours (p >= q by kept index)
+        order = np.argsort(pair_l, kind="stable")
+        starts = np.searchsorted(pair_l[order], np.arange(nl))
+        ends = np.searchsorted(pair_l[order], np.arange(nl), side="right")
+        deg = ends - starts
+        fill_p, fill_q = [], []
+        for dgr in np.unique(deg):
+            if dgr == 0:
+                continue
+            leaves = np.flatnonzero(deg == dgr)
+            ids = order[starts[leaves][:, None] + np.arange(dgr)[None, :]]
+            for i in range(dgr):
+                for j in range(dgr):
+                    pi_, pj_ = ids[:, i], ids[:, j]
+                    keep = pair_k[pi_] >= pair_k[pj_]
+                    fill_p.append(pi_[keep])
+                    fill_q.append(pj_[keep])
+        fp = np.concatenate(fill_p) if fill_p else np.zeros(0, np.int64)
+        fq = np.concatenate(fill_q) if fill_q else np.zeros(0, np.int64)
+        dist = np.concatenate([k1 - k2, pair_k[fp] - pair_k[fq]])
+        self.bandwidth = int(dist.max(initial=0))
+        u1 = self.bandwidth + 1
+        self._band_flat = (k1 - k2) * nk + k2
+        self._band_w, self._band_col = w[kk], col[kk]
+        self._band_size = u1 * nk
+        self._ll = (lpos[r1[ll]], w[ll], col[ll])
+        self._lk = (pair_of, w[lk], col[lk])
+        self._fill = (fp, fq, pair_l[fp], (pair_k[fp] - pair_k[fq]) * nk + pair_k[fq])
+        npair = ukey.size
+        pattern = sp.csr_matrix(
+            (np.arange(1, npair + 1, dtype=float), (pair_k, pair_l)), shape=(nk, nl)
+        )
+        self._nkl_perm = pattern.data.astype(np.int64) - 1
+        self._nkl = pattern
+        self._n_pairs = npair
+
+    def _bsolve(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve the banded block (leaves eliminated, kept rows by banded Cholesky)."""
+        kept, leaf = self._kept_idx, self._leaf_idx
+        dll = self._dll if rhs.ndim == 1 else self._dll[:, None]
+        r_l = rhs[leaf] / dll
+        r_k = rhs[kept] - self._nkl @ r_l
+        y_k = sla.cho_solve_banded((self._chol, True), r_k, check_finite=False)
+        out = np.empty_like(rhs)
+        out[kept] = y_k
+        out[leaf] = r_l - (self._nkl.T @ y_k) / dll
+        return out
+
     # ------------------------------------------------------------- normal eqs
     def factorise(self, theta: np.ndarray, pivot_tol: float = 1e-9) -> None:
         """Factorise ``A diag(theta) A'`` (banded Cholesky plus the dense Schur complement).
@@ -179,12 +260,28 @@ class BorderedBandedLP:
         through the border (Andersen's modified Schur complement [3]_).
         """
         nb, nc = self.n_band, self.n_rowc
+        nk = self._kept_idx.size
         band = np.bincount(
             self._band_flat, weights=self._band_w * theta[self._band_col], minlength=self._band_size
-        ).reshape(self.bandwidth + 1, nb)
+        )
+        if self._leaf_idx.size:
+            dll = np.bincount(
+                self._ll[0], weights=self._ll[1] * theta[self._ll[2]], minlength=self._leaf_idx.size
+            )
+            dll = np.maximum(dll, 1e-300)
+            vlk = np.bincount(
+                self._lk[0], weights=self._lk[1] * theta[self._lk[2]], minlength=self._n_pairs
+            )
+            fp, fq, fl, flat = self._fill
+            band -= np.bincount(flat, weights=vlk[fp] * vlk[fq] / dll[fl], minlength=band.size)
+            self._nkl.data = vlk[self._nkl_perm]
+            self._dll = dll
+        else:
+            self._dll = np.ones(0)
+        band = band.reshape(self.bandwidth + 1, nk)
         diag = band[0].copy()
         diag_max = float(diag.max(initial=1.0))
-        lift = np.zeros(nb)
+        lift = np.zeros(nk)
         shift = 0.0
         chol = None
         for _ in range(8):
@@ -210,7 +307,7 @@ class BorderedBandedLP:
         nd = self.dense_cols.size
         nl = lifted.size
         lift_cols = np.zeros((nb, nl))
-        lift_cols[lifted, np.arange(nl)] = np.sqrt(lift[lifted])
+        lift_cols[self._kept_idx[lifted], np.arange(nl)] = np.sqrt(lift[lifted])
         border = np.hstack([bc.reshape(nb, nc), self._ad_b, lift_cols])
         k = nc + nd + nl
         small = np.zeros((k, k))
@@ -219,7 +316,7 @@ class BorderedBandedLP:
         small[nc : nc + nd, :nc] = self._ad_c.T
         small[nc : nc + nd, nc : nc + nd] = -np.diag(1.0 / theta_d)
         small[nc + nd :, nc + nd :] = np.eye(nl)
-        x_border = sla.cho_solve_banded((chol, True), border, check_finite=False)
+        x_border = self._bsolve(border)
         schur = small - border.T @ x_border
         self._border = border
         self._x_border = x_border
@@ -231,7 +328,7 @@ class BorderedBandedLP:
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Solve the factorised normal equations for one right-hand side (length m)."""
         nb, nc = self.n_band, self.n_rowc
-        x0 = sla.cho_solve_banded((self._chol, True), rhs[:nb], check_finite=False)
+        x0 = self._bsolve(rhs[:nb])
         rhs2 = np.concatenate([rhs[nb:], np.zeros(self._n_extra)]) - self._border.T @ x0
         w = sla.lu_solve(self._schur_lu, rhs2, check_finite=False)
         dy = np.empty(self.m)
