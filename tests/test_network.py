@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +28,7 @@ from gridfirst.network import (
     segments,
     speed_of_light_rtt_ms,
 )
+from gridfirst.network.diversity import CableFlowNetwork
 from gridfirst.network.latency import endpoint, match_cables
 from gridfirst.scenario import Market
 
@@ -87,6 +90,19 @@ def market(
 
 
 @pytest.fixture(scope="module")
+def model() -> LatencyModel:
+    """One uncut model (graph, weights and attachments) shared by the tests of this module."""
+    return LatencyModel()
+
+
+@pytest.fixture(scope="module")
+def city_rtt(model: LatencyModel) -> np.ndarray:
+    """Round trip [ms] between every pair of CITIES (row: from, column: to)."""
+    eps = [endpoint(c) for c in CITIES]
+    return np.vstack([model.rtt_to(e, eps) for e in eps])
+
+
+@pytest.fixture(scope="module")
 def markets() -> list[Market]:
     return [
         market("x-tokyo", "JP", 35.83, 140.15),
@@ -137,17 +153,25 @@ def test_market_cable_names_match() -> None:
     assert "seamewe-5" in match_cables(["SEA-ME-WE 5"])
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.sampled_from(CITIES), st.sampled_from(CITIES))
-def test_rtt_symmetric(a: str, b: str) -> None:
-    assert latency_ms(a, b) == pytest.approx(latency_ms(b, a), rel=1e-9)
+def test_rtt_symmetric(city_rtt: np.ndarray) -> None:
+    # every ordered pair of CITIES, not a sample
+    np.testing.assert_allclose(city_rtt, city_rtt.T, rtol=1e-9)
+    p = default_parameters()
+    assert (np.diag(city_rtt) <= p.fixed_overhead_ms + p.hop_overhead_ms + 1e-9).all()
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.sampled_from(CITIES), st.sampled_from(CITIES), st.sampled_from(CITIES))
-def test_triangle_inequality_up_to_overhead(a: str, b: str, c: str) -> None:
+def test_public_latency_matches_model(city_rtt: np.ndarray) -> None:
+    for i, j in [(0, 1), (3, 5), (11, 13)]:
+        assert latency_ms(CITIES[i], CITIES[j]) == pytest.approx(city_rtt[i, j], rel=1e-12)
+        assert latency_ms(CITIES[j], CITIES[i]) == pytest.approx(city_rtt[i, j], rel=1e-9)
+
+
+def test_triangle_inequality_up_to_overhead(city_rtt: np.ndarray) -> None:
+    # every triple (a, b, c) of CITIES at once: rtt[a, c] <= rtt[a, b] + rtt[b, c] + slack
     slack = default_parameters().fixed_overhead_ms + 4 * default_parameters().hop_overhead_ms
-    assert latency_ms(a, c) <= latency_ms(a, b) + latency_ms(b, c) + slack
+    via = city_rtt[:, :, None] + city_rtt[None, :, :]  # [a, b, c]
+    worst = (city_rtt[:, None, :] - via - slack).max()
+    assert worst <= 0, worst
 
 
 @settings(max_examples=30, deadline=None)
@@ -169,8 +193,8 @@ def test_calibration_within_15_percent_and_beats_rule_of_thumb() -> None:
 @pytest.mark.parametrize(
     "a,b", [("Tokyo", "Singapore"), ("London", "Mumbai"), ("Sydney", "Los Angeles")]
 )
-def test_removing_a_cable_never_lowers_latency(a: str, b: str) -> None:
-    base = LatencyModel()
+def test_removing_a_cable_never_lowers_latency(model: LatencyModel, a: str, b: str) -> None:
+    base = model
     ea, eb = endpoint(a), endpoint(b)
     rtt0 = base.rtt_to(ea, [eb])[0]
     used = base.route(ea, eb).extra["cable_ids"]
@@ -200,11 +224,31 @@ def test_disjoint_paths_hand_built_graph() -> None:
     }
     # A->D: w direct; y to C then v; x to B then z  -> 3 cable-disjoint routes
     assert cable_disjoint_paths(members, {"A"}, {"D"}) == 3
+    assert CableFlowNetwork(members).paths({"A"}, {"D"}) == 3
     # A->B: x, y, and w+z (D) -> 3; cutting x and y leaves the w-z route
     assert cable_disjoint_paths(members, {"A"}, {"B"}) == 3
     assert cable_disjoint_paths({"y": {"A", "C"}}, {"A"}, {"C"}) == 1
     assert cable_disjoint_paths({"y": {"A", "C"}}, {"A"}, {"D"}) == 0
     assert math.isinf(cable_disjoint_paths(members, {"A", "B"}, {"B"}))
+
+
+@st.composite
+def _memberships(draw: st.DrawFn) -> tuple[dict[str, set[int]], set[int], set[int]]:
+    n_areas = draw(st.integers(2, 7))
+    area = st.integers(0, n_areas - 1)
+    n_cables = draw(st.integers(0, 9))
+    members = {f"c{k}": draw(st.sets(area, min_size=1, max_size=4)) for k in range(n_cables)}
+    return members, draw(st.sets(area, max_size=2)), draw(st.sets(area, max_size=2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_memberships())
+def test_flow_network_matches_networkx_peer(case: tuple[dict, set, set]) -> None:
+    members, src, dst = case
+    fast = CableFlowNetwork(members).paths(src, dst)
+    assert fast == cable_disjoint_paths(members, src, dst)
+    if not src & dst:
+        assert 0 <= fast <= len(members)
 
 
 def test_latency_tables(markets: list[Market]) -> None:
@@ -220,8 +264,51 @@ def test_latency_tables(markets: list[Market]) -> None:
     assert (far >= near).all() and (near > 0).all()
 
 
-def test_connectivity(markets: list[Market]) -> None:
-    table = connectivity(markets[:2], hubs=("London", "Sydney"))
+def test_cut_off_the_route_leaves_rtt_unchanged(model: LatencyModel) -> None:
+    # The premise of connectivity's fast method: a cut that misses every link of the shortest
+    # route cannot change the round trip (bit for bit), one that hits it cannot lower it.
+    ea, eb = endpoint("Tokyo"), endpoint("Singapore")
+    ((r, links),) = model.routes_with_links(ea, [eb])
+    arrays = model.graph.link_arrays()
+    on_route = set(arrays["cable_id"][links])
+    assert r.rtt_ms == model.rtt_to(ea, [eb])[0]
+    for cable in ["marea", "hawaiki", "seamewe-5", "faster", *sorted(on_route)]:
+        cut = LatencyModel(cut_cables=frozenset({cable})).rtt_to(ea, [eb])[0]
+        if cable in on_route:
+            assert cut >= r.rtt_ms
+        else:
+            assert cut == r.rtt_ms, cable
+    for corridor in ["red_sea", "luzon_strait", "malacca_strait"]:
+        cut = LatencyModel(cut_corridors=frozenset({corridor})).rtt_to(ea, [eb])[0]
+        if not arrays[f"corridor:{corridor}"][links].any():
+            assert cut == r.rtt_ms, corridor
+
+
+HUBS = ("London", "Sydney", "Tokyo", "Los Angeles")
+
+
+@pytest.fixture(scope="module")
+def connectivity_tables(markets: list[Market]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (
+        connectivity(markets, hubs=HUBS),
+        connectivity(markets, hubs=HUBS, method="exhaustive"),
+    )
+
+
+def test_connectivity_fast_equals_exhaustive(
+    connectivity_tables: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    fast, exhaustive = connectivity_tables
+    pd.testing.assert_frame_equal(fast, exhaustive, check_exact=True)
+    # the cuts did bite: some market's worst cut is slower than its baseline
+    assert (fast["worst_corridor_cut_rtt_ms"] > fast["rtt_to_hubs_ms"]).any()
+    assert (fast["worst_cable"] != "").any()
+    with pytest.raises(ScenarioError, match="method"):
+        connectivity([], method="quick")  # type: ignore[arg-type]
+
+
+def test_connectivity(connectivity_tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    table = connectivity_tables[0]
     assert table["connectivity_score"].between(0, 1).all()
     assert (table["worst_cable_cut_rtt_ms"] >= table["rtt_to_hubs_ms"]).all()
     assert (table["worst_corridor_cut_rtt_ms"] >= table["rtt_to_hubs_ms"]).all()

@@ -2,7 +2,7 @@
 
 Public API: :func:`latency_ms`, :func:`route`, :func:`latency_to_points`, :func:`latency_matrix`,
 :func:`population_within_ms`, :func:`connectivity`, :func:`cable_disjoint_paths`,
-:func:`calibration_report`, :func:`demand_centres`.
+:class:`CableFlowNetwork`, :func:`calibration_report`, :func:`demand_centres`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from gridfirst.network.data import (
     landings,
     segments,
 )
-from gridfirst.network.diversity import cable_disjoint_paths, connectivity
+from gridfirst.network.diversity import CableFlowNetwork, cable_disjoint_paths, connectivity
 from gridfirst.network.latency import (
     LatencyModel,
     Route,
@@ -31,6 +31,7 @@ from gridfirst.network.latency import (
 )
 
 __all__ = [
+    "CableFlowNetwork",
     "LatencyModel",
     "LatencyParameters",
     "Route",

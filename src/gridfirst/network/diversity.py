@@ -7,10 +7,11 @@ are whole cable systems, and measures latency after cuts; builds the connectivit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from gridfirst.errors import ScenarioError
 from gridfirst.network.data import LatencyParameters, default_parameters
 from gridfirst.network.graph import great_circle_km
 from gridfirst.network.latency import Endpoint, LatencyModel, endpoint
@@ -88,6 +89,75 @@ def cable_disjoint_paths(
     return float(nx.maximum_flow_value(g, "s", "t"))
 
 
+class CableFlowNetwork:
+    """:func:`cable_disjoint_paths` for many place pairs over one set of cable memberships.
+
+    Builds the area/cable flow network once and solves each query with scipy's compiled
+    max-flow (Dinic) instead of rebuilding a networkx graph; the values equal
+    :func:`cable_disjoint_paths` (checked in the tests).
+
+    Parameters
+    ----------
+    memberships : mapping
+        Cable id -> the land areas (any hashable labels) where it lands.
+    """
+
+    def __init__(self, memberships: Mapping[str, Iterable[Any]]) -> None:
+        areas: dict[Any, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        caps: list[int] = []
+        n_cables = len(memberships)
+        self._inf = n_cables + 1  # more than any flow: every unit crosses one cable
+        sets = [set(a) for a in memberships.values()]
+        for group in sets:
+            for area in group:
+                areas.setdefault(area, len(areas))
+        n_areas = len(areas)
+        for k, group in enumerate(sets):
+            cable_in, cable_out = n_areas + k, n_areas + n_cables + k
+            rows.append(cable_in)
+            cols.append(cable_out)
+            caps.append(1)
+            for area in group:
+                rows += [areas[area], cable_out]
+                cols += [cable_in, areas[area]]
+                caps += [self._inf, self._inf]
+        self._areas = areas
+        self._source = n_areas + 2 * n_cables
+        self._sink = self._source + 1
+        self._rows = np.array(rows, dtype=np.int64)
+        self._cols = np.array(cols, dtype=np.int64)
+        self._caps = np.array(caps, dtype=np.int32)
+        self._cache: dict[tuple[frozenset[Any], frozenset[Any]], float] = {}
+
+    def paths(self, sources: Iterable[Any], targets: Iterable[Any]) -> float:
+        """Cable-disjoint routes between two places given by their land areas (see
+        :func:`cable_disjoint_paths`)."""
+        src, dst = frozenset(sources), frozenset(targets)
+        if src & dst:
+            return float("inf")
+        if (src, dst) not in self._cache:
+            self._cache[(src, dst)] = self._solve(src, dst)
+        return self._cache[(src, dst)]
+
+    def _solve(self, src: frozenset[Any], dst: frozenset[Any]) -> float:
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import maximum_flow
+
+        s_nodes = [self._areas[a] for a in src if a in self._areas]
+        t_nodes = [self._areas[b] for b in dst if b in self._areas]
+        if not s_nodes or not t_nodes:
+            return 0.0
+        n = self._sink + 1
+        rows = np.concatenate([self._rows, np.full(len(s_nodes), self._source), t_nodes])
+        cols = np.concatenate([self._cols, s_nodes, np.full(len(t_nodes), self._sink)])
+        caps = np.concatenate([self._caps, np.full(len(s_nodes) + len(t_nodes), self._inf)])
+        graph = csr_matrix((caps.astype(np.int32), (rows, cols)), shape=(n, n))
+        graph.sum_duplicates()
+        return float(maximum_flow(graph, self._source, self._sink).flow_value)
+
+
 def _memberships(model: LatencyModel) -> dict[str, set[int]]:
     e = model.graph.edges
     comp = model.graph.land_component()
@@ -123,6 +193,7 @@ def connectivity(
     markets: list[Market],
     hubs: Iterable[str] = DEFAULT_HUBS,
     params: LatencyParameters | None = None,
+    method: Literal["fast", "exhaustive"] = "fast",
 ) -> pd.DataFrame:
     """Diversity and resilience of every market, and the connectivity criterion for scoring.
 
@@ -130,6 +201,20 @@ def connectivity(
     overland are skipped), the cable systems landing nearby, the mean RTT to the hubs, and that
     mean after the worst single-cable cut and after the worst corridor cut (every cable
     segment through one strait at once, as in the 2024 Red Sea and 2006 Luzon Strait events).
+
+    Parameters
+    ----------
+    markets : list of Market
+    hubs : iterable of str
+        City names (or market ids) the market's routes are measured to.
+    params : LatencyParameters, optional
+    method : {"fast", "exhaustive"}
+        ``"fast"`` (default) finds a market's routes to all hubs with one shortest-path search,
+        re-solves a cut only for the hubs whose route crosses it (a cut that leaves a shortest
+        route intact cannot change its round trip) and counts disjoint routes with scipy's
+        max-flow. ``"exhaustive"`` re-solves every candidate cut for every hub and uses the
+        networkx max-flow: the reference the fast method is tested against. Both give equal
+        results.
 
     Returns
     -------
@@ -142,45 +227,53 @@ def connectivity(
     """
     import pandas as pd
 
+    if method not in ("fast", "exhaustive"):
+        raise ScenarioError(f"connectivity: method {method!r} is not 'fast' or 'exhaustive'")
     p = params or default_parameters()
     base = LatencyModel(p)
-    models: dict[tuple[str, str], LatencyModel] = {}
-
-    def cut_model(kind: str, name: str) -> LatencyModel:
-        if (kind, name) not in models:
-            cut = frozenset({name})
-            models[(kind, name)] = (
-                LatencyModel(p, cut_cables=cut)
-                if kind == "cable"
-                else LatencyModel(p, cut_corridors=cut)
-            )
-        return models[(kind, name)]
-
     hub_eps = [endpoint(h) for h in hubs]
     members = _memberships(base)
+    hub_areas = [_areas(base, h) for h in hub_eps]
+    fast = method == "fast"
+    flow = CableFlowNetwork(members) if fast else None
+    links = base.graph.link_arrays()
+    no_link = np.zeros(len(links["lo"]), dtype=bool)
+    cuts = _CutRtt(p, hub_eps)
     rows = []
     for m in markets:
         ep = endpoint(m)
         areas = _areas(base, ep)
-        paths = [cable_disjoint_paths(members, areas, _areas(base, h)) for h in hub_eps]
+        if flow is not None:
+            paths = [flow.paths(areas, h) for h in hub_areas]
+        else:
+            paths = [cable_disjoint_paths(members, areas, h) for h in hub_areas]
         finite = [x for x in paths if np.isfinite(x)]
         disjoint = min(finite) if finite else float("inf")
         nearby = cable_systems_near(base, ep)
         named = set(m.cable_systems) if getattr(m, "cable_systems", None) else set()
         count = max(len(nearby), len(named))
-        baseline = base.rtt_to(ep, hub_eps)
+        route_links: list[np.ndarray] | None = None
+        if fast:
+            traced = base.routes_with_links(ep, hub_eps)
+            baseline = np.array([r.rtt_ms for r, _ in traced])
+            route_links = [lk for _, lk in traced]
+            used = {c for r, _ in traced for c in r.extra.get("cable_ids", [])}
+        else:
+            baseline = base.rtt_to(ep, hub_eps)
+            used = set()
+            for h in hub_eps:
+                used.update(base.route(ep, h).extra.get("cable_ids", []))
         base_mean = float(np.mean(baseline))
-        used: set[str] = set()
-        for h in hub_eps:
-            used.update(base.route(ep, h).extra.get("cable_ids", []))
         worst_cable, worst_cable_ms = "", base_mean
         for cable in sorted(used):
-            cut = float(np.mean(cut_model("cable", cable).rtt_to(ep, hub_eps)))
+            hit = links["cable_id"] == cable
+            cut = cuts.mean_rtt_ms(ep, "cable", cable, baseline, route_links, hit)
             if cut > worst_cable_ms:
                 worst_cable, worst_cable_ms = cable, cut
         worst_corr, worst_corr_ms = "", base_mean
         for corr in CORRIDORS:
-            cut = float(np.mean(cut_model("corridor", corr).rtt_to(ep, hub_eps)))
+            hit = links.get(f"corridor:{corr}", no_link)
+            cut = cuts.mean_rtt_ms(ep, "corridor", corr, baseline, route_links, hit)
             if cut > worst_corr_ms:
                 worst_corr, worst_corr_ms = corr, cut
         diversity = min(disjoint, 6.0) / 6.0
@@ -205,6 +298,50 @@ def connectivity(
             }
         )
     return pd.DataFrame(rows).set_index("market_id")
+
+
+class _CutRtt:
+    """Mean round trip from a market to the hubs after one cable or corridor cut."""
+
+    def __init__(self, params: LatencyParameters, hubs: list[Endpoint]) -> None:
+        self.params = params
+        self.hubs = hubs
+        self._models: dict[tuple[str, str], LatencyModel] = {}
+
+    def model(self, kind: str, name: str) -> LatencyModel:
+        """The latency model with one cable (``kind='cable'``) or corridor cut (cached)."""
+        if (kind, name) not in self._models:
+            cut = frozenset({name})
+            self._models[(kind, name)] = (
+                LatencyModel(self.params, cut_cables=cut)
+                if kind == "cable"
+                else LatencyModel(self.params, cut_corridors=cut)
+            )
+        return self._models[(kind, name)]
+
+    def mean_rtt_ms(
+        self,
+        ep: Endpoint,
+        kind: str,
+        name: str,
+        baseline: np.ndarray,
+        route_links: list[np.ndarray] | None,
+        hit: np.ndarray,
+    ) -> float:
+        """Mean RTT [ms] to the hubs with the cut; ``hit`` marks the links the cut removes.
+
+        With ``route_links`` (the links of the market's uncut route to each hub) only hubs
+        whose route the cut hits are re-solved; the others keep their ``baseline`` round trip,
+        which the cut cannot change. Without, every hub is re-solved.
+        """
+        if route_links is None:
+            return float(np.mean(self.model(kind, name).rtt_to(ep, self.hubs)))
+        affected = [i for i, lk in enumerate(route_links) if hit[lk].any()]
+        if not affected:
+            return float(np.mean(baseline))
+        values = baseline.copy()
+        values[affected] = self.model(kind, name).rtt_to(ep, [self.hubs[i] for i in affected])
+        return float(np.mean(values))
 
 
 def _ratio(base: float, cut: float) -> float:

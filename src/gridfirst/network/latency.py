@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -170,14 +171,17 @@ def endpoint(place: Any) -> Endpoint:
 def _bundled_market(key: str) -> Market | None:
     from gridfirst.errors import GridfirstError
 
+    mid = key.strip().lower()
     try:
-        from gridfirst.data import bundled_markets
+        from gridfirst.data import bundled_markets, market_identities
 
+        if mid not in market_identities().index:  # cheap check before validating all markets
+            return None
         markets = bundled_markets()
     except GridfirstError:  # market data being edited: cities still resolve
         return None
     for m in markets:
-        if m.id == key.strip().lower():
+        if m.id == mid:
             return m
     return None
 
@@ -233,6 +237,15 @@ def _attach_named_cables(
             chosen[pos["landing:" + linked["landing_id"].iloc[k]]] = float(d[k])
 
 
+@lru_cache(maxsize=4096)
+def _cached_attachments(params: LatencyParameters, ep: Endpoint) -> tuple[np.ndarray, np.ndarray]:
+    # Attachments depend on the graph and parameters, not on cuts: shared by every model.
+    pos, ms = attachments(cached_graph(params), ep, params)
+    pos.flags.writeable = False
+    ms.flags.writeable = False
+    return pos, ms
+
+
 class LatencyModel:
     """Shortest round trips over one graph, parameter set and set of cuts (cached weights)."""
 
@@ -244,12 +257,19 @@ class LatencyModel:
     ) -> None:
         self.params = params or default_parameters()
         self.graph = cached_graph(self.params)
-        self.weights, self.edge_of = self.graph.weights_ms(self.params, cut_cables, cut_corridors)
+        self.links = self.graph.link_weights(self.params, cut_cables, cut_corridors)
+        self.weights = self.links.matrix
         self._attach: dict[Endpoint, tuple[np.ndarray, np.ndarray]] = {}
 
+    @property
+    def edge_of(self) -> dict[tuple[int, int], int]:
+        """(lo, hi) node pair -> position in ``graph.edges`` of the link the weights use."""
+        return self.links.edge_of()
+
     def attach(self, ep: Endpoint) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes ``ep`` connects to overland and the round trip to each [ms] (cached)."""
         if ep not in self._attach:
-            self._attach[ep] = attachments(self.graph, ep, self.params)
+            self._attach[ep] = _cached_attachments(self.params, ep)
         return self._attach[ep]
 
     def node_rtt_ms(self, ep: Endpoint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,7 +277,9 @@ class LatencyModel:
         from scipy.sparse.csgraph import dijkstra
 
         pos, w = self.attach(ep)
-        dist, pred = dijkstra(self.weights, directed=False, indices=pos, return_predecessors=True)
+        # The weight matrix holds both directions of every link, so the directed search is the
+        # undirected one without scipy symmetrising the matrix on every call.
+        dist, pred = dijkstra(self.weights, directed=True, indices=pos, return_predecessors=True)
         total = dist + w[:, None]
         best = np.argmin(total, axis=0)
         cols = np.arange(total.shape[1])
@@ -266,6 +288,11 @@ class LatencyModel:
     def rtt_to(self, src: Endpoint, targets: list[Endpoint]) -> np.ndarray:
         """Round trip [ms] from one endpoint to many, fixed overhead included."""
         node_ms, _, _ = self.node_rtt_ms(src)
+        return self._rtt_from_nodes(node_ms, src, targets)
+
+    def _rtt_from_nodes(
+        self, node_ms: np.ndarray, src: Endpoint, targets: list[Endpoint]
+    ) -> np.ndarray:
         out = np.empty(len(targets))
         for i, t in enumerate(targets):
             pos, w = self.attach(t)
@@ -281,7 +308,31 @@ class LatencyModel:
 
     def route(self, a: Endpoint, b: Endpoint) -> Route:
         """The fastest route from ``a`` to ``b`` with the nodes and cables it uses."""
-        node_ms, pred_rows, source_row = self.node_rtt_ms(a)
+        return self.routes(a, [b])[0]
+
+    def routes(self, a: Endpoint, targets: list[Endpoint]) -> list[Route]:
+        """The fastest route from ``a`` to each target (one shortest-path search for all)."""
+        return [r for r, _ in self.routes_with_links(a, targets)]
+
+    def routes_with_links(
+        self, a: Endpoint, targets: list[Endpoint]
+    ) -> list[tuple[Route, np.ndarray]]:
+        """:meth:`routes`, each with the positions in ``graph.edges`` of the links it uses.
+
+        A cut that removes none of a route's links leaves that route, and so its round trip,
+        unchanged; :func:`gridfirst.network.diversity.connectivity` uses this to skip cuts.
+        """
+        search = self.node_rtt_ms(a)
+        return [self._trace(a, b, *search) for b in targets]
+
+    def _trace(
+        self,
+        a: Endpoint,
+        b: Endpoint,
+        node_ms: np.ndarray,
+        pred_rows: np.ndarray,
+        source_row: np.ndarray,
+    ) -> tuple[Route, np.ndarray]:
         pos, w = self.attach(b)
         k = int(np.argmin(node_ms[pos] + w))
         best = float(node_ms[pos[k]] + w[k])
@@ -289,7 +340,7 @@ class LatencyModel:
         direct = self._direct_ms(a, b)
         if direct <= best or not np.isfinite(best):
             rtt = direct + self.params.fixed_overhead_ms
-            return Route(rtt, [a.name, b.name], [], gc, gc)
+            return Route(rtt, [a.name, b.name], [], gc, gc), np.empty(0, dtype=int)
         row = int(source_row[pos[k]])
         pred = pred_rows[row]
         chain = [int(pos[k])]
@@ -302,14 +353,18 @@ class LatencyModel:
         names = self.graph.nodes["name"].to_numpy()  # type: ignore[index]
         nodes = self.graph.nodes
         lat, lon = nodes["latitude"].to_numpy(), nodes["longitude"].to_numpy()  # type: ignore[index]
-        edges = self.graph.edges
-        cables: list[str] = []
+        arrays = self.graph.link_arrays()
+        edge_of = self.edge_of
+        links = np.array(
+            [edge_of[(min(u, v), max(u, v))] for u, v in zip(chain, chain[1:], strict=False)],
+            dtype=int,
+        )
         km = float(great_circle_km(a.latitude, a.longitude, lat[chain[0]], lon[chain[0]]))
         km += float(great_circle_km(b.latitude, b.longitude, lat[chain[-1]], lon[chain[-1]]))
-        for u, v in zip(chain, chain[1:], strict=False):
-            e = self.edge_of[(min(u, v), max(u, v))]
-            km += float(edges["length_km"].iat[e])  # type: ignore[index]
-            cid = str(edges["cable_id"].iat[e])  # type: ignore[index]
+        cables: list[str] = []
+        for e in links:
+            km += float(arrays["length_km"][e])
+            cid = str(arrays["cable_id"][e])
             if cid and (not cables or cables[-1] != cid):
                 cables.append(cid)
         from gridfirst.network.data import cables as cable_table
@@ -317,7 +372,7 @@ class LatencyModel:
         table = cable_table()
         cable_names = [str(table.at[c, "name"]) for c in cables]
         path = [a.name, *[str(names[i]) for i in chain], b.name]
-        return Route(
+        route = Route(
             best + self.params.fixed_overhead_ms,
             path,
             cable_names,
@@ -325,6 +380,7 @@ class LatencyModel:
             gc,
             extra={"cable_ids": cables},
         )
+        return route, links
 
 
 def route(a: Any, b: Any, params: LatencyParameters | None = None) -> Route:
