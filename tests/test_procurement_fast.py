@@ -242,3 +242,20 @@ def test_solve_fast_reads_an_lp_object():
     lp.flexible_load = True
     with pytest.raises(NotImplementedError):
         solve_fast(lp)
+
+
+def test_solve_fast_on_the_procurement_model_lp():
+    """The fast path agrees with HiGHS on the shared model's own LP object (annual costs)."""
+    import pandas as pd
+
+    from gridfirst.procurement.costs import ProcurementCosts
+    from gridfirst.procurement.model import build_lp
+
+    t_n = 72
+    p = _profiles(t_n, seed=21)
+    frame = pd.DataFrame({**p, "grid_intensity_tco2_per_mwh": np.full(t_n, 0.4)})
+    costs = _scaled_costs(t_n)
+    lp = build_lp(frame, ProcurementCosts(**costs), cfe_target=0.85)
+    sol = solve_fast(lp)
+    assert sol.objective_usd == pytest.approx(highs_reference(p, costs, 0.85), rel=1e-6)
+    assert sol.optimality_gap < 1e-6

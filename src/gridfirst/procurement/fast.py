@@ -299,21 +299,34 @@ def solve_fast_arrays(
 
 
 def solve_fast(lp: Any, tol: float = 1e-6, warm_start: FastWarmStart | None = None) -> FastSolution:
-    """Solve a :class:`ProcurementLP` (duck-typed) with the fast structured interior-point method.
+    """Solve a :class:`~gridfirst.procurement.model.ProcurementLP` with the structured IPM.
 
-    Reads ``load_mw, solar_cf, wind_cf, grid_price_usd_per_mwh, grid_cfe_share`` (arrays), or
-    ``profiles`` (DataFrame with those columns), plus ``costs`` and ``cfe_target`` from ``lp``.
+    Reads the hourly arrays (``load_mw, solar_cf, wind_cf, grid_price_usd_per_mwh`` or
+    ``price_usd_per_mwh``, ``grid_cfe_share``), the scalar costs (``solar_usd_per_mw_year`` ...
+    ``eta_charge, eta_discharge, grid_limit_mw``, or a ``costs`` object) and ``cfe_target``.
     Raises NotImplementedError if ``lp`` enables an option beyond the reference formulation.
     """
+    opts = getattr(lp, "options", None)
+    if opts is not None and hasattr(opts, "is_reference") and not opts.is_reference:
+        raise NotImplementedError("fast method: only the reference formulation; use method='highs'")
+    if isinstance(opts, dict) and any(opts.get(k) for k in _OPTION_FLAGS):
+        raise NotImplementedError("fast method: only the reference formulation; use method='highs'")
     for flag in _OPTION_FLAGS:
         if getattr(lp, flag, None):
             raise NotImplementedError(f"fast method: option {flag!r} is only in method='highs'")
-    options = getattr(lp, "options", None)
-    if isinstance(options, dict) and any(options.get(k) for k in _OPTION_FLAGS):
-        raise NotImplementedError("fast method: only the reference formulation; use method='highs'")
-    if all(hasattr(lp, k) for k in _PROFILE_KEYS[:4]):
-        arrays = [getattr(lp, k, None) for k in _PROFILE_KEYS]
+    if hasattr(lp, "load_mw"):
+        price = getattr(lp, "grid_price_usd_per_mwh", None)
+        if price is None:
+            price = lp.price_usd_per_mwh
+        arrays = [lp.load_mw, lp.solar_cf, lp.wind_cf, price, getattr(lp, "grid_cfe_share", None)]
     else:
         prof = lp.profiles
         arrays = [prof[k].to_numpy() if k in prof else None for k in _PROFILE_KEYS]
-    return solve_fast_arrays(*arrays, lp.costs, lp.cfe_target, tol=tol, warm_start=warm_start)
+    if hasattr(lp, "eta_charge"):
+        costs: Any = {k: getattr(lp, k) for k in (*_COST_KEYS, "firm_marginal_usd_per_mwh")}
+        costs["battery_charge_efficiency"] = lp.eta_charge
+        costs["battery_discharge_efficiency"] = lp.eta_discharge
+        costs["grid_limit_mw"] = lp.grid_limit_mw
+    else:
+        costs = lp.costs
+    return solve_fast_arrays(*arrays, costs, lp.cfe_target, tol=tol, warm_start=warm_start)

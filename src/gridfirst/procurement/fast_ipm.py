@@ -382,6 +382,41 @@ def _max_step(v: np.ndarray, dv: np.ndarray) -> float:
     return float(min(1.0, np.min(-v[neg] / dv[neg])))
 
 
+def _direction(
+    lp: BorderedBandedLP,
+    rp: np.ndarray,
+    rd: np.ndarray,
+    rc: np.ndarray,
+    x: np.ndarray,
+    z: np.ndarray,
+    theta: np.ndarray,
+    refine: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Newton direction, refined on the primal residual ``rp - A dx`` itself.
+
+    Correcting ``dy`` by ``dy'`` with ``dx += theta A' dy'`` and ``dz -= A' dy'`` keeps the dual
+    and complementarity equations exact, and measuring ``rp - A dx`` avoids the cancellation in
+    the normal equations' right-hand side when some ``z`` are tiny.
+    """
+    a, at = lp.a, lp.at
+    rhs = rp - a @ ((rc - x * rd) / z)
+    dy = lp.solve_refined(rhs, refine)
+    atdy = at @ dy
+    dx = (rc - x * rd) / z + theta * atdy
+    dz = rd - atdy
+    rp_norm = float(np.linalg.norm(rp))
+    for _ in range(3):
+        err = rp - a @ dx
+        if float(np.linalg.norm(err)) <= 1e-8 * rp_norm + 1e-15:
+            break
+        corr = lp.solve_refined(err, refine)
+        at_corr = at @ corr
+        dy += corr
+        dx += theta * at_corr
+        dz -= at_corr
+    return dx, dy, dz
+
+
 def starting_point(lp: BorderedBandedLP) -> IPMState:
     """Mehrotra's starting point: least-squares x and (y, z), shifted into the interior."""
     lp.factorise(np.ones(lp.n))
@@ -470,10 +505,7 @@ def mehrotra(
         # predictor (affine scaling) direction
         rc = -x * z
         rhs = rp - a @ ((rc - x * rd) / z)
-        dy = lp.solve_refined(rhs, refine)
-        atdy = at @ dy
-        dx = (rc - x * rd) / z + theta * atdy
-        dz = rd - atdy
+        dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
         ap = _max_step(x, dx)
         ad = _max_step(z, dz)
         mu_aff = float((x + ap * dx) @ (z + ad * dz)) / lp.n
@@ -481,10 +513,7 @@ def mehrotra(
         # corrector with centring
         rc = sigma * mu - x * z - dx * dz
         rhs = rp - a @ ((rc - x * rd) / z)
-        dy = lp.solve_refined(rhs, refine)
-        atdy = at @ dy
-        dx = (rc - x * rd) / z + theta * atdy
-        dz = rd - atdy
+        dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
         eta = max(0.9, 1.0 - 10.0 * mu) if it < 3 else 0.9995
         ap = min(1.0, eta * _max_step(x, dx))
         ad = min(1.0, eta * _max_step(z, dz))
