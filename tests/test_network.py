@@ -49,6 +49,8 @@ CITIES = [
     "Perth",
 ]
 
+HUBS = ("London", "Sydney", "Tokyo", "Los Angeles")
+
 _FIELDS = dict(
     grid_available_mw=100,
     grid_energisation_year=2027,
@@ -206,6 +208,80 @@ def test_removing_a_cable_never_lowers_latency(model: LatencyModel, a: str, b: s
     assert LatencyModel(cut_cables=frozenset(used)).rtt_to(ea, [eb])[0] >= rtt0
 
 
+YEARS = (1999, 2010, 2020, 2024, 2025, None, 2035)  # None: the default (data) year
+
+
+@pytest.fixture(scope="module")
+def rtt_by_year() -> dict[int | None, np.ndarray]:
+    eps = [endpoint(c) for c in [*CITIES, "Manila", "Chennai", "Marseille"]]
+    out = {}
+    for year in YEARS:
+        model = LatencyModel(in_service_by=year)
+        out[year] = np.vstack([model.rtt_to(e, eps) for e in eps])
+    return out
+
+
+def test_adding_planned_cables_never_raises_latency(
+    rtt_by_year: dict[int | None, np.ndarray],
+) -> None:
+    # YEARS is in order (None = the data year sits between 2025 and 2035): each later year only
+    # adds cables, so no round trip may rise; filtering back to an earlier year never lowers one.
+    for earlier, later in zip(YEARS, YEARS[1:], strict=False):
+        assert (rtt_by_year[later] <= rtt_by_year[earlier]).all(), (earlier, later)
+    # the filter bites: cables of the last 25 years shortened some routes
+    assert (rtt_by_year[None] < rtt_by_year[1999] - 1.0).any()
+    assert (rtt_by_year[None] < rtt_by_year[2020]).any()
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.floats(-45, 60),
+    st.floats(-179, 179),
+    st.sampled_from(CITIES),
+    st.integers(1995, 2030),
+    st.integers(0, 10),
+)
+def test_in_service_filter_is_monotone(
+    lat: float, lon: float, city: str, year: int, later_by: int
+) -> None:
+    earlier = latency_ms((lat, lon), city, in_service_by=year)
+    later = latency_ms((lat, lon), city, in_service_by=year + later_by)
+    assert later <= earlier
+    c = endpoint(city)
+    assert later >= speed_of_light_rtt_ms(lat, lon, c.latitude, c.longitude)
+
+
+def test_in_service_filter_keeps_exactly_cables_ready_by_the_year() -> None:
+    from gridfirst.network.data import default_in_service_year
+
+    cab = cables()
+    default = default_in_service_year()
+    assert 2024 <= default <= 2100
+    for year in (2012, 2024, default):
+        model = LatencyModel(in_service_by=year)
+        links = model.graph.link_arrays()
+        kept = set(links["cable_id"][model.links.keep & links["subsea"]])
+        assert kept == set(cab.index[cab["rfs_year"] <= year]) & set(segments()["cable_id"])
+        if year == 2024:  # cables the 2024 source lists as planned for 2025+ are left out
+            late = cab.index[(cab["planned_in_source"] == "True") & (cab["rfs_year"] > 2024)]
+            assert len(late) and not set(late) & kept
+    # the default model is the data-year model
+    assert LatencyModel().in_service_by == default
+    with pytest.raises(ScenarioError, match="in_service_by"):
+        LatencyModel(in_service_by=1700)
+    with pytest.raises(ScenarioError, match="in_service_by"):
+        latency_ms("Tokyo", "Seoul", in_service_by="soon")  # type: ignore[arg-type]
+
+
+def test_connectivity_in_service_by(markets: list[Market]) -> None:
+    early = connectivity(markets[:2], hubs=HUBS, in_service_by=2003)
+    now = connectivity(markets[:2], hubs=HUBS)
+    assert (early["cable_systems_count"] <= now["cable_systems_count"]).all()
+    assert (early["cable_disjoint_paths"] <= now["cable_disjoint_paths"]).all()
+    assert (early["rtt_to_hubs_ms"] >= now["rtt_to_hubs_ms"]).all()
+    assert (early["cable_systems_count"] < now["cable_systems_count"]).any()
+
+
 def test_red_sea_cut_slows_europe_asia() -> None:
     ea, eb = endpoint("London"), endpoint("Singapore")
     base = LatencyModel().rtt_to(ea, [eb])[0]
@@ -284,9 +360,6 @@ def test_cut_off_the_route_leaves_rtt_unchanged(model: LatencyModel) -> None:
             assert cut == r.rtt_ms, corridor
 
 
-HUBS = ("London", "Sydney", "Tokyo", "Los Angeles")
-
-
 @pytest.fixture(scope="module")
 def connectivity_tables(markets: list[Market]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return (
@@ -349,3 +422,8 @@ def test_cli_json() -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert 50 < payload["rtt_ms"] < 100 and payload["cables"]
+    early = CliRunner().invoke(
+        app, ["latency", "tokyo", "SINGAPORE", "--in-service-by", "2001", "-f", "json"]
+    )
+    assert early.exit_code == 0, early.output
+    assert json.loads(early.stdout)["rtt_ms"] >= payload["rtt_ms"]

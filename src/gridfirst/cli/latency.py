@@ -14,6 +14,12 @@ def latency(
     max_ms: float | None = typer.Option(
         None, "--max-ms", help="With --matrix: keep pairs within this RTT."
     ),
+    in_service_by: int | None = typer.Option(
+        None,
+        "--in-service-by",
+        metavar="YEAR",
+        help="Use cables ready for service by YEAR (default: the data year, 2026).",
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Modelled round-trip time (and the cables used) between two places, or the latency matrix."""
@@ -24,7 +30,7 @@ def latency(
             from gridfirst.data import bundled_markets
             from gridfirst.network import demand_centres, latency_matrix
 
-            table = latency_matrix(bundled_markets())
+            table = latency_matrix(bundled_markets(), in_service_by=in_service_by)
             centres = demand_centres()
             records = []
             for market_id, row in table.iterrows():
@@ -45,7 +51,7 @@ def latency(
             raise fail("give FROM and TO (market ids or city names), or --matrix")
         from gridfirst.network import route
 
-        result = route(origin, destination).to_dict()
+        result = route(origin, destination, in_service_by=in_service_by).to_dict()
         if fmt == Format.json:
             print_json(result)
         else:

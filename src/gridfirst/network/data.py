@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gridfirst.errors import DataError
+from gridfirst.errors import DataError, ScenarioError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -225,6 +225,35 @@ def default_parameters() -> LatencyParameters:
         values[field] = float(table.at[field, "value"])
     values["terrestrial_neighbours"] = int(values["terrestrial_neighbours"])
     return LatencyParameters(**values)  # type: ignore[arg-type]
+
+
+def default_in_service_year() -> int:
+    """The default ready-for-service cut-off [year] (``in_service_year``, parameters_network.csv).
+
+    Cables with ``rfs_year`` at or before this year are in the graph unless a caller passes
+    another ``in_service_by``. It is the year of the calibration measurements (2026), so the
+    calibrated model describes the network those round trips crossed.
+    """
+    table = parameter_table()
+    if "in_service_year" not in table.index:
+        raise DataError("parameters_network.csv: parameter 'in_service_year' is missing")
+    value = float(table.at["in_service_year", "value"])
+    if not value.is_integer() or not 1850 <= value <= 2200:
+        raise DataError(f"parameters_network.csv: in_service_year {value!r} is not a year")
+    return int(value)
+
+
+def in_service_year(in_service_by: int | None) -> int:
+    """``in_service_by`` checked as a year, or :func:`default_in_service_year` when None."""
+    if in_service_by is None:
+        return default_in_service_year()
+    try:
+        value = float(in_service_by)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(in_service_by, bool) or not value.is_integer() or not 1850 <= value <= 2200:
+        raise ScenarioError(f"in_service_by: {in_service_by!r} is not a year (e.g. 2030)")
+    return int(value)
 
 
 def _country_code(name: str) -> str:

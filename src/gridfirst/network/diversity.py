@@ -158,10 +158,15 @@ class CableFlowNetwork:
         return float(maximum_flow(graph, self._source, self._sink).flow_value)
 
 
-def _memberships(model: LatencyModel) -> dict[str, set[int]]:
+def _subsea_in_model(model: LatencyModel) -> pd.DataFrame:
+    # Subsea links the model keeps: in service by its year and not cut.
     e = model.graph.edges
+    return e[(e["kind"] == "subsea").to_numpy() & model.links.keep]  # type: ignore[index]
+
+
+def _memberships(model: LatencyModel) -> dict[str, set[int]]:
     comp = model.graph.land_component()
-    sub = e[e["kind"] == "subsea"]  # type: ignore[index]
+    sub = _subsea_in_model(model)
     out: dict[str, set[int]] = {}
     for cable, u, v in zip(sub["cable_id"], sub["u"], sub["v"], strict=True):
         out.setdefault(str(cable), set()).update((int(comp[u]), int(comp[v])))
@@ -176,15 +181,18 @@ def _areas(model: LatencyModel, ep: Endpoint) -> set[int]:
 def cable_systems_near(
     model: LatencyModel, ep: Endpoint, radius_km: float = LANDING_RADIUS_KM
 ) -> list[str]:
-    """Cable systems landing within ``radius_km`` of the place, in its own land area [ids]."""
-    nodes, e = model.graph.nodes, model.graph.edges
+    """Cable systems landing within ``radius_km`` of the place, in its own land area [ids].
+
+    Only cables the model keeps (in service by its ``in_service_by`` year, not cut) count.
+    """
+    nodes = model.graph.nodes
     comp = model.graph.land_component()
     areas = _areas(model, ep)
     d = great_circle_km(
         ep.latitude, ep.longitude, nodes["latitude"].to_numpy(), nodes["longitude"].to_numpy()
     )  # type: ignore[index]
     near = set(np.flatnonzero((d <= radius_km) & np.isin(comp, list(areas))))
-    sub = e[e["kind"] == "subsea"]  # type: ignore[index]
+    sub = _subsea_in_model(model)
     hit = sub[sub["u"].isin(near) | sub["v"].isin(near)]
     return sorted(set(hit["cable_id"]))
 
@@ -194,6 +202,7 @@ def connectivity(
     hubs: Iterable[str] = DEFAULT_HUBS,
     params: LatencyParameters | None = None,
     method: Literal["fast", "exhaustive"] = "fast",
+    in_service_by: int | None = None,
 ) -> pd.DataFrame:
     """Diversity and resilience of every market, and the connectivity criterion for scoring.
 
@@ -215,6 +224,10 @@ def connectivity(
         max-flow. ``"exhaustive"`` re-solves every candidate cut for every hub and uses the
         networkx max-flow: the reference the fast method is tested against. Both give equal
         results.
+    in_service_by : int, optional
+        Use only cables ready for service by this year [year] for routes, cuts and disjoint
+        paths; default the data year (:func:`gridfirst.network.data.default_in_service_year`,
+        2026). Pass a plan's horizon to count cables planned until then.
 
     Returns
     -------
@@ -230,7 +243,7 @@ def connectivity(
     if method not in ("fast", "exhaustive"):
         raise ScenarioError(f"connectivity: method {method!r} is not 'fast' or 'exhaustive'")
     p = params or default_parameters()
-    base = LatencyModel(p)
+    base = LatencyModel(p, in_service_by=in_service_by)
     hub_eps = [endpoint(h) for h in hubs]
     members = _memberships(base)
     hub_areas = [_areas(base, h) for h in hub_eps]
@@ -238,7 +251,7 @@ def connectivity(
     flow = CableFlowNetwork(members) if fast else None
     links = base.graph.link_arrays()
     no_link = np.zeros(len(links["lo"]), dtype=bool)
-    cuts = _CutRtt(p, hub_eps)
+    cuts = _CutRtt(p, hub_eps, base.in_service_by)
     rows = []
     for m in markets:
         ep = endpoint(m)
@@ -303,9 +316,10 @@ def connectivity(
 class _CutRtt:
     """Mean round trip from a market to the hubs after one cable or corridor cut."""
 
-    def __init__(self, params: LatencyParameters, hubs: list[Endpoint]) -> None:
+    def __init__(self, params: LatencyParameters, hubs: list[Endpoint], in_service_by: int) -> None:
         self.params = params
         self.hubs = hubs
+        self.in_service_by = in_service_by
         self._models: dict[tuple[str, str], LatencyModel] = {}
 
     def model(self, kind: str, name: str) -> LatencyModel:
@@ -313,9 +327,9 @@ class _CutRtt:
         if (kind, name) not in self._models:
             cut = frozenset({name})
             self._models[(kind, name)] = (
-                LatencyModel(self.params, cut_cables=cut)
+                LatencyModel(self.params, cut_cables=cut, in_service_by=self.in_service_by)
                 if kind == "cable"
-                else LatencyModel(self.params, cut_corridors=cut)
+                else LatencyModel(self.params, cut_corridors=cut, in_service_by=self.in_service_by)
             )
         return self._models[(kind, name)]
 

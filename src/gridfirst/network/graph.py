@@ -171,19 +171,27 @@ class NetworkGraph:
     def link_arrays(self) -> dict[str, np.ndarray]:
         """Per-link arrays that do not depend on parameters or cuts (computed once).
 
-        ``lo``/``hi`` (end positions, ordered), ``subsea`` (bool), ``length_km``, ``cable_id``
-        and one bool mask per corridor, ``corridor:<name>``.
+        ``lo``/``hi`` (end positions, ordered), ``subsea`` (bool), ``length_km``, ``cable_id``,
+        ``rfs_year`` (ready-for-service year of the link's cable; -inf for terrestrial links and
+        for cables without a published year, which are always in service) and one bool mask
+        per corridor, ``corridor:<name>``.
         """
         if self._links is None:
+            from gridfirst.network.data import cables
+
             e = self.edges
             u, v = e["u"].to_numpy(dtype=int), e["v"].to_numpy(dtype=int)  # type: ignore[index]
             cable_id = e["cable_id"].to_numpy(dtype=object)  # type: ignore[index]
+            rfs = cables()["rfs_year"].astype(float).to_dict()
+            rfs_year = np.array([rfs.get(c, -np.inf) if c else -np.inf for c in cable_id])
+            rfs_year[np.isnan(rfs_year)] = -np.inf
             arrays: dict[str, np.ndarray] = {
                 "lo": np.minimum(u, v),
                 "hi": np.maximum(u, v),
                 "subsea": (e["kind"] == "subsea").to_numpy(),  # type: ignore[index]
                 "length_km": e["length_km"].to_numpy(dtype=float),  # type: ignore[index]
                 "cable_id": cable_id,
+                "rfs_year": rfs_year,
             }
             names = sorted({c for cs in e["corridors"] for c in cs})  # type: ignore[index]
             for name in names:
@@ -198,8 +206,9 @@ class NetworkGraph:
         self,
         cut_cables: frozenset[str] = frozenset(),
         cut_corridors: frozenset[str] = frozenset(),
+        in_service_by: int | None = None,
     ) -> np.ndarray:
-        """Bool mask of the links left after cuts.
+        """Bool mask of the links left after cuts and the ready-for-service filter.
 
         Parameters
         ----------
@@ -207,9 +216,15 @@ class NetworkGraph:
             Cable ids whose every segment is removed.
         cut_corridors : frozenset of str
             Corridors whose every subsea segment is removed.
+        in_service_by : int, optional
+            Keep only cables with ``rfs_year <= in_service_by`` [year]; default
+            :func:`gridfirst.network.data.default_in_service_year`. Nodes and terrestrial links
+            do not depend on the year, so a later year only adds links (RTT never rises).
         """
+        from gridfirst.network.data import in_service_year
+
         arrays = self.link_arrays()
-        keep = np.ones(len(arrays["lo"]), dtype=bool)
+        keep = arrays["rfs_year"] <= in_service_year(in_service_by)
         if cut_cables:
             keep &= ~np.isin(arrays["cable_id"], list(cut_cables))
         for name in cut_corridors:
@@ -223,15 +238,17 @@ class NetworkGraph:
         params: LatencyParameters,
         cut_cables: frozenset[str] = frozenset(),
         cut_corridors: frozenset[str] = frozenset(),
+        in_service_by: int | None = None,
     ) -> LinkWeights:
         """Sparse matrix of one-link round-trip times [ms] after cuts, and the link behind each entry.
 
-        Parallel links keep the fastest (ties: the first in the link table). Cut cables and every
-        subsea link crossing a cut corridor are left out.
+        Parallel links keep the fastest (ties: the first in the link table). Cut cables, every
+        subsea link crossing a cut corridor and cables not in service by ``in_service_by``
+        [year] are left out (see :meth:`kept_links`).
         """
         from scipy.sparse import csr_matrix
 
-        keep = self.kept_links(cut_cables, cut_corridors)
+        keep = self.kept_links(cut_cables, cut_corridors, in_service_by)
         order, w_sorted = self._sorted_links(params)
         # Filtering the stably sorted links equals sorting the filtered links: the result is the
         # same as sorting per cut, at a fraction of the cost.
@@ -252,9 +269,10 @@ class NetworkGraph:
         params: LatencyParameters,
         cut_cables: frozenset[str] = frozenset(),
         cut_corridors: frozenset[str] = frozenset(),
+        in_service_by: int | None = None,
     ) -> tuple[scipy.sparse.csr_matrix, dict[tuple[int, int], int]]:
         """:meth:`link_weights` as (matrix, {(lo, hi): link position})."""
-        lw = self.link_weights(params, cut_cables, cut_corridors)
+        lw = self.link_weights(params, cut_cables, cut_corridors, in_service_by)
         return lw.matrix, lw.edge_of()
 
     def _sorted_links(self, params: LatencyParameters) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gridfirst.errors import ScenarioError
-from gridfirst.network.data import LatencyParameters, default_parameters
+from gridfirst.network.data import LatencyParameters, default_parameters, in_service_year
 from gridfirst.network.graph import (
     C_VACUUM_KM_PER_MS,
     NetworkGraph,
@@ -247,17 +247,32 @@ def _cached_attachments(params: LatencyParameters, ep: Endpoint) -> tuple[np.nda
 
 
 class LatencyModel:
-    """Shortest round trips over one graph, parameter set and set of cuts (cached weights)."""
+    """Shortest round trips over one graph, parameter set, set of cuts and in-service year.
+
+    Parameters
+    ----------
+    params : LatencyParameters, optional
+    cut_cables, cut_corridors : frozenset of str
+        Cable ids and corridors removed from the graph.
+    in_service_by : int, optional
+        Use only cables ready for service by this year [year]; default the data year
+        (:func:`gridfirst.network.data.default_in_service_year`, 2026). Pass a plan's horizon
+        to include cables planned until then.
+    """
 
     def __init__(
         self,
         params: LatencyParameters | None = None,
         cut_cables: frozenset[str] = frozenset(),
         cut_corridors: frozenset[str] = frozenset(),
+        in_service_by: int | None = None,
     ) -> None:
         self.params = params or default_parameters()
+        self.in_service_by = in_service_year(in_service_by)
         self.graph = cached_graph(self.params)
-        self.links = self.graph.link_weights(self.params, cut_cables, cut_corridors)
+        self.links = self.graph.link_weights(
+            self.params, cut_cables, cut_corridors, self.in_service_by
+        )
         self.weights = self.links.matrix
         self._attach: dict[Endpoint, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -383,20 +398,33 @@ class LatencyModel:
         return route, links
 
 
-def route(a: Any, b: Any, params: LatencyParameters | None = None) -> Route:
+def route(
+    a: Any, b: Any, params: LatencyParameters | None = None, in_service_by: int | None = None
+) -> Route:
     """The fastest route between ``a`` and ``b`` (market, market id, city name or (lat, lon)).
+
+    Parameters
+    ----------
+    a, b : Market, str or (float, float)
+    params : LatencyParameters, optional
+    in_service_by : int, optional
+        Use only cables ready for service by this year [year]; default the data year
+        (:func:`gridfirst.network.data.default_in_service_year`, 2026). Pass a plan's horizon
+        to include cables planned until then.
 
     Returns
     -------
     Route
         ``rtt_ms`` [ms], the node path and the cable systems used.
     """
-    return LatencyModel(params).route(endpoint(a), endpoint(b))
+    return LatencyModel(params, in_service_by=in_service_by).route(endpoint(a), endpoint(b))
 
 
-def latency_ms(a: Any, b: Any, params: LatencyParameters | None = None) -> float:
-    """Modelled round-trip time between ``a`` and ``b`` [ms]."""
-    return route(a, b, params).rtt_ms
+def latency_ms(
+    a: Any, b: Any, params: LatencyParameters | None = None, in_service_by: int | None = None
+) -> float:
+    """Modelled round-trip time between ``a`` and ``b`` [ms] (see :func:`route`)."""
+    return route(a, b, params, in_service_by).rtt_ms
 
 
 def _matrix(markets: list[Any], points: list[Endpoint], model: LatencyModel) -> np.ndarray:
@@ -420,6 +448,7 @@ def latency_to_points(
     markets: list[Market],
     points: dict[str, tuple[float, float]],
     params: LatencyParameters | None = None,
+    in_service_by: int | None = None,
 ) -> pd.DataFrame:
     """Round-trip time [ms] from every market to every point.
 
@@ -429,6 +458,11 @@ def latency_to_points(
         Markets (their coordinates, country and ``cable_systems`` place them).
     points : dict
         Point id -> (latitude, longitude) [degrees].
+    params : LatencyParameters, optional
+    in_service_by : int, optional
+        Use only cables ready for service by this year [year]; default the data year
+        (:func:`gridfirst.network.data.default_in_service_year`, 2026). Pass a plan's horizon
+        to include cables planned until then.
 
     Returns
     -------
@@ -437,7 +471,7 @@ def latency_to_points(
     """
     import pandas as pd
 
-    model = LatencyModel(params)
+    model = LatencyModel(params, in_service_by=in_service_by)
     eps = [endpoint((lat, lon)) for lat, lon in points.values()]
     eps = [
         Endpoint(pid, pid, e.latitude, e.longitude, e.country)
@@ -453,6 +487,7 @@ def latency_matrix(
     markets: list[Market],
     centres: pd.DataFrame | None = None,
     params: LatencyParameters | None = None,
+    in_service_by: int | None = None,
 ) -> pd.DataFrame:
     """Round-trip time [ms] from every market to every demand centre.
 
@@ -462,6 +497,11 @@ def latency_matrix(
     centres : pandas.DataFrame, optional
         Indexed by centre id with ``name, country, latitude, longitude``; defaults to every
         city of one million people or more (:func:`gridfirst.network.data.demand_centres`).
+    params : LatencyParameters, optional
+    in_service_by : int, optional
+        Use only cables ready for service by this year [year]; default the data year
+        (:func:`gridfirst.network.data.default_in_service_year`, 2026). Pass a plan's horizon
+        to include cables planned until then.
 
     Returns
     -------
@@ -473,7 +513,7 @@ def latency_matrix(
     from gridfirst.network.data import demand_centres
 
     table = demand_centres() if centres is None else centres
-    model = LatencyModel(params)
+    model = LatencyModel(params, in_service_by=in_service_by)
     eps = [
         Endpoint(
             str(cid), str(r["name"]), float(r["latitude"]), float(r["longitude"]), str(r["country"])
@@ -487,13 +527,19 @@ def latency_matrix(
 
 
 def population_within_ms(
-    markets: list[Market], max_ms: float, params: LatencyParameters | None = None
+    markets: list[Market],
+    max_ms: float,
+    params: LatencyParameters | None = None,
+    in_service_by: int | None = None,
 ) -> pd.Series:
-    """People in demand centres reachable within ``max_ms`` round trip, per market [persons]."""
+    """People in demand centres reachable within ``max_ms`` round trip, per market [persons].
+
+    ``in_service_by`` [year] as in :func:`latency_matrix`.
+    """
     from gridfirst.network.data import demand_centres
 
     centres = demand_centres()
-    rtt = latency_matrix(markets, centres, params)
+    rtt = latency_matrix(markets, centres, params, in_service_by)
     pop = centres["population"].reindex(rtt.columns).to_numpy(dtype=float)
     series = (rtt.to_numpy() <= max_ms).astype(float) @ pop
     import pandas as pd
