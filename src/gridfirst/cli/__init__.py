@@ -27,6 +27,7 @@ _COMMAND_MODULES = [
     "latency",
     "procure",
     "risk",
+    "plan",
 ]
 
 for _name in _COMMAND_MODULES:

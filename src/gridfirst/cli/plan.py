@@ -1,0 +1,127 @@
+"""``gridfirst plan``: the main job on a scenario, written to an output folder with its report."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from gridfirst.cli.output import fail
+
+
+class PlanFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ExecutorName(str, Enum):
+    serial = "serial"
+    processes = "processes"
+    dask = "dask"
+
+
+_STAGE_LABELS = {
+    "latency": "latency to demand centres",
+    "ranking": "screening and ranking",
+    "procurement": "per-site 24/7 procurement",
+    "portfolio": "portfolio plan (MILP)",
+    "risk": "risk (Monte Carlo)",
+    "report": "plan.json, CSV files, report.html",
+}
+
+
+def plan_command(
+    scenario: Path | None = typer.Argument(
+        None, help="Scenario YAML file (default: the bundled examples/apac.yaml)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Output folder (default: gridfirst-out/<scenario name>/)."
+    ),
+    risk: int = typer.Option(0, "--risk", min=0, help="Monte Carlo futures of the risk run (0: none)."),
+    executor: ExecutorName = typer.Option(
+        ExecutorName.serial, "--executor", help="Where per-site procurement and risk run."
+    ),
+    dask: str | None = typer.Option(
+        None, "--dask", help="Dask scheduler address (implies --executor dask), e.g. tcp://host:8786."
+    ),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Processes or Dask workers."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of profiles, sensitivity and risk."),
+    fmt: PlanFormat = typer.Option(PlanFormat.table, "--format", "-f", help="Output format."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Solve every site again."),
+) -> None:
+    """Rank markets, procure power per site, plan the build-out, and write the report."""
+    import json
+
+    from rich.console import Console
+
+    from gridfirst.errors import GridfirstError
+    from gridfirst.planning import STAGES, plan
+    from gridfirst.scenario import load_scenario
+
+    err = Console(stderr=True)
+    try:
+        loaded = load_scenario(scenario)
+    except GridfirstError as exc:
+        raise fail(str(exc)) from None
+    folder = output if output is not None else Path("gridfirst-out") / loaded.name
+    name = "dask" if dask is not None else executor.value
+
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description:<34}"), BarColumn(), TaskProgressColumn(),
+                   TimeElapsedColumn(), console=err, transient=False)
+    tasks = {s: bar.add_task(_STAGE_LABELS[s], total=None, start=False) for s in STAGES}
+
+    def progress(stage: str, done: float, total: float) -> None:
+        task = tasks[stage]
+        if total == 0:
+            bar.update(task, description=f"{_STAGE_LABELS[stage]} (skipped)", total=1, completed=1)
+            return
+        bar.start_task(task)
+        bar.update(task, total=total, completed=done)
+
+    try:
+        with bar:
+            plan(loaded, output_dir=folder, risk_samples=risk, executor=name,
+                          dask_address=dask, workers=workers, cache=not no_cache, seed=seed,
+                          progress=progress)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted:[/] stopped before the plan was complete; nothing more written")
+        raise typer.Exit(130) from None
+    except GridfirstError as exc:
+        if type(exc).__name__ == "RunCancelled":
+            err.print(f"[yellow]interrupted:[/] {exc}")
+            raise typer.Exit(130) from None
+        raise fail(str(exc)) from None
+    if fmt == PlanFormat.json:
+        typer.echo((folder / "plan.json").read_text(encoding="utf-8"), nl=False)
+        return
+    summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    _print_summary(err, summary, folder)
+
+
+def _print_summary(console: object, summary: dict, folder: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console()
+    table = Table(title=f"plan {summary['scenario']} ({summary['status']})", show_header=False)
+    table.add_column("item")
+    table.add_column("value")
+    table.add_row("total cost (NPV, USD)", f"{summary['total_cost_usd']:,.0f}")
+    table.add_row(f"IT MW online in {summary['horizon']['end_year']}", f"{summary['online_mw_end']:,.0f}")
+    table.add_row("chosen sites", ", ".join(summary["chosen_sites"]) or "none")
+    table.add_row("unmet demand (MW-years)", f"{summary['shortfall_mw_years']:,.1f}")
+    cache = summary["cache"]
+    table.add_row("procurement cache", f"{cache['hits']} reused, {cache['misses']} solved")
+    table.add_row("seconds", ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items()))
+    table.add_row("output", f"{folder}/ ({', '.join(summary['files'])})")
+    out.print(table)
+    for row in summary["shortfalls"][:10]:
+        out.print(f"[red]shortfall[/] {row['region']} {row['year']} {row['workload']}: "
+                  f"{row['mw']:,.1f} MW ({row['binding']}) {row.get('explanation', '')}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)

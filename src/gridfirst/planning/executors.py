@@ -1,0 +1,153 @@
+"""Where the plan's per-site work runs: serially, on local processes or on a Dask cluster.
+
+Opens one executor per plan run and shares it between the per-site procurement (through
+:meth:`PlanExecutor.map`) and the risk evaluation (:func:`gridfirst.risk.run_risk` accepts the same
+pool or Dask client), so a plan starts its workers once.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from gridfirst.errors import GridfirstError, ScenarioError
+
+EXECUTORS = ("serial", "processes", "dask")
+DEFAULT_WORKERS = 2
+
+
+def _ignore_sigint() -> None:
+    # Workers leave Ctrl-C to the parent, which cancels the run cleanly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@dataclass
+class PlanExecutor:
+    """An open executor: ``name``, the object to hand to :func:`gridfirst.risk.run_risk`
+    (``"serial"``, a ``ProcessPoolExecutor`` or a ``distributed.Client``) and its worker count."""
+
+    name: str
+    target: Any
+    workers: int
+
+    def map(self, function: Callable[[Any], Any], items: Sequence[Any],
+            progress: Callable[[int, int], None] | None = None) -> list[Any]:
+        """``[function(item) for item in items]`` on the executor, in item order.
+
+        Raises
+        ------
+        gridfirst.risk.RunCancelled
+            On Ctrl-C, after cancelling the work not yet started.
+        """
+        from gridfirst.risk import RunCancelled
+
+        items = list(items)
+        total = len(items)
+        results: list[Any] = [None] * total
+        done = 0
+        if self.name == "serial":
+            try:
+                for i, item in enumerate(items):
+                    results[i] = function(item)
+                    done += 1
+                    if progress:
+                        progress(done, total)
+            except KeyboardInterrupt:
+                raise RunCancelled(f"cancelled after {done} of {total} sites") from None
+            return results
+        if self.name == "processes":
+            from concurrent.futures import as_completed
+
+            futures = {self.target.submit(function, item): i for i, item in enumerate(items)}
+            try:
+                for fut in as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    done += 1
+                    if progress:
+                        progress(done, total)
+            except KeyboardInterrupt:
+                for fut in futures:
+                    fut.cancel()
+                raise RunCancelled(f"cancelled after {done} of {total} sites") from None
+            return results
+        from distributed import as_completed as dask_completed
+
+        client = self.target
+        dask_futures = client.map(function, items, pure=False)
+        index = {f.key: i for i, f in enumerate(dask_futures)}
+        try:
+            for fut in dask_completed(dask_futures):
+                results[index[fut.key]] = fut.result()
+                done += 1
+                if progress:
+                    progress(done, total)
+        except KeyboardInterrupt:
+            client.cancel(dask_futures)
+            raise RunCancelled(f"cancelled after {done} of {total} sites") from None
+        return results
+
+
+@contextmanager
+def plan_executor(
+    name: str = "serial", address: str | None = None, workers: int | None = None
+) -> Iterator[PlanExecutor]:
+    """Open an executor for one plan run and close it afterwards (also on Ctrl-C).
+
+    Parameters
+    ----------
+    name : {"serial", "processes", "dask"}
+        This process, a pool of local (spawned) processes, or Dask.
+    address : str, optional
+        Dask scheduler address, e.g. ``tcp://scheduler:8786``; a LocalCluster when None.
+    workers : int, optional
+        Local processes or LocalCluster workers (default 2).
+    """
+    if name not in EXECUTORS:
+        raise ScenarioError(f"executor: {name!r} is not one of {list(EXECUTORS)}")
+    if address is not None and name != "dask":
+        raise ScenarioError(f"--dask {address}: a scheduler address needs the 'dask' executor, got {name!r}")
+    count = int(workers or DEFAULT_WORKERS)
+    if count < 1:
+        raise ScenarioError(f"workers: {count} must be at least 1")
+    if name == "serial":
+        yield PlanExecutor("serial", "serial", 1)
+        return
+    if name == "processes":
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=count, mp_context=mp.get_context("spawn"),
+                                   initializer=_ignore_sigint)
+        try:
+            yield PlanExecutor("processes", pool, count)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - depends on the install
+        raise GridfirstError("executor 'dask' needs dask[distributed]: pip install 'gridfirst[dask]'") from None
+    import logging
+
+    cluster = None
+    if address is not None:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as exc:
+            raise GridfirstError(f"--dask {address}: cannot reach the scheduler ({exc})") from None
+    else:
+        cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        n = max(1, len(client.scheduler_info().get("workers", {})) or count)
+        yield PlanExecutor("dask", client, n)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

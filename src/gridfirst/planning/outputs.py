@@ -1,0 +1,169 @@
+"""The output folder of a plan: ``plan.json`` (summary and every decision), CSV tables, report.
+
+One function makes the tables and the JSON summary from the same DataFrames, so the JSON and the
+CSV files cannot disagree; the report itself is drawn by :mod:`gridfirst.report`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from gridfirst.planning.run import PlanResult
+
+#: CSV files of the output folder (file stem -> what it holds).
+TABLE_FILES = {
+    "build_schedule": "capacity by site and year: added, online and power available [MW]",
+    "allocation": "IT MW served by site, demand region, workload and year",
+    "procurement": "per candidate site at the policy's CFE target: mix, cost per MWh, CFE score",
+    "shortfalls": "unmet demand by region, workload and year with the binding constraint",
+    "ranking": "market scores and ranks per workload profile, with screened-out markets",
+    "costs": "plan cost by year and part [USD], discounted",
+}
+
+
+def _ranking_table(result: PlanResult) -> pd.DataFrame:
+    frames = []
+    for profile, ranking in result.rankings.items():
+        table = ranking.table[["score", "rank"]].copy()
+        table.index.name = "market_id"
+        table = table.reset_index()
+        table.insert(0, "profile", profile)
+        table["screened_out_rule"] = ""
+        frames.append(table)
+        out = ranking.screened_out
+        if not out.empty:
+            rows = pd.DataFrame({"profile": profile, "market_id": out["market_id"],
+                                 "score": math.nan, "rank": pd.NA,
+                                 "screened_out_rule": out["rule"]})
+            frames.append(rows)
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if result.sensitivity is not None and not table.empty:
+        top = result.sensitivity.top_k_probability
+        name = f"p_top_{result.sensitivity.top_k}"
+        table[name] = [top.get(m, math.nan) if p == "training" else math.nan
+                       for p, m in zip(table["profile"], table["market_id"], strict=True)]
+    return table
+
+
+def plan_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
+    """The output tables by file stem (see :data:`TABLE_FILES`)."""
+    p = result.portfolio
+    return {
+        "build_schedule": p.builds.reset_index(drop=True),
+        "allocation": p.allocation.reset_index(drop=True),
+        "procurement": result.procurement.reset_index(),
+        "shortfalls": p.shortfalls.reset_index(drop=True),
+        "ranking": _ranking_table(result),
+        "costs": p.costs.reset_index(drop=True),
+    }
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf and pandas NA to None, containers recursively."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            value = value.item()
+        except (ValueError, TypeError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a table as JSON-safe dicts (the same values the CSV file holds)."""
+    return [_clean(row) for row in frame.to_dict(orient="records")]
+
+
+def _risk_summary(result: PlanResult) -> dict[str, Any] | None:
+    risk = result.risk
+    if risk is None:
+        return None
+    return {
+        "summary": _clean(dict(risk.summary)),
+        "years": records(risk.years.reset_index()),
+        **{k: float(v) for k, v in risk.timings.items()},
+    }
+
+
+def plan_summary(result: PlanResult) -> dict[str, Any]:
+    """The content of ``plan.json``: headline figures and every decision as lists of records."""
+    p = result.portfolio
+    tables = plan_tables(result)
+    scenario = result.scenario
+    shortfalls = p.shortfalls
+    end_year = scenario.horizon.end_year
+    online = p.builds[p.builds["year"] == end_year]["online_mw"].sum() if not p.builds.empty else 0.0
+    summary: dict[str, Any] = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "currency_year": scenario.currency_year,
+        "horizon": {"start_year": scenario.horizon.start_year, "end_year": end_year},
+        "cfe_target": scenario.policy.cfe_target,
+        "status": p.status,
+        "mip_gap": p.mip_gap,
+        "total_cost_usd": float(p.total_cost_usd),
+        "online_mw_end": float(online),
+        "shortfall_mw_years": float(shortfalls["mw"].sum()) if not shortfalls.empty else 0.0,
+        "chosen_sites": result.chosen_sites,
+        "signed_deals": list(p.signed_deals),
+        "latency_source": result.latency_source,
+        "executor": result.executor,
+        "cache": {"hits": result.cache_hits, "misses": result.cache_misses},
+        "seconds": dict(result.seconds),
+        "notes": list(result.notes),
+        "builds": records(tables["build_schedule"]),
+        "shortfalls": records(tables["shortfalls"]),
+        "allocation": records(tables["allocation"]),
+        "procurement": records(tables["procurement"]),
+        "ranking": records(tables["ranking"]),
+        "costs": records(tables["costs"]),
+        "binding": records(p.binding),
+        "latency_ms": {
+            str(site): {str(r): _clean(v) for r, v in row.items()}
+            for site, row in result.latency_ms.loc[
+                [s for s in result.chosen_sites if s in result.latency_ms.index]
+            ].iterrows()
+        },
+        "risk": _risk_summary(result),
+    }
+    return _clean(summary)
+
+
+def write_outputs(result: PlanResult, output_dir: str | Path) -> dict[str, Path]:
+    """Write ``plan.json``, one CSV per :data:`TABLE_FILES` entry and ``report.html``.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Written files by name.
+    """
+    from gridfirst.report import write_report
+
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for stem, table in plan_tables(result).items():
+        path = folder / f"{stem}.csv"
+        table.to_csv(path, index=False)
+        written[stem] = path
+    result.output_dir = folder
+    summary = plan_summary(result)
+    summary["files"] = sorted([*(p.name for p in written.values()), "plan.json", "report.html"])
+    path = folder / "plan.json"
+    path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    written["plan"] = path
+    written["report"] = write_report(result, folder / "report.html")
+    return written

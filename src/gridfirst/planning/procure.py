@@ -1,0 +1,187 @@
+"""Per-site 24/7 procurement of a plan: one solve per candidate site, in parallel, cached by inputs.
+
+Turns candidate sites into procurement tasks, runs them through an executor and keeps a flat
+record per site (capacities, cost per MWh, CFE score, energy mix); the LP itself lives in
+:mod:`gridfirst.procurement`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from gridfirst.planning.cache import ResultCache, content_key
+
+if TYPE_CHECKING:
+    from gridfirst.procurement.costs import ProcurementCosts
+    from gridfirst.scenario import Market, Scenario
+
+#: Energy supplied by source, summed from the hourly dispatch [MWh/yr]: record key -> column.
+MIX_COLUMNS = {
+    "solar_mwh": "solar_mw",
+    "wind_mwh": "wind_mw",
+    "firm_mwh": "firm_mw",
+    "battery_discharge_mwh": "discharge_mw",
+    "grid_cfe_mwh": "grid_cfe_mw",
+    "grid_mwh": "grid_mw",
+    "load_mwh": "load_mw",
+}
+
+RECORD_COLUMNS = [
+    "site", "market", "cfe_target", "cost_usd_per_mwh", "cfe_score", "objective_usd",
+    "solar_mw", "wind_mw", "battery_mw", "battery_mwh", "firm_mw",
+    "solar_mwh", "wind_mwh", "firm_mwh", "battery_discharge_mwh", "grid_cfe_mwh",
+    "grid_other_mwh", "load_mwh", "emissions_tco2", "cfe_shadow_price_usd_per_mwh",
+    "grid_price_usd_per_mwh", "optimality_gap", "solve_seconds", "method", "cached",
+]
+
+
+@dataclass(frozen=True)
+class ProcurementTask:
+    """Everything one site's procurement depends on (also the cache key's contents)."""
+
+    site: str
+    market: Market
+    cfe_target: float
+    costs: ProcurementCosts
+    seed: int
+    load_mw: float
+    method: str
+
+    def key_inputs(self) -> dict[str, Any]:
+        return {
+            "market": self.market.model_dump(mode="json"),
+            "cfe_target": float(self.cfe_target),
+            "costs": self.costs.model_dump(mode="json"),
+            "seed": int(self.seed),
+            "load_mw": float(self.load_mw),
+            "method": self.method,
+        }
+
+
+def procure_task(task: ProcurementTask) -> dict[str, Any]:
+    """Solve one site's procurement (:func:`gridfirst.procurement.procure_market`) into a record.
+
+    Top level so that process and Dask workers can pickle it.
+    """
+    from gridfirst.procurement import procure_market
+
+    result = procure_market(
+        task.market, task.cfe_target, costs=task.costs, seed=task.seed, load_mw=task.load_mw,
+        method=task.method,
+    )
+    record: dict[str, Any] = {
+        "site": task.site,
+        "market": task.market.id,
+        "cfe_target": float(task.cfe_target),
+        "cost_usd_per_mwh": float(result.cost_usd_per_mwh),
+        "cfe_score": float(result.cfe_score),
+        "objective_usd": float(result.objective_usd),
+        **{k: float(v) for k, v in result.capacities.items()},
+        "emissions_tco2": float(result.emissions_tco2),
+        "cfe_shadow_price_usd_per_mwh": float(result.cfe_shadow_price_usd_per_mwh),
+        "grid_price_usd_per_mwh": float(task.market.price_usd_per_mwh),
+        "optimality_gap": float(result.optimality_gap),
+        "solve_seconds": float(result.solve_seconds),
+        "method": str(result.method),
+    }
+    dispatch = result.dispatch
+    for key, column in MIX_COLUMNS.items():
+        record[key] = float(dispatch[column].sum()) if column in dispatch.columns else 0.0
+    record["grid_other_mwh"] = record.pop("grid_mwh") - record["grid_cfe_mwh"]
+    return record
+
+
+def site_market(scenario: Scenario, site_id: str, market_id: str) -> Market:
+    """The market a site's procurement sees: the market, with the site's own coordinates and price."""
+    market = scenario.market(market_id)
+    site = next((s for s in scenario.sites if s.id == site_id), None)
+    if site is None:
+        return market
+    update: dict[str, Any] = {}
+    if site.latitude is not None and site.longitude is not None:
+        update.update(latitude=site.latitude, longitude=site.longitude)
+    if site.price_usd_per_mwh is not None:
+        update["price_usd_per_mwh"] = site.price_usd_per_mwh
+    return market.model_copy(update=update) if update else market
+
+
+def scenario_costs(scenario: Scenario) -> ProcurementCosts:
+    """The scenario's procurement costs: its ``costs`` overrides laid over the sourced defaults."""
+    from gridfirst.procurement import costs_from_mapping, default_costs
+
+    if scenario.costs:
+        return costs_from_mapping(dict(scenario.costs), source="scenario costs")
+    return default_costs()
+
+
+RunMap = Callable[
+    [Callable[[ProcurementTask], dict[str, Any]], list[ProcurementTask], Callable[[int, int], None] | None],
+    list[dict[str, Any]],
+]
+
+
+def procure_sites(
+    tasks: Sequence[ProcurementTask],
+    run_map: RunMap,
+    cache: ResultCache,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Procure every task, reusing cached records, solving the rest through ``run_map``.
+
+    Tasks with identical inputs (e.g. a site that only inherits its market's figures) are solved
+    once.
+
+    Parameters
+    ----------
+    tasks : sequence of ProcurementTask
+        One per candidate site (ids unique).
+    run_map : callable
+        ``run_map(function, items, progress) -> results`` in item order (an executor's map).
+    cache : ResultCache
+        Records keyed by :func:`~gridfirst.planning.cache.content_key` of the task's inputs.
+    progress : callable, optional
+        ``progress(done, total)`` as sites are done (cached ones first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index site id, columns :data:`RECORD_COLUMNS` (``cached`` says whether a record was
+        reused).
+    """
+    total = len(tasks)
+    keys = {t.site: content_key("procurement", t.key_inputs()) for t in tasks}
+    found: dict[str, dict[str, Any]] = {}
+    todo: dict[str, ProcurementTask] = {}
+    for task in tasks:
+        key = keys[task.site]
+        if key in found or key in todo:
+            continue
+        hit = cache.get(key)
+        if hit is not None:
+            found[key] = {**hit, "cached": True}
+        else:
+            todo[key] = task
+    done_sites = sum(1 for t in tasks if keys[t.site] in found)
+    if progress is not None:
+        progress(done_sites, total)
+    if todo:
+        weight = {k: sum(1 for t in tasks if keys[t.site] == k) for k in todo}
+        order = list(todo)
+
+        def step(done: int, _count: int) -> None:
+            if progress is not None:
+                progress(done_sites + sum(weight[k] for k in order[:done]), total)
+
+        solved = run_map(procure_task, [todo[k] for k in order], step)
+        for key, record in zip(order, solved, strict=True):
+            cache.put(key, record)
+            found[key] = {**record, "cached": False}
+    if progress is not None:
+        progress(total, total)
+    rows = [{**found[keys[t.site]], "site": t.site} for t in tasks]
+    frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
+    return frame.set_index("site")

@@ -1,0 +1,155 @@
+"""The report's assumptions table: every figure a plan rests on, with its source or its reasoning.
+
+Collects the market data sources of the scenario's markets, the procurement cost defaults, the
+portfolio and plan options and the policy; it draws nothing (see :mod:`gridfirst.report.html`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from gridfirst.planning.run import PlanResult
+
+COLUMNS = ["group", "item", "value", "kind", "source", "url"]
+
+
+def _source_text(row: pd.Series) -> str:
+    parts = [str(row.get("publisher", "")), str(row.get("title", ""))]
+    text = ": ".join(p for p in parts if p)
+    year = str(row.get("year", "") or "")
+    if year:
+        text += f" ({year})"
+    reasoning = str(row.get("reasoning", "") or "")
+    if reasoning:
+        text += f". {reasoning}"
+    return text
+
+
+def market_sources(result: PlanResult) -> pd.DataFrame:
+    """One row per source of the scenario's bundled market figures, with the fields it gives."""
+    from gridfirst.data import market_facts, sources
+
+    ids = {m.id for m in result.scenario.resolved_markets()}
+    facts = market_facts()
+    facts = facts[facts["market_id"].isin(ids)]
+    table = sources()
+    rows = []
+    for source_id, group in facts.groupby("source_id"):
+        src = table.loc[source_id] if source_id in table.index else pd.Series(dtype=object)
+        fields = ", ".join(sorted(set(group["field"])))
+        years = sorted({str(y) for y in group["data_year"] if str(y)})
+        rows.append({
+            "group": "market data",
+            "item": f"{fields} ({group['market_id'].nunique()} markets; data year {', '.join(years)})",
+            "value": "per market (see plan.json / gridfirst markets show ID)",
+            "kind": str(src.get("kind", "")),
+            "source": _source_text(src),
+            "url": str(src.get("url", "")),
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def procurement_defaults(result: PlanResult) -> pd.DataFrame:
+    """The procurement cost inputs (defaults with their sources; scenario overrides marked)."""
+    import yaml
+
+    from gridfirst.data import data_dir, sources
+
+    raw = yaml.safe_load((data_dir() / "procurement_costs.yaml").read_text(encoding="utf-8"))
+    table = sources()
+    overrides = dict(result.scenario.costs)
+    rows = []
+    for key, entry in raw.items():
+        if not isinstance(entry, dict):
+            continue
+        source_id = str(entry.get("source_id", ""))
+        src = table.loc[source_id] if source_id in table.index else pd.Series(dtype=object)
+        values = {k: v for k, v in entry.items() if k not in {"source_id", "data_year", "note"}}
+        value = "; ".join(f"{k} = {v:g}" if isinstance(v, int | float) else f"{k} = {v}"
+                          for k, v in values.items())
+        rows.append({
+            "group": "procurement costs",
+            "item": f"{key} ({entry.get('note', '')}, data year {entry.get('data_year', '')})",
+            "value": value,
+            "kind": str(src.get("kind", "")),
+            "source": _source_text(src),
+            "url": str(src.get("url", "")),
+        })
+    for key, value in overrides.items():
+        rows.append({"group": "procurement costs", "item": key, "value": f"{value:g}",
+                     "kind": "scenario", "source": "the scenario's costs section", "url": ""})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def model_options(result: PlanResult) -> pd.DataFrame:
+    """Policy, portfolio and plan options: the scenario's own values and stated defaults."""
+    from gridfirst.planning.run import DEFAULT_OPTIONS as PLAN_OPTIONS
+    from gridfirst.portfolio.inputs import DEFAULT_OPTIONS as PORTFOLIO_OPTIONS
+    from gridfirst.portfolio.inputs import RISK_WEIGHT_BY_APPETITE
+
+    scenario = result.scenario
+    rows: list[dict[str, Any]] = []
+    policy = scenario.policy.model_dump(mode="json")
+    for key, value in policy.items():
+        rows.append({"group": "policy", "item": key, "value": str(value), "kind": "scenario",
+                     "source": "the scenario's policy (default when not given)", "url": ""})
+    given = dict(scenario.options.get("portfolio", {}))
+    for key, value in PORTFOLIO_OPTIONS.items():
+        own = key in given
+        rows.append({
+            "group": "portfolio", "item": key, "value": f"{given.get(key, value):g}",
+            "kind": "scenario" if own else "assumption",
+            "source": "options.portfolio" if own else "gridfirst.portfolio default (reasoning in its docs)",
+            "url": "",
+        })
+    rows.append({
+        "group": "portfolio", "item": "risk weight by risk appetite",
+        "value": ", ".join(f"{k} {v:g}" for k, v in RISK_WEIGHT_BY_APPETITE.items()),
+        "kind": "assumption",
+        "source": "share of annualised capital charged per unit of missing score (gridfirst.portfolio)",
+        "url": "",
+    })
+    rows.append({"group": "network", "item": "latency", "value": result.latency_source,
+                 "kind": "model", "source": "round-trip times used by ranking and portfolio", "url": ""})
+    plan_given = dict(scenario.options.get("plan", {}))
+    for key, value in PLAN_OPTIONS.items():
+        rows.append({"group": "plan", "item": key, "value": str(plan_given.get(key, value)),
+                     "kind": "scenario" if key in plan_given else "default",
+                     "source": "options.plan", "url": ""})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def risk_defaults(result: PlanResult) -> pd.DataFrame:
+    """The Monte Carlo's distribution parameters with their sources (when risk was run)."""
+    if result.risk is None:
+        return pd.DataFrame(columns=COLUMNS)
+    from gridfirst.data import sources
+    from gridfirst.risk.uncertainty import default_table
+
+    table = sources()
+    given = dict(result.scenario.options.get("risk", {}))
+    rows = []
+    for section, params in default_table().items():
+        own = dict(given.get(section, {}))
+        for name, entry in params.items():
+            source_id = str(entry["source_id"])
+            src = table.loc[source_id] if source_id in table.index else pd.Series(dtype=object)
+            mine = name in own
+            rows.append({
+                "group": "risk", "item": f"{section}.{name} ({entry['note']})",
+                "value": str(own[name] if mine else entry["value"]),
+                "kind": "scenario" if mine else str(src.get("kind", "")),
+                "source": "options.risk" if mine else _source_text(src),
+                "url": "" if mine else str(src.get("url", "")),
+            })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def assumptions_table(result: PlanResult) -> pd.DataFrame:
+    """Every assumption of the plan with its source (columns :data:`COLUMNS`)."""
+    frames = [procurement_defaults(result), model_options(result), risk_defaults(result),
+              market_sources(result)]
+    return pd.concat([f for f in frames if not f.empty], ignore_index=True)
