@@ -173,7 +173,11 @@ def test_matches_highs_and_is_feasible(t_n, seed, target, grid_limit, eta):
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), target=st.floats(0.99, 1.0), grid_limit=st.sampled_from([60.0, 150.0]))
+@given(
+    seed=st.integers(0, 10_000),
+    target=st.floats(0.99, 1.0),
+    grid_limit=st.sampled_from([60.0, 150.0]),
+)
 def test_near_full_cfe_certificate_is_honest(seed, target, grid_limit):
     """Targets just below 100 % are degenerate; the solver may stop short, but its gap is true."""
     t_n = 70

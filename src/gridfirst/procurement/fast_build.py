@@ -97,7 +97,14 @@ def build_standard_form(d: ProcurementData) -> StandardForm:
         "discharge": np.ones(t_n, bool),
         "soc": np.ones(t_n, bool),
     }
-    link_of = {"solar": "ls", "wind": "lw", "firm": "lf", "charge": "lc", "discharge": "ld", "soc": "le"}
+    link_of = {
+        "solar": "ls",
+        "wind": "lw",
+        "firm": "lf",
+        "charge": "lc",
+        "discharge": "ld",
+        "soc": "le",
+    }
     row_has = {
         "ls": has["solar"],
         "lw": has["wind"],

@@ -76,7 +76,9 @@ def repair_dispatch(
         h["grid"] = np.maximum(g, 0.0)
         if not (np.any(h["charge"] > cap[2] * (1 + 1e-12)) or surplus.any()):
             break
-    cap[2] = max(cap[2], float(h["charge"].max(initial=0.0)), float(h["discharge"].max(initial=0.0)))
+    cap[2] = max(
+        cap[2], float(h["charge"].max(initial=0.0)), float(h["discharge"].max(initial=0.0))
+    )
     # grid above its limit: add spare solar, wind, then firm (firm capacity last)
     excess = np.maximum(h["grid"] - g_max, 0.0)
     if excess.any():

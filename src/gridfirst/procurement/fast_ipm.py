@@ -160,6 +160,7 @@ class BorderedBandedLP:
                         cc_idx.append((r1[m_cc] - nb) * nc + (r2[m_cc] - nb))
                         cc_w.append(w[m_cc])
                         cc_col.append(cols[m_cc])
+        self._dll: np.ndarray = np.ones(0)
         self._setup_leaves(
             np.concatenate([d + r for d, r in band_idx]),
             np.concatenate([r for _, r in band_idx]),
@@ -262,9 +263,9 @@ class BorderedBandedLP:
         """
         nb, nc = self.n_band, self.n_rowc
         nk = self._kept_idx.size
-        band = np.bincount(
+        band: np.ndarray = np.bincount(
             self._band_flat, weights=self._band_w * theta[self._band_col], minlength=self._band_size
-        )
+        ).astype(float)
         if self._leaf_idx.size:
             dll = np.bincount(
                 self._ll[0], weights=self._ll[1] * theta[self._ll[2]], minlength=self._leaf_idx.size
@@ -278,7 +279,7 @@ class BorderedBandedLP:
             self._nkl.data = vlk[self._nkl_perm]
             self._dll = dll
         else:
-            self._dll = np.ones(0)
+            self._dll = np.ones(0, dtype=float)
         band = band.reshape(self.bandwidth + 1, nk)
         diag = band[0].copy()
         diag_max = float(diag.max(initial=1.0))
@@ -299,9 +300,13 @@ class BorderedBandedLP:
                 break
             lift[weak] = np.maximum(diag[weak], 1e-12 * diag_max)
         if chol is None:  # pragma: no cover - numerical breakdown
-            raise SolverError("interior point: the banded normal equations are not positive definite")
+            raise SolverError(
+                "interior point: the banded normal equations are not positive definite"
+            )
         self._chol = chol
-        lifted = np.flatnonzero(lift > 0.0)[:0] if self.regularise_only else np.flatnonzero(lift > 0.0)
+        lifted = (
+            np.flatnonzero(lift > 0.0)[:0] if self.regularise_only else np.flatnonzero(lift > 0.0)
+        )
         self.lifted_rows = int((lift > 0).sum())
         bc = np.bincount(self._bc[0], weights=self._bc[1] * theta[self._bc[2]], minlength=nb * nc)
         cc = np.bincount(self._cc[0], weights=self._cc[1] * theta[self._cc[2]], minlength=nc * nc)
@@ -502,11 +507,17 @@ def mehrotra(
             break
         mu = float(x @ z) / lp.n
         theta = x / z
-        lp.factorise(theta)
+        try:
+            lp.factorise(theta)
+        except SolverError:
+            if best is None:
+                raise
+            _, st_best, pres, dres, gap = best
+            x, y, z = st_best.x, st_best.y, st_best.z
+            break
         refine = 20
         # predictor (affine scaling) direction
         rc = -x * z
-        rhs = rp - a @ ((rc - x * rd) / z)
         dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
         ap = _max_step(x, dx)
         ad = _max_step(z, dz)
@@ -514,7 +525,6 @@ def mehrotra(
         sigma = min(1.0, (mu_aff / mu) ** 3)
         # corrector with centring
         rc = sigma * mu - x * z - dx * dz
-        rhs = rp - a @ ((rc - x * rd) / z)
         dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
         eta = max(0.9, 1.0 - 10.0 * mu) if it < 3 else 0.9995
         ap = min(1.0, eta * _max_step(x, dx))
