@@ -149,6 +149,28 @@ def test_bundled_data_integrity() -> None:
     }
 
 
+def test_notice_covers_every_file_with_a_restrictive_licence() -> None:
+    # A file whose rows come from a non-commercial or share-alike source must be named in the
+    # folder's NOTICE.md together with that licence, so the terms travel with the data.
+    from gridfirst.network.data import network_data_dir, network_sources
+
+    folder = network_data_dir()
+    notice = (folder / "NOTICE.md").read_text(encoding="utf-8")
+    licences = network_sources()["licence"]
+    restricted = licences[licences.str.contains(r"\bNC\b|\bSA\b|-NC|-SA", regex=True)]
+    assert "network-telegeography-2024" in restricted.index
+    for path in sorted(folder.glob("*.csv")):
+        if path.name.startswith("sources_"):  # the source list itself
+            continue
+        used = set(pd.read_csv(path, dtype=str, keep_default_na=False).get("source_id", []))
+        for source_id in sorted(used & set(restricted.index)):
+            # the file's row in the licence table carries that licence
+            rows = [ln for ln in notice.splitlines() if ln.startswith(f"| `{path.name}` |")]
+            assert rows, (path.name, source_id)
+            assert str(restricted[source_id]) in rows[0].split("|")[-2], (path.name, source_id)
+    assert "https://creativecommons.org/licenses/by-nc-sa/3.0/legalcode" in notice
+
+
 def test_market_cable_names_match() -> None:
     assert "southeast-asia-japan-cable-2-sjc2" in match_cables(["SJC2"])
     assert {"indigo-west", "indigo-central"} <= set(match_cables(["INDIGO"]))
