@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 # hourly row types, in band order within an hour
 _ROW_KINDS = ("ls", "lw", "lf", "lg", "bal", "lc", "ld", "sto", "le")
+_LEAF_KINDS = ("ls", "lw", "lf", "lg", "lc", "ld", "le")
 HOURLY = ("solar", "wind", "firm", "grid", "charge", "discharge", "soc")
 CAPACITIES = ("solar_mw", "wind_mw", "battery_mw", "battery_mwh", "firm_mw")
 
@@ -118,9 +119,10 @@ def build_standard_form(d: ProcurementData) -> StandardForm:
     }
     # row numbering: hour-major, kind-minor, only present rows
     keys, kinds_t = [], []
+    leaf_first = len(_ROW_KINDS) * t_n  # link rows (leaves) first, then balance/storage by hour
     for k, kind in enumerate(_ROW_KINDS):
         present = hours[row_has[kind]]
-        keys.append(present * len(_ROW_KINDS) + k)
+        keys.append(present * len(_ROW_KINDS) + k + (0 if kind in _LEAF_KINDS else leaf_first))
         kinds_t.append((kind, present))
     order = np.argsort(np.concatenate(keys), kind="stable")
     row_id = np.empty(order.size, np.int64)
@@ -210,7 +212,7 @@ def build_standard_form(d: ProcurementData) -> StandardForm:
     c[cap_cols] = d.capital_usd_per_unit_year
     dense = np.concatenate([cap_cols, [cols["soc"][-1]]])
     leaf = np.zeros(n_band, bool)
-    for kind in ("ls", "lw", "lf", "lg", "lc", "ld", "le"):
+    for kind in _LEAF_KINDS:
         r = rows[kind]
         leaf[r[r >= 0]] = True
     return StandardForm(a, b, c, n_band, dense, cols, cap_cols, rows, cfe_row, g_zero, leaf)

@@ -97,18 +97,26 @@ class BorderedBandedLP:
         """Ruiz equilibration of rows and columns, then scalar scaling of b and c."""
         row = np.ones(self.m)
         col = np.ones(self.n)
-        work = a.copy().tocsc()
+        csr = a.tocsr()
+        r_idx = np.repeat(np.arange(self.m), np.diff(csr.indptr))
+        c_idx = csr.indices
+        mag = np.abs(csr.data)
+        by_col = np.lexsort((r_idx, c_idx))
+        r_cnt = np.diff(csr.indptr)
+        c_cnt = np.bincount(c_idx, minlength=self.n)
+        r_start = csr.indptr[:-1][r_cnt > 0]
+        c_start = np.concatenate([[0], np.cumsum(c_cnt)[:-1]])[c_cnt > 0]
         for _ in range(sweeps):
-            absw = abs(work)
-            rmax = np.asarray(absw.max(axis=1).todense()).ravel()
-            cmax = np.asarray(absw.max(axis=0).todense()).ravel()
+            v = mag * row[r_idx] * col[c_idx]
+            rmax = np.ones(self.m)
+            rmax[r_cnt > 0] = np.maximum.reduceat(v, r_start)
+            cmax = np.ones(self.n)
+            cmax[c_cnt > 0] = np.maximum.reduceat(v[by_col], c_start)
             rmax[rmax == 0] = 1.0
             cmax[cmax == 0] = 1.0
-            rs = 1.0 / np.sqrt(rmax)
-            cs = 1.0 / np.sqrt(cmax)
-            work = sp.diags(rs) @ work @ sp.diags(cs)
-            row *= rs
-            col *= cs
+            row /= np.sqrt(rmax)
+            col /= np.sqrt(cmax)
+        work = sp.diags(row) @ a @ sp.diags(col)
         self.row_scale = row
         self.col_scale = col
         self.a = work.tocsc()
@@ -192,6 +200,10 @@ class BorderedBandedLP:
         lpos[leaf_idx] = np.arange(leaf_idx.size)
         nk, nl = kept_idx.size, leaf_idx.size
         self._kept_idx, self._leaf_idx = kept_idx, leaf_idx
+        # contiguous blocks (leaves first) are indexed by slices: no gathers in every solve
+        contiguous = bool(np.all(leaf_idx == np.arange(leaf_idx.size)))
+        self._leaf_sel: slice | np.ndarray = slice(0, leaf_idx.size) if contiguous else leaf_idx
+        self._kept_sel: slice | np.ndarray = slice(leaf_idx.size, nb) if contiguous else kept_idx
         kk = ~leaf[r1] & ~leaf[r2]
         ll = leaf[r1] & leaf[r2]
         if np.any(r1[ll] != r2[ll]):
@@ -243,7 +255,7 @@ class BorderedBandedLP:
 
     def _bsolve(self, rhs: np.ndarray) -> np.ndarray:
         """Solve the banded block (leaves eliminated, kept rows by banded Cholesky)."""
-        kept, leaf = self._kept_idx, self._leaf_idx
+        kept, leaf = self._kept_sel, self._leaf_sel
         dll = self._dll if rhs.ndim == 1 else self._dll[:, None]
         r_l = rhs[leaf] / dll
         r_k = rhs[kept] - self._nkl @ r_l
@@ -407,16 +419,16 @@ def _direction(
     """
     a, at = lp.a, lp.at
     rhs = rp - a @ ((rc - x * rd) / z)
-    dy = lp.solve_refined(rhs, refine)
+    dy = lp.solve(rhs)
     atdy = at @ dy
     dx = (rc - x * rd) / z + theta * atdy
     dz = rd - atdy
     rp_norm = float(np.linalg.norm(rp))
-    for _ in range(3):
+    for _ in range(refine):
         err = rp - a @ dx
         if float(np.linalg.norm(err)) <= 1e-8 * rp_norm + 1e-15:
             break
-        corr = lp.solve_refined(err, refine)
+        corr = lp.solve(err)
         at_corr = at @ corr
         dy += corr
         dx += theta * at_corr
@@ -515,7 +527,7 @@ def mehrotra(
             _, st_best, pres, dres, gap = best
             x, y, z = st_best.x, st_best.y, st_best.z
             break
-        refine = 20
+        refine = 4
         # predictor (affine scaling) direction
         rc = -x * z
         dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
