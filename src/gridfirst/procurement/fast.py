@@ -230,7 +230,7 @@ def _solve(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> 
     # An interior-point iterate near one target's optimum is a poor start for another (it sits
     # on the wrong face), so a sweep re-uses solutions exactly where it can (see _reuse) and
     # otherwise starts cold; measured: warm IPM starts took up to twice the iterations.
-    ipm_tol = min(1e-9, tol * 1e-3)
+    ipm_tol = min(1e-8, tol * 1e-2)
     res = mehrotra(lp, tol=ipm_tol)
     plan = _certified_plan(d, sf, lp, res)
     if plan[3] > tol and not res.converged:

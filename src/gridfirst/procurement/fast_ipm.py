@@ -423,7 +423,7 @@ def _direction(
     atdy = at @ dy
     dx = (rc - x * rd) / z + theta * atdy
     dz = rd - atdy
-    rp_norm = float(np.linalg.norm(rp))
+    rp_norm = max(float(np.linalg.norm(rp)), 1e-12 * float(np.linalg.norm(lp.bh)))
     for _ in range(refine):
         err = rp - a @ dx
         if float(np.linalg.norm(err)) <= 1e-8 * rp_norm + 1e-15:
@@ -433,6 +433,39 @@ def _direction(
         dy += corr
         dx += theta * at_corr
         dz -= at_corr
+    return dx, dy, dz
+
+
+def _gondzio(
+    lp: BorderedBandedLP,
+    x: np.ndarray,
+    z: np.ndarray,
+    dx: np.ndarray,
+    dy: np.ndarray,
+    dz: np.ndarray,
+    mu_target: float,
+    theta: np.ndarray,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gondzio's multiple centrality correctors: push outlying products x_i z_i towards the
+    target so that a longer step fits; a corrector is kept only if it lengthens the step."""
+    zeros_p = np.zeros(lp.m)
+    zeros_d = np.zeros(lp.n)
+    ap, ad = _max_step(x, dx), _max_step(z, dz)
+    for _ in range(count):
+        tp, td = min(1.0, 1.2 * ap + 0.1), min(1.0, 1.2 * ad + 0.1)
+        v = (x + tp * dx) * (z + td * dz)
+        lo, hi = 0.1 * mu_target, 10.0 * mu_target
+        corr = np.clip(v, lo, hi) - v
+        corr = np.maximum(corr, -hi)
+        cx, cy, cz = _direction(lp, zeros_p, zeros_d, corr, x, z, theta, 2)
+        nx, ny, nz = dx + cx, dy + cy, dz + cz
+        nap, nad = _max_step(x, nx), _max_step(z, nz)
+        if min(nap, nad) < 1.01 * min(ap, ad):
+            break
+        dx, dy, dz, ap, ad = nx, ny, nz, nap, nad
+        if min(ap, ad) >= 1.0:
+            break
     return dx, dy, dz
 
 
@@ -471,6 +504,7 @@ def mehrotra(
     tol: float = 1e-9,
     max_iter: int = 120,
     log: list | None = None,
+    correctors: int = 0,
 ) -> IPMResult:
     """Mehrotra predictor-corrector on the scaled standard form of ``lp``.
 
@@ -538,6 +572,8 @@ def mehrotra(
         # corrector with centring
         rc = sigma * mu - x * z - dx * dz
         dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
+        if correctors > 0:
+            dx, dy, dz = _gondzio(lp, x, z, dx, dy, dz, sigma * mu, theta, correctors)
         eta = max(0.9, 1.0 - 10.0 * mu) if it < 3 else 0.9995
         ap = min(1.0, eta * _max_step(x, dx))
         ad = min(1.0, eta * _max_step(z, dz))
