@@ -43,11 +43,34 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def content_key(kind: str, inputs: dict[str, Any]) -> str:
-    """SHA-256 hex digest of ``kind``, the cache format, the gridfirst version and ``inputs``."""
+def code_fingerprint(modules: tuple[str, ...]) -> str:
+    """SHA-256 of the source files of ``modules`` (a package means all its ``.py`` files).
+
+    Part of a cache key so that a changed model or solver does not reuse results of the old one.
+    """
+    import importlib.util
+
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            digest.update(f"missing:{name}".encode())
+            continue
+        origin = Path(spec.origin)
+        files = sorted(origin.parent.glob("*.py")) if origin.name == "__init__.py" else [origin]
+        for file in files:
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def content_key(kind: str, inputs: dict[str, Any], code: tuple[str, ...] = ()) -> str:
+    """SHA-256 hex digest of ``kind``, the cache format, the gridfirst version, the source of the
+    ``code`` modules (:func:`code_fingerprint`) and ``inputs``."""
     from gridfirst import __version__
 
-    payload = {"kind": kind, "format": CACHE_FORMAT, "gridfirst": __version__, "inputs": inputs}
+    payload = {"kind": kind, "format": CACHE_FORMAT, "gridfirst": __version__,
+               "code": code_fingerprint(code) if code else "", "inputs": inputs}
     text = json.dumps(_canonical(payload), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -30,6 +30,9 @@ MIX_COLUMNS = {
     "load_mwh": "load_mw",
 }
 
+#: Modules whose source is part of the cache key (profiles and the LP and its solvers).
+CODE_MODULES = ("gridfirst.resources", "gridfirst.procurement")
+
 RECORD_COLUMNS = [
     "site", "market", "cfe_target", "cost_usd_per_mwh", "cfe_score", "objective_usd",
     "solar_mw", "wind_mw", "battery_mw", "battery_mwh", "firm_mw",
@@ -153,7 +156,7 @@ def procure_sites(
         reused).
     """
     total = len(tasks)
-    keys = {t.site: content_key("procurement", t.key_inputs()) for t in tasks}
+    keys = {t.site: content_key("procurement", t.key_inputs(), code=CODE_MODULES) for t in tasks}
     found: dict[str, dict[str, Any]] = {}
     todo: dict[str, ProcurementTask] = {}
     for task in tasks:

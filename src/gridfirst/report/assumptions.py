@@ -67,6 +67,9 @@ def procurement_defaults(result: PlanResult) -> pd.DataFrame:
             continue
         source_id = str(entry.get("source_id", ""))
         src = table.loc[source_id] if source_id in table.index else pd.Series(dtype=object)
+        # Sources a note cites besides the entry's own (e.g. a lifetime from another catalogue).
+        note = str(entry.get("note", ""))
+        cited = [sid for sid in table.index if sid != source_id and sid in note]
         values = {k: v for k, v in entry.items() if k not in {"source_id", "data_year", "note"}}
         value = "; ".join(f"{k} = {v:g}" if isinstance(v, int | float) else f"{k} = {v}"
                           for k, v in values.items())
@@ -78,6 +81,11 @@ def procurement_defaults(result: PlanResult) -> pd.DataFrame:
             "source": _source_text(src),
             "url": str(src.get("url", "")),
         })
+        for sid in cited:
+            other = table.loc[sid]
+            rows.append({"group": "procurement costs", "item": f"{key}: also cited ({sid})",
+                         "value": "", "kind": str(other.get("kind", "")),
+                         "source": _source_text(other), "url": str(other.get("url", ""))})
     for key, value in overrides.items():
         rows.append({"group": "procurement costs", "item": key, "value": f"{value:g}",
                      "kind": "scenario", "source": "the scenario's costs section", "url": ""})

@@ -38,45 +38,47 @@ def _peak_mw(result: PlanResult) -> pd.Series:
     return b.groupby("site")["online_mw"].max()
 
 
-def _route_points(site_lat: float, site_lon: float, region: str, result: PlanResult,
-                  site_id: str) -> tuple[list[float], list[float], str]:
-    """Latitudes and longitudes of the route from a site to a demand region: the cable path from
-    :func:`gridfirst.network.route` when it gives coordinates, else the great circle."""
-    regions = {r.id: r for r in result.scenario.demand.regions}
-    r = regions[region]
-    label = ""
+def _node_coordinates() -> dict[str, tuple[float, float]]:
+    """Coordinates of the cable graph's named nodes (landings, then demand centres)."""
+    from gridfirst.network import demand_centres, landings
+
+    out: dict[str, tuple[float, float]] = {}
+    for row in demand_centres().itertuples():
+        out.setdefault(str(row.name), (float(row.latitude), float(row.longitude)))
+    for row in landings().itertuples():
+        out[str(row.landing_name)] = (float(row.latitude), float(row.longitude))
+    return out
+
+
+def _parse_point(node: str) -> tuple[float, float] | None:
+    text = node.strip()
+    if not (text.startswith("(") and text.endswith(")")):
+        return None
     try:
-        from gridfirst.network import route
-    except ImportError:
-        route = None
-    if route is not None:
-        try:
-            found = route((site_lat, site_lon), (float(r.latitude), float(r.longitude)))
-        except Exception:  # a missing route is drawn as a great circle, not a failed report
-            found = None
-        if found is not None:
-            coords = _path_coordinates(found)
-            cables = getattr(found, "cables", None) or []
-            label = ", ".join(str(c) for c in cables)
-            if coords:
-                lats = [site_lat, *[c[0] for c in coords], float(r.latitude)]
-                lons = [site_lon, *[c[1] for c in coords], float(r.longitude)]
-                return lats, lons, label
-    return [site_lat, float(r.latitude)], [site_lon, float(r.longitude)], label
+        lat, lon = (float(v) for v in text[1:-1].split(","))
+    except ValueError:
+        return None
+    return lat, lon
 
 
-def _path_coordinates(found: Any) -> list[tuple[float, float]]:
-    path = getattr(found, "coordinates", None) or getattr(found, "path", None) or []
-    coords: list[tuple[float, float]] = []
-    for node in path:
-        if isinstance(node, tuple | list) and len(node) == 2:
-            try:
-                coords.append((float(node[0]), float(node[1])))
-            except (TypeError, ValueError):
-                return []
-        else:
-            return []
-    return coords
+def route_points(site: tuple[float, float], centre: tuple[float, float]
+                 ) -> tuple[list[float], list[float], str]:
+    """Latitudes, longitudes and cable names of the fastest route from a site to a demand centre.
+
+    Follows the landings of :func:`gridfirst.network.route`; nodes without known coordinates are
+    skipped (the line then runs straight between the known ones).
+    """
+    from gridfirst.network import route
+
+    found = route(site, centre)
+    known = _node_coordinates()
+    coords = [site]
+    for node in found.path[1:-1]:
+        point = _parse_point(str(node)) or known.get(str(node))
+        if point is not None:
+            coords.append(point)
+    coords.append(centre)
+    return [c[0] for c in coords], [c[1] for c in coords], ", ".join(found.cables)
 
 
 def map_figure(result: PlanResult) -> go.Figure:
@@ -96,8 +98,9 @@ def map_figure(result: PlanResult) -> go.Figure:
     first = True
     for _, row in (pairs.iterrows() if isinstance(pairs, pd.DataFrame) else iter(())):
         s = sites.loc[row["site"]]
-        lats, lons, cables = _route_points(float(s["latitude"]), float(s["longitude"]),
-                                           str(row["region"]), result, str(row["site"]))
+        centre = next(r for r in scenario.demand.regions if r.id == row["region"])
+        lats, lons, cables = route_points((float(s["latitude"]), float(s["longitude"])),
+                                          (float(centre.latitude), float(centre.longitude)))
         rtt = result.latency_ms.at[row["site"], row["region"]] if (
             row["site"] in result.latency_ms.index and row["region"] in result.latency_ms.columns
         ) else math.nan
@@ -146,12 +149,16 @@ def map_figure(result: PlanResult) -> go.Figure:
     lat_all = pd.concat([markets["latitude"], pd.Series([r.latitude for r in regions])])
     lon_all = pd.concat([markets["longitude"], pd.Series([r.longitude for r in regions])])
     pad = 8.0
+    lat_lo, lat_hi = max(-90.0, lat_all.min() - pad), min(90.0, lat_all.max() + pad)
+    lon_lo, lon_hi = max(-180.0, lon_all.min() - pad), min(180.0, lon_all.max() + pad)
+    # Keep the frame about twice as wide as tall so the page is not one tall strip.
+    widen = max(0.0, 1.8 * (lat_hi - lat_lo) - (lon_hi - lon_lo)) / 2
+    lon_lo, lon_hi = max(-180.0, lon_lo - widen), min(180.0, lon_hi + widen)
     fig.update_geos(
         scope="world", resolution=110, projection_type="natural earth",
         showland=True, landcolor="#EEEEEE", showcountries=True, countrycolor="#BBBBBB",
         showocean=True, oceancolor="#F7FBFF", showcoastlines=True, coastlinecolor="#888",
-        lataxis_range=[max(-90, lat_all.min() - pad), min(90, lat_all.max() + pad)],
-        lonaxis_range=[max(-180, lon_all.min() - pad), min(180, lon_all.max() + pad)],
+        lataxis_range=[lat_lo, lat_hi], lonaxis_range=[lon_lo, lon_hi],
     )
     fig.update_layout(**_LAYOUT, height=560, title="Candidate markets, chosen sites and routes",
                       legend={"orientation": "h", "y": -0.05})

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 #: plotly.js looks geo outlines up here before it would fetch them from its CDN.
 TOPOJSON_NAME = "world_110m"
 #: Plotly config of every figure: no logo, no link out, no MathJax (nothing to fetch).
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False,
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "typesetMath": False, "topojsonURL": ""}
 
 _CSS = """
