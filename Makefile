@@ -1,4 +1,4 @@
-# The two quickstart commands: `make plan` (install, run the main job on the bundled example) and
+# The two quickstart commands: `make plan` (install, run `gridfirst plan` on the bundled example) and
 # `make test` (install with test extras and the browser the report test needs, run every test).
 VENV ?= .venv
 PYTHON ?= python3
@@ -22,9 +22,8 @@ install-test: $(BIN)/pip
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 plan: install
-	@echo "== gridfirst on the bundled example (examples/apac.yaml)"
-	$(BIN)/gridfirst markets
-	$(BIN)/gridfirst validate examples/apac.yaml
+	@echo "== gridfirst plan on the bundled example (examples/apac.yaml)"
+	$(BIN)/gridfirst plan
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks
