@@ -92,6 +92,11 @@ class BorderedBandedLP:
         self._scale(a)
         self._prepare_products()
 
+    def set_rhs(self, b: np.ndarray) -> None:
+        """Change the right-hand side only (e.g. a sweep's CFE budget), keeping the scaling."""
+        self.b = np.asarray(b, dtype=float)
+        self.bh = self.row_scale * self.b / self.b_scale
+
     # ------------------------------------------------------------------ setup
     def _scale(self, a: sp.csc_matrix, sweeps: int = 12) -> None:
         """Ruiz equilibration of rows and columns, then scalar scaling of b and c."""
