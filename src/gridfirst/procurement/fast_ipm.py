@@ -79,7 +79,6 @@ class BorderedBandedLP:
         leaf_rows: np.ndarray | None = None,
     ) -> None:
         a = sp.csc_matrix(a)
-        self.regularise_only = False
         self.leaf = (
             np.zeros(n_band, bool) if leaf_rows is None else np.asarray(leaf_rows, bool).copy()
         )
@@ -321,9 +320,7 @@ class BorderedBandedLP:
                 "interior point: the banded normal equations are not positive definite"
             )
         self._chol = chol
-        lifted = (
-            np.flatnonzero(lift > 0.0)[:0] if self.regularise_only else np.flatnonzero(lift > 0.0)
-        )
+        lifted = np.flatnonzero(lift > 0.0)
         self.lifted_rows = int((lift > 0).sum())
         bc = np.bincount(self._bc[0], weights=self._bc[1] * theta[self._bc[2]], minlength=nb * nc)
         cc = np.bincount(self._cc[0], weights=self._cc[1] * theta[self._cc[2]], minlength=nc * nc)
