@@ -231,3 +231,43 @@ def test_cli_bad_scenario_names_the_file(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "bad.yaml" in res.stderr and "cfe_target" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def _slow_identity(x: int) -> int:
+    import time
+
+    time.sleep(0.2 * x)
+    return x
+
+
+@pytest.mark.parametrize("name", ["serial", "processes"])
+def test_ctrl_c_cancels_the_outstanding_work(name: str) -> None:
+    from gridfirst.risk import RunCancelled
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    import multiprocessing
+
+    with pytest.raises(RunCancelled, match="cancelled after 1 of 6 sites"):
+        with plan_executor(name, workers=2) as pool:
+            pool.map(_slow_identity, [1, 1, 20, 20, 20, 20], progress=interrupt)
+    # Workers were stopped, not left to finish their 4 s sleeps.
+    assert multiprocessing.active_children() == []
+
+
+def test_cli_ctrl_c_exits_130_without_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import gridfirst.planning
+    from gridfirst.cli import app
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gridfirst.planning, "plan", interrupted)
+    scenario = write_yaml(small_scenario_dict(), tmp_path / "small.yaml")
+    res = CliRunner().invoke(app, ["plan", str(scenario), "-o", str(tmp_path / "o"), "--format", "json"])
+    assert res.exit_code == 130
+    assert res.stdout == ""
+    assert "interrupted" in res.stderr

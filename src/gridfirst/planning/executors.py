@@ -124,7 +124,14 @@ def plan_executor(
         try:
             yield PlanExecutor("processes", pool, count)
         except BaseException:
+            # Cancelled (Ctrl-C) or failed: stop the workers now rather than let them finish
+            # their current solve; they are this run's own processes.
+            workers_now = list(getattr(pool, "_processes", {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
+            for proc in workers_now:
+                proc.terminate()
+            for proc in workers_now:
+                proc.join(timeout=5)
             raise
         pool.shutdown(wait=True)
         return

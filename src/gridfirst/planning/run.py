@@ -139,34 +139,19 @@ def _site_markets(scenario: Scenario, sites: pd.DataFrame) -> list[Any]:
 def compute_latency(scenario: Scenario, sites: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Round-trip time [ms] from every candidate site and market to every located demand region.
 
-    From :func:`gridfirst.network.latency_to_points` (cable routes); when that module is not
-    installed, the portfolio's stated great-circle fallback.
+    From :func:`gridfirst.network.latency_to_points` (fastest route over the subsea cable graph
+    plus terrestrial legs); sites carry their own coordinates.
     """
-    from gridfirst.portfolio.inputs import great_circle_rtt_ms
+    from gridfirst.network import latency_to_points
 
-    regions = [r for r in scenario.demand.regions]
-    points = {r.id: (float(r.latitude), float(r.longitude)) for r in regions}
+    points = {r.id: (float(r.latitude), float(r.longitude)) for r in scenario.demand.regions}
     markets = _site_markets(scenario, sites)
-    extra = [m for m in scenario.resolved_markets() if m.id not in sites.index]
-    markets += extra
+    markets += [m for m in scenario.resolved_markets() if m.id not in sites.index]
     ids = [m.id for m in markets]
     if not points:
-        return pd.DataFrame(index=pd.Index(ids), dtype=float), "no demand regions"
-    try:
-        from gridfirst.network import latency_to_points
-    except ImportError:
-        latency_to_points = None
-    if latency_to_points is not None:
-        table = latency_to_points(markets, points)
-        return table.reindex(index=ids, columns=list(points)).astype(float), "gridfirst.network"
-    lat = pd.Series({m.id: m.latitude for m in markets})
-    lon = pd.Series({m.id: m.longitude for m in markets})
-    plat = pd.Series({k: v[0] for k, v in points.items()})
-    plon = pd.Series({k: v[1] for k, v in points.items()})
-    rtt = great_circle_rtt_ms(lat.to_numpy()[:, None], lon.to_numpy()[:, None],
-                              plat.to_numpy()[None, :], plon.to_numpy()[None, :])
-    return (pd.DataFrame(rtt, index=lat.index, columns=plat.index),
-            "great-circle fallback (gridfirst.network not installed)")
+        return pd.DataFrame(index=pd.Index(ids), dtype=float), "gridfirst.network (no demand regions)"
+    table = latency_to_points(markets, points)
+    return table.reindex(index=ids, columns=list(points)).astype(float), "gridfirst.network"
 
 
 def _scores(rankings: dict[str, RankResult]) -> pd.Series:

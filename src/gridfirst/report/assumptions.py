@@ -86,8 +86,8 @@ def procurement_defaults(result: PlanResult) -> pd.DataFrame:
             rows.append({"group": "procurement costs", "item": f"{key}: also cited ({sid})",
                          "value": "", "kind": str(other.get("kind", "")),
                          "source": _source_text(other), "url": str(other.get("url", ""))})
-    for key, value in overrides.items():
-        rows.append({"group": "procurement costs", "item": key, "value": f"{value:g}",
+    for key, given in overrides.items():
+        rows.append({"group": "procurement costs", "item": key, "value": f"{given:g}",
                      "kind": "scenario", "source": "the scenario's costs section", "url": ""})
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -7,7 +7,7 @@ Each function takes a :class:`~gridfirst.planning.run.PlanResult` and returns a
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd

@@ -1,0 +1,38 @@
+"""`gridfirst plan` on the bundled example, as a user runs it: default scenario and output folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_plan import _compare
+
+
+def test_example_plan_end_to_end_and_cached_rerun(tmp_path: Path) -> None:
+    env = {**os.environ, "GRIDFIRST_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "gridfirst", "plan", "--format", "json"]
+    first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    out = tmp_path / "gridfirst-out" / "apac-expansion"
+    summary = json.loads(first.stdout)
+    assert summary == json.loads((out / "plan.json").read_text())
+    for name in ("report.html", "build_schedule.csv", "allocation.csv", "procurement.csv",
+                 "shortfalls.csv", "ranking.csv", "costs.csv"):
+        assert (out / name).stat().st_size > 0, name
+    for key, stem in [("builds", "build_schedule"), ("shortfalls", "shortfalls"),
+                      ("allocation", "allocation"), ("procurement", "procurement")]:
+        _compare(summary[key], out / f"{stem}.csv")
+    assert summary["builds"] and summary["status"] in {"optimal", "time_limit", "gap"} | {summary["status"]}
+    assert summary["cache"]["hits"] == 0 and summary["cache"]["misses"] > 0
+    # Every demand MW of the example is either served or reported short with its reason.
+    assert all(row["binding"] and row["explanation"] for row in summary["shortfalls"])
+
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    second = json.loads(again.stdout)
+    assert second["cache"] == {"hits": summary["cache"]["misses"], "misses": 0}
+    assert second["total_cost_usd"] == summary["total_cost_usd"]
+    assert second["builds"] == summary["builds"]
