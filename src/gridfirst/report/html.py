@@ -38,7 +38,7 @@ section h2{font-size:18px;margin:6px 0 8px}
 .kpi .v{font-size:22px;font-weight:bold}.kpi .l{font-size:12px;color:#555}
 .kpi.bad .v{color:#D55E00}
 table{border-collapse:collapse;width:100%;font-size:12px}
-th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f3f3f3}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:12px}
