@@ -16,6 +16,7 @@ class PlanFormat(str, Enum):
 
 
 class ExecutorName(str, Enum):
+    auto = "auto"
     serial = "serial"
     processes = "processes"
     dask = "dask"
@@ -40,7 +41,9 @@ def plan_command(
     ),
     risk: int = typer.Option(0, "--risk", min=0, help="Monte Carlo futures of the risk run (0: none)."),
     executor: ExecutorName = typer.Option(
-        ExecutorName.serial, "--executor", help="Where per-site procurement and risk run."
+        ExecutorName.auto, "--executor",
+        help="Where per-site procurement and risk run; 'auto' uses local processes when there are "
+        "several sites to solve and more than one core, else this process.",
     ),
     dask: str | None = typer.Option(
         None, "--dask", help="Dask scheduler address (implies --executor dask), e.g. tcp://host:8786."

@@ -109,6 +109,10 @@ class ResultCache:
         self.hits += 1
         return dict(record)
 
+    def contains(self, key: str) -> bool:
+        """Whether a record is stored under ``key`` (does not count as a hit or a miss)."""
+        return self.enabled and self._path(key).is_file()
+
     def put(self, key: str, record: dict[str, Any]) -> None:
         """Store ``record`` atomically (write a temporary file, then rename); errors are ignored
         because a cache that cannot be written only costs time."""

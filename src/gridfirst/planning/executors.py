@@ -17,6 +17,20 @@ from gridfirst.errors import GridfirstError, ScenarioError
 
 EXECUTORS = ("serial", "processes", "dask")
 DEFAULT_WORKERS = 2
+# Below this many procurement solves (about 2 s each), starting worker processes (several seconds
+# of imports each) costs more than it saves.
+AUTO_MIN_SOLVES = 4
+AUTO_MIN_RISK_SAMPLES = 50_000
+
+
+def choose_executor(pending_solves: int, risk_samples: int = 0) -> str:
+    """The executor ``"auto"`` means: local processes when this machine has more than one core and
+    there is enough work to pay for starting them, otherwise this process."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    enough = pending_solves >= AUTO_MIN_SOLVES or risk_samples >= AUTO_MIN_RISK_SAMPLES
+    return "processes" if cores > 1 and enough else "serial"
 
 
 def _ignore_sigint() -> None:

@@ -127,6 +127,12 @@ RunMap = Callable[
 ]
 
 
+def pending_solves(tasks: Sequence[ProcurementTask], cache: ResultCache) -> int:
+    """How many distinct solves :func:`procure_sites` would run (tasks not found in ``cache``)."""
+    keys = {content_key("procurement", t.key_inputs(), code=CODE_MODULES) for t in tasks}
+    return sum(1 for key in keys if not cache.contains(key))
+
+
 def procure_sites(
     tasks: Sequence[ProcurementTask],
     run_map: RunMap,

@@ -182,7 +182,7 @@ def plan(
         When given, ``plan.json``, the CSV tables and ``report.html`` are written there.
     risk_samples : int
         Monte Carlo futures of the risk evaluation; 0 skips it.
-    executor : {"serial", "processes", "dask"}
+    executor : {"serial", "processes", "dask", "auto"}
         Where the per-site procurement (and the risk evaluation) runs.
     dask_address : str, optional
         Scheduler address for ``executor="dask"`` (a local cluster when None).
@@ -207,9 +207,10 @@ def plan(
         Bad scenario or data; an impossible demand is not an error but a shortfall with its
         explanation in ``result.shortfalls``.
     """
-    from gridfirst.planning.executors import plan_executor
+    from gridfirst.planning.executors import choose_executor, plan_executor
     from gridfirst.planning.procure import (
         ProcurementTask,
+        pending_solves,
         procure_sites,
         scenario_costs,
         site_market,
@@ -254,20 +255,24 @@ def plan(
     report("ranking", 3, 3)
     timed("ranking", started)
 
+    sites = draft.sites
+    allowed = sites[sites["allowed"]]
+    costs = scenario_costs(scenario)
+    tasks = [
+        ProcurementTask(
+            site=str(sid), market=site_market(scenario, str(sid), str(row["market"])),
+            cfe_target=scenario.policy.cfe_target, costs=costs, seed=seed,
+            load_mw=float(opts["procurement_load_mw"]), method=str(opts["procurement_method"]),
+        )
+        for sid, row in allowed.iterrows()
+        if row["kind"] != "deal"  # a space deal's energy is bought like its market's
+    ]
+    if executor == "auto":
+        executor = choose_executor(pending_solves(tasks, store), risk_samples)
+        notes.append(f"executor 'auto' chose {executor!r}")
+
     with plan_executor(executor, address=dask_address, workers=workers) as pool:
         started = time.perf_counter()
-        sites = draft.sites
-        allowed = sites[sites["allowed"]]
-        costs = scenario_costs(scenario)
-        tasks = [
-            ProcurementTask(
-                site=str(sid), market=site_market(scenario, str(sid), str(row["market"])),
-                cfe_target=scenario.policy.cfe_target, costs=costs, seed=seed,
-                load_mw=float(opts["procurement_load_mw"]), method=str(opts["procurement_method"]),
-            )
-            for sid, row in allowed.iterrows()
-            if row["kind"] != "deal"  # a space deal's energy is bought like its market's
-        ]
         hits_before, misses_before = store.hits, store.misses
         procurement = procure_sites(
             tasks, pool.map, store, progress=lambda done, total: report("procurement", done, total)
