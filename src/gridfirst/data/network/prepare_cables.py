@@ -228,7 +228,7 @@ def build(root: Path, out: Path) -> None:
             # no drawing: chain the landings by a minimum spanning tree of great circles
             done, rest = [lps[0]], lps[1:]
             while rest:
-                best = min(
+                closest = min(
                     ((a, b) for a in done for b in rest),
                     key=lambda p: haversine_km(
                         lp_xy[p[0]["id"]][1],
@@ -237,7 +237,7 @@ def build(root: Path, out: Path) -> None:
                         lp_xy[p[1]["id"]][0],
                     ),
                 )
-                a, b = best
+                a, b = closest
                 (x1, y1), (x2, y2) = lp_xy[a["id"]], lp_xy[b["id"]]
                 pair = tuple(sorted((a["id"], b["id"])))
                 segments.append(
