@@ -14,7 +14,7 @@ def portfolio(
         None, help="Scenario YAML file (default: the bundled examples/apac.yaml)."
     ),
     fmt: Format = FORMAT_OPTION,
-    mip_gap: float = typer.Option(0.01, "--mip-gap", min=0.0, max=1.0, help="Relative MIP gap."),
+    mip_gap: float = typer.Option(0.001, "--mip-gap", min=0.0, max=1.0, help="Relative MIP gap."),
     time_limit_s: float = typer.Option(60.0, "--time-limit", min=1.0, help="Solve limit [s]."),
 ) -> None:
     """How much, where and when: build schedule, shortfalls (explained) and cost of the plan.
