@@ -266,7 +266,7 @@ def solar_profile(
         shock[d] = 0.6 * shock[d - 1] + 0.8 * rng.standard_normal()
     daily = np.repeat(shock, 24)
 
-    doy = times.dayofyear.to_numpy()
+    doy = times.day_of_year.to_numpy()
     hour = _local_solar_hour(times, longitude)
     season = np.cos(2 * np.pi * (doy - (200 if latitude >= 0 else 20)) / 365.0)
     temp_air = mean_temperature_c + 8.0 * season + 4.0 * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
@@ -353,7 +353,7 @@ def wind_profile(
     z, _ = lfilter([np.sqrt(1.0 - rho**2)], [1.0, -rho], noise, zi=[rho * start])
     u = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
     unit_weibull = (-np.log1p(-u)) ** (1.0 / _WIND_WEIBULL_K)
-    doy = times.dayofyear.to_numpy()
+    doy = times.day_of_year.to_numpy()
     hour = _local_solar_hour(times, longitude)
     winter_doy = 15 if latitude >= 0 else 196
     shape = (1.0 + 0.15 * np.cos(2 * np.pi * (doy - winter_doy) / 365.0)) * (
