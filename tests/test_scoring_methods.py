@@ -6,14 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
+import skcriteria as skc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gridfirst.scoring.explain import swap_changes
 from gridfirst.scoring.methods import Scorer, normalise, ranks_from_scores, score_matrix
-
-skc = pytest.importorskip("skcriteria")
 
 
 def _peer(matrix, benefit, weights, method, normalisation):
