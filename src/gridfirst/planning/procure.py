@@ -17,7 +17,7 @@ from gridfirst.planning.cache import ResultCache, content_key
 
 if TYPE_CHECKING:
     from gridfirst.procurement.costs import ProcurementCosts
-    from gridfirst.scenario import Market, Scenario
+    from gridfirst.scenario import Market
 
 #: Energy supplied by source, summed from the hourly dispatch [MWh/yr]: record key -> column.
 MIX_COLUMNS = {
@@ -96,29 +96,6 @@ def procure_task(task: ProcurementTask) -> dict[str, Any]:
         record[key] = float(dispatch[column].sum()) if column in dispatch.columns else 0.0
     record["grid_other_mwh"] = record.pop("grid_mwh") - record["grid_cfe_mwh"]
     return record
-
-
-def site_market(scenario: Scenario, site_id: str, market_id: str) -> Market:
-    """The market a site's procurement sees: the market, with the site's own coordinates and price."""
-    market = scenario.market(market_id)
-    site = next((s for s in scenario.sites if s.id == site_id), None)
-    if site is None:
-        return market
-    update: dict[str, Any] = {}
-    if site.latitude is not None and site.longitude is not None:
-        update.update(latitude=site.latitude, longitude=site.longitude)
-    if site.price_usd_per_mwh is not None:
-        update["price_usd_per_mwh"] = site.price_usd_per_mwh
-    return market.model_copy(update=update) if update else market
-
-
-def scenario_costs(scenario: Scenario) -> ProcurementCosts:
-    """The scenario's procurement costs: its ``costs`` overrides laid over the sourced defaults."""
-    from gridfirst.procurement import costs_from_mapping, default_costs
-
-    if scenario.costs:
-        return costs_from_mapping(dict(scenario.costs), source="scenario costs")
-    return default_costs()
 
 
 RunMap = Callable[

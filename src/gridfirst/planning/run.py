@@ -208,14 +208,9 @@ def plan(
         explanation in ``result.shortfalls``.
     """
     from gridfirst.planning.executors import choose_executor, plan_executor
-    from gridfirst.planning.procure import (
-        ProcurementTask,
-        pending_solves,
-        procure_sites,
-        scenario_costs,
-        site_market,
-    )
+    from gridfirst.planning.procure import ProcurementTask, pending_solves, procure_sites
     from gridfirst.portfolio import portfolio_inputs, solve_portfolio
+    from gridfirst.procurement.site import scenario_costs, site_market
     from gridfirst.scenario import Scenario, load_scenario
     from gridfirst.scoring import rank_markets, sensitivity
 

@@ -22,6 +22,8 @@ _API = {
     "optimise_procurement": "gridfirst.procurement.solve",
     "sweep_targets": "gridfirst.procurement.solve",
     "procure_market": "gridfirst.procurement.solve",
+    "site_market": "gridfirst.procurement.site",
+    "scenario_costs": "gridfirst.procurement.site",
 }
 
 __all__ = list(_API)
