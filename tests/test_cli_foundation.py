@@ -74,3 +74,10 @@ def test_cli_imports_no_heavy_library_and_runs_from_any_folder(tmp_path: Path) -
         capture_output=True, text=True, cwd=tmp_path, env=env, check=True,
     )
     assert json.loads(result.stdout)["name"] == "apac-expansion"
+
+
+def test_markets_show_is_case_insensitive_and_years_are_numbers() -> None:
+    result = runner.invoke(app, ["markets", "show", "JP-Osaka", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert all(isinstance(r["data_year"], int) for r in rows if r["kind"] != "derived")

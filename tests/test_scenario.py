@@ -168,3 +168,39 @@ def test_pue_rises_with_temperature_and_stays_physical() -> None:
     assert all(b >= a for a, b in zip(values, values[1:], strict=False))
     assert 1.0 < min(values) and max(values) < 2.0
     assert isinstance(Scenario.model_fields["policy"], object)
+
+
+def test_every_cross_reference_problem_is_reported_at_once(tmp_path, example_dict) -> None:
+    example_dict["markets"]["include"].append("xx-nowhere")
+    example_dict["markets"]["overrides"]["au-sydney"] = {"price_usd_per_mwh": -1, "solar_cf": 2}
+    example_dict["sites"][0]["market"] = "jp-tokio"
+    example_dict["sites"].append(copy.deepcopy(example_dict["sites"][1]))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, example_dict))
+    problems = info.value.problems
+    assert len(problems) == 5, problems
+    assert all(p.startswith("s.yaml: ") for p in problems)
+    joined = "\n".join(problems)
+    for fragment in ("markets.include[23]", "price_usd_per_mwh: -1 is below 0",
+                     "solar_cf: 2 is above 1", "sites[0].market", "sites[2].id"):
+        assert fragment in joined
+
+
+def test_country_must_be_a_real_iso_code(tmp_path, example_dict) -> None:
+    market = load_scenario().market("au-sydney").model_dump(mode="json")
+    market.update({"id": "my-own", "country": "XX"})
+    example_dict["markets"]["extra"] = [market]
+    example_dict["policy"]["excluded_countries"] = ["ZZ"]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, example_dict))
+    text = str(info.value)
+    assert "markets.extra[0].country: 'XX' is not an ISO 3166-1 alpha-2 country code" in text
+    assert "policy.excluded_countries: 'ZZ' is not an ISO 3166-1 alpha-2 country code" in text
+
+
+def test_yaml_to_model_to_yaml_is_lossless(tmp_path) -> None:
+    """YAML -> model -> YAML -> model: the second YAML says exactly what the first did."""
+    first = dump_yaml(load_scenario())
+    second = dump_yaml(scenario_from_dict(yaml.safe_load(first)))
+    assert yaml.safe_load(second) == yaml.safe_load(first)
+    assert second == first

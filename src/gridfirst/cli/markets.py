@@ -78,6 +78,7 @@ def show_market(
 
     try:
         known = {m.id: m for m in bundled_markets()}
+        market_id = market_id.strip().lower()
         if market_id not in known:
             import difflib
 
@@ -98,7 +99,7 @@ def show_market(
                 "value": getattr(market, field),
                 "source": f"{loc_src['publisher']}: {loc_src['title']} ({loc_src['year']})",
                 "kind": loc_src["kind"],
-                "data_year": loc_src["year"],
+                "data_year": int(loc_src["year"]) if str(loc_src["year"]).isdigit() else loc_src["year"],
                 "source_id": ident["location_source_id"],
                 "note": "",
             }
@@ -111,7 +112,7 @@ def show_market(
                 "value": value,
                 "source": f"{row.publisher}: {row.title} ({row.source_year})",
                 "kind": row.kind,
-                "data_year": row.data_year,
+                "data_year": int(row.data_year) if str(row.data_year).isdigit() else row.data_year,
                 "source_id": row.source_id,
                 "note": row.note,
             }
@@ -122,7 +123,7 @@ def show_market(
             "value": round(market.design_pue, 3),
             "source": "derived: gridfirst.scenario.pue_from_climate(mean_temperature_c)",
             "kind": "derived",
-            "data_year": "",
+            "data_year": None,
             "source_id": "",
             "note": "",
         }
