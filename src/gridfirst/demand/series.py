@@ -131,10 +131,10 @@ def _checked(
 ) -> pd.Series:
     for i, v in enumerate(values):
         if not np.isfinite(v):
-            raise DataError(f"{source} {where(i)}: {value_name} {v!r} is not a finite number")
+            raise DataError(f"{source} {where(i)}: {value_name} {v:g} is not a finite number")
         if v <= 0:
             raise DataError(
-                f"{source} {where(i)}: {value_name} {v!r} is not positive; growth curves are "
+                f"{source} {where(i)}: {value_name} {v:g} is not positive; growth curves are "
                 "fitted on the logarithm, so every value must be > 0"
             )
         if pd.isna(dates[i]):
