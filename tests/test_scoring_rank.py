@@ -52,7 +52,7 @@ MARKETS = [
     {
         "id": "aa-power",
         "name": "Power rich",
-        "country": "AA",
+        "country": "SG",
         "grid_available_mw": 2000.0,
         "grid_energisation_year": 2027,
         "price_usd_per_mwh": 70.0,
@@ -79,7 +79,7 @@ MARKETS = [
     {
         "id": "dd-late",
         "name": "Late grid",
-        "country": "DD",
+        "country": "KR",
         "grid_energisation_year": 2033,
         "grid_available_mw": 80.0,
         "latitude": 37.6,
@@ -89,7 +89,7 @@ MARKETS = [
     {
         "id": "ff-nolaw",
         "name": "No TDM",
-        "country": "FF",
+        "country": "FR",
         "ai_training_legal_regime": "no",
         "cable_systems": ["a", "b", "c", "d", "e", "f", "g", "h"],
         "latitude": 35.7,
@@ -348,3 +348,130 @@ def test_cli_rank_json_and_table(tmp_path):
     assert csv_out.stdout.splitlines()[0].startswith("rank,market_id,score,contribution_")
     bad = runner.invoke(app, ["rank", str(path), "--profile", "batch"])
     assert bad.exit_code != 0
+
+
+def _write_scenario(tmp_path, **kwargs):
+    path = tmp_path / "s.yaml"
+    sc = _scenario(**kwargs)
+    path.write_text(yaml.safe_dump(sc.model_dump(mode="json", exclude_defaults=True)))
+    return sc, path
+
+
+def test_cli_rank_csv_lists_screened_out_markets_with_their_rule(tmp_path):
+    import csv
+    import io
+
+    from gridfirst.cli import app
+
+    sc, path = _write_scenario(tmp_path, policy={"min_grid_mw": 100, "min_grid_year": 2030})
+    res = rank_markets(sc)
+    out = CliRunner().invoke(app, ["rank", str(path), "--format", "csv", "--samples", "0"])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[0].startswith("rank,market_id,score,contribution_")
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    ranked = [r for r in rows if r["status"] == "ranked"]
+    removed = [r for r in rows if r["status"] == "screened_out"]
+    assert len(ranked) + len(removed) == len(rows)
+    # ranked rows keep their columns and order; their rule is empty
+    assert [r["market_id"] for r in ranked] == list(res.table.index)
+    assert [int(r["rank"]) for r in ranked] == list(res.table["rank"])
+    for r in ranked:
+        assert r["rule"] == "" and r["policy_fields"] == ""
+        assert float(r["score"]) == pytest.approx(res.table.loc[r["market_id"], "score"], abs=1e-4)
+        for name in res.weights.index:
+            assert float(r[f"contribution_{name}"]) == pytest.approx(
+                res.table.loc[r["market_id"], name], abs=1e-12
+            )
+    # every screened-out market is a row with the rule that removed it, and no score
+    expected = res.screened_out.set_index("market_id")
+    assert {r["market_id"] for r in removed} == set(expected.index)
+    assert {"dd-late", "ee-conflict", "ff-nolaw", "gg-excluded"} <= set(expected.index)
+    for r in removed:
+        assert r["rule"] == expected.loc[r["market_id"], "rule"] and r["rule"]
+        assert r["policy_fields"] == expected.loc[r["market_id"], "policy_fields"]
+        assert r["rank"] == "" and r["score"] == ""
+    by_id = {r["market_id"]: r for r in removed}
+    assert "policy.excluded_countries" in by_id["gg-excluded"]["rule"]
+    assert by_id["ee-conflict"]["policy_fields"] == "max_conflict_exposure_gpi"
+
+
+def test_cli_rank_explain_full_breakdown_and_swaps(tmp_path):
+    import csv
+    import io
+
+    from gridfirst.cli import app
+
+    sc, path = _write_scenario(tmp_path)
+    res = rank_markets(sc, method="wsum", normalisation="minmax")
+    assert len(res.table) >= 3
+    mid = res.table.index[1]
+    above, below = res.table.index[0], res.table.index[2]
+    runner = CliRunner()
+    args = ["rank", str(path), "-m", "wsum", "-n", "minmax", "--explain", mid]
+
+    out = runner.invoke(app, [*args, "--format", "json", "--samples", "300", "--seed", "4"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["market_id"] == mid and data["rank"] == 2
+    contrib = {c["criterion"]: c for c in data["contributions"]}
+    assert set(contrib) == set(res.weights.index)  # every criterion, not only the top ones
+    for name, c in contrib.items():
+        assert c["weight"] == pytest.approx(res.weights[name], abs=1e-15)
+        assert c["normalised"] == pytest.approx(res.normalised.loc[mid, name], abs=1e-15)
+        assert c["contribution"] == pytest.approx(c["weight"] * c["normalised"], abs=1e-15)
+    total = sum(c["contribution"] for c in data["contributions"])
+    assert total + data["baseline"] == pytest.approx(data["score"], abs=1e-12)
+    assert sum(data["rank_probabilities"]) <= 1 + 1e-12
+    assert data["sensitivity"]["seed"] == 4
+
+    # every listed weight change makes the pair tie (weighted sum: the swap is exact)
+    assert data["swaps"]["above"]["neighbour"] == above
+    assert data["swaps"]["below"]["neighbour"] == below
+    for side, (upper, lower) in {"above": (above, mid), "below": (mid, below)}.items():
+        changes = data["swaps"][side]["changes"]
+        assert changes, side
+        sizes = [abs(c["change"]) for c in changes]
+        assert sizes == sorted(sizes)
+        assert data[f"swap_{side}"]["criterion"] == changes[0]["criterion"]
+        for c in changes:
+            w = res.weights.copy()
+            w[c["criterion"]] += c["change"]
+            assert w[c["criterion"]] / w.sum() == pytest.approx(c["new_weight"], abs=1e-12)
+            moved = rank_markets(sc, method="wsum", normalisation="minmax", weights=w.to_dict())
+            gap = moved.table.loc[upper, "score"] - moved.table.loc[lower, "score"]
+            assert gap == pytest.approx(0.0, abs=1e-9), (side, c["criterion"])
+
+    csv_out = runner.invoke(app, [*args, "--format", "csv", "--samples", "0"])
+    assert csv_out.exit_code == 0, csv_out.output
+    rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    sections = [r["section"] for r in rows]
+    assert sections.count("contribution") == len(res.weights)
+    for side in ("above", "below"):
+        swap_rows = [r for r in rows if r["section"] == f"swap_{side}"]
+        assert [r["criterion"] for r in swap_rows] == [
+            c["criterion"] for c in data["swaps"][side]["changes"]
+        ]
+        assert {r["neighbour"] for r in swap_rows} == {data["swaps"][side]["neighbour"]}
+    for r in rows:
+        if r["section"] == "contribution":
+            assert float(r["contribution"]) == pytest.approx(
+                contrib[r["criterion"]]["contribution"], abs=1e-15
+            )
+
+    table = runner.invoke(app, [*args, "--samples", "100"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    for name in res.weights.index:
+        assert name in table.stdout
+    assert f"to overtake {above}" in table.stdout
+    assert f"to be overtaken by {below}" in table.stdout
+    assert "rank probabilities" in table.stdout
+
+    # the default table stays compact: two contributions per market, a pointer to --explain
+    compact = runner.invoke(app, ["rank", str(path), "--samples", "0"], env={"COLUMNS": "200"})
+    assert compact.exit_code == 0, compact.output
+    assert "--explain" in compact.stdout and "normalised" not in compact.stdout
+
+    screened = runner.invoke(app, ["rank", str(path), "--explain", "ee-conflict"])
+    assert screened.exit_code != 0 and "screened out" in screened.output
+    unknown = runner.invoke(app, ["rank", str(path), "--explain", "zz-none"])
+    assert unknown.exit_code != 0 and "not in the ranking" in unknown.output

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_json, print_records
+
+if TYPE_CHECKING:
+    from gridfirst.scoring import Explanation, RankResult, SensitivityResult
 
 
 class Profile(str, Enum):
@@ -62,11 +65,18 @@ def rank(
         help="Inference: latency and connectivity from gridfirst.network when installed "
         "(--no-network: great-circle latency estimate and cable-system count).",
     ),
+    explain_id: str | None = typer.Option(
+        None,
+        "--explain",
+        metavar="MARKET_ID",
+        help="Show one market in full: every criterion's weight, normalised value and "
+        "contribution, and the single-weight changes that swap it with both neighbours.",
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Screen and rank markets; shows each score's contributions, rank probabilities under
     sampled weights, the weight change that swaps a market with the one above, and the markets
-    the policy screens removed with their rule."""
+    the policy screens removed with their rule (CSV: rows with status screened_out)."""
     from gridfirst.errors import GridfirstError
     from gridfirst.scenario import load_scenario
     from gridfirst.scoring import rank_with_sensitivity
@@ -83,10 +93,17 @@ def rank(
             concentration=concentration,
             use_network=network,
         )
-        shown = list(result.table.index[:top])
-        explanations = {mid: result.explain(mid) for mid in shown}
+        if explain_id is not None:
+            explanation = result.explain(explain_id)
+        else:
+            shown = list(result.table.index[:top])
+            explanations = {mid: result.explain(mid) for mid in shown}
     except GridfirstError as exc:
         raise fail(str(exc)) from None
+
+    if explain_id is not None:
+        _print_explanation(explanation, result, sens, fmt)
+        return
 
     payload = result.to_dict()
     payload["markets"] = payload["markets"][:top]
@@ -125,7 +142,24 @@ def rank(
             row["swap with above"] = _swap_words(rec["swap_above"])
         records.append(row)
     if fmt == Format.csv:
-        print_records(records, fmt)
+        for row in records:
+            row.update(status="ranked", rule=None, policy_fields=None)
+        for removed in result.screened_out.to_dict("records"):
+            records.append(
+                {
+                    "market_id": removed["market_id"],
+                    "status": "screened_out",
+                    "rule": removed["rule"],
+                    "policy_fields": removed["policy_fields"],
+                }
+            )
+        columns = ["rank", "market_id", "score"]
+        if sens is not None:
+            columns += [f"p_top_{top_k}", "p_rank_1"]
+        columns += [f"contribution_{name}" for name in result.weights.index]
+        columns += ["swap_above_criterion", "swap_above_new_weight"]
+        columns += ["status", "rule", "policy_fields"]
+        print_records(records, fmt, columns=columns)
         return
     base = f" (contributions from {result.baseline})" if result.baseline else ""
     title = (
@@ -144,10 +178,105 @@ def rank(
     console = Console()
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    console.print(
+        "note: --explain MARKET_ID shows every criterion's contribution and the weight changes "
+        "that swap it with both neighbours",
+        highlight=False,
+    )
     if sens is not None:
         console.print(
             f"note: rank probabilities from {sens.samples} Dirichlet weight samples "
             f"(concentration {sens.concentration:g}, seed {sens.seed})",
+            highlight=False,
+        )
+
+
+EXPLAIN_CSV_COLUMNS = [
+    "section",
+    "market_id",
+    "neighbour",
+    "criterion",
+    "value",
+    "unit",
+    "weight",
+    "normalised",
+    "contribution",
+    "change",
+    "new_weight",
+]
+
+
+def _print_explanation(
+    explanation: Explanation, result: RankResult, sens: SensitivityResult | None, fmt: Format
+) -> None:
+    """Print one market's full explanation: contributions, swaps with both neighbours."""
+    mid = explanation.market_id
+    if fmt == Format.csv:
+        print_records(explanation.to_records(), fmt, columns=EXPLAIN_CSV_COLUMNS)
+        return
+    payload = explanation.to_dict()
+    payload.update(
+        profile=result.profile, normalisation=result.normalisation, markets=len(result.table)
+    )
+    if sens is not None:
+        payload[f"p_top_{sens.top_k}"] = float(sens.top_k_probability[mid])
+        payload["rank_probabilities"] = [float(x) for x in sens.rank_probabilities.loc[mid]]
+        payload["sensitivity"] = {
+            "samples": sens.samples,
+            "seed": sens.seed,
+            "concentration": sens.concentration,
+            "top_k": sens.top_k,
+        }
+    if fmt == Format.json:
+        print_json(payload)
+        return
+    from rich.console import Console
+
+    how = "TOPSIS closeness" if result.method == "topsis" else "weighted sum"
+    base = f", contributions from {result.baseline}" if result.baseline else ""
+    title = (
+        f"{mid}: rank {explanation.rank} of {len(result.table)}, {how} score "
+        f"{explanation.score:.4f} ({result.profile}, {result.normalisation}{base})"
+    )
+    rows = [
+        {
+            "criterion": rec["criterion"],
+            "value": rec["value"],
+            "unit": rec["unit"],
+            "weight": round(rec["weight"], 4),
+            "normalised": round(rec["normalised"], 4),
+            "contribution": round(rec["contribution"], 4),
+        }
+        for rec in payload["contributions"]
+    ]
+    print_records(rows, fmt, title=title)
+    console = Console()
+    for side, verb in (("above", "to overtake"), ("below", "to be overtaken by")):
+        if side not in payload["swaps"]:
+            console.print(f"no market ranks {side} {mid}", highlight=False)
+            continue
+        neighbour = payload["swaps"][side]["neighbour"]
+        changes = payload["swaps"][side]["changes"]
+        if not changes:
+            console.print(
+                f"no single weight change lets {mid} {verb[3:]} {neighbour}", highlight=False
+            )
+            continue
+        print_records(
+            [
+                {k: round(v, 4) if isinstance(v, float) else v for k, v in c.items()}
+                for c in changes
+            ],
+            fmt,
+            title=f"{verb} {neighbour}: single-weight changes (shares of the total weight)",
+        )
+    if sens is not None:
+        probs = ", ".join(
+            f"rank {r}: {p:.3f}" for r, p in enumerate(payload["rank_probabilities"], start=1)
+        )
+        console.print(
+            f"rank probabilities ({sens.samples} Dirichlet weight samples, seed {sens.seed}): "
+            f"{probs}; top {sens.top_k}: {payload[f'p_top_{sens.top_k}']:.3f}",
             highlight=False,
         )
 

@@ -184,16 +184,88 @@ class Explanation:
                 )
         return "\n".join(lines)
 
+    def swap_records(self, side: str) -> list[dict[str, Any]]:
+        """Every single-weight change that swaps with the neighbour on ``side``, smallest first.
+
+        Each record has ``criterion``, ``weight`` (share now), ``change`` (added to that weight,
+        in shares of the current total, before renormalising) and ``new_weight`` (share after);
+        empty when there is no neighbour on that side or no single weight can swap them.
+        """
+        if side not in self.swaps:
+            return []
+        return [
+            {
+                "criterion": str(row["criterion"]),
+                "weight": float(row["weight"]),
+                "change": float(row["change"]),
+                "new_weight": float(row["new_weight"]),
+            }
+            for _, row in self.swaps[side][1].iterrows()
+        ]
+
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: score, every contribution, the smallest and all swap changes."""
         return {
             "market_id": self.market_id,
             "rank": self.rank,
             "score": self.score,
             "baseline": self.baseline,
+            "method": self.method,
             "contributions": self.contributions.reset_index().to_dict("records"),
             "swap_above": self.smallest_swap("above"),
             "swap_below": self.smallest_swap("below"),
+            "swaps": {
+                side: {"neighbour": neighbour, "changes": self.swap_records(side)}
+                for side, (neighbour, _) in self.swaps.items()
+            },
         }
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The explanation as flat rows (for CSV), one per contribution and per swap change.
+
+        Columns: ``section`` (``contribution``, ``swap_above`` or ``swap_below``),
+        ``market_id``, ``neighbour`` (swap rows), ``criterion``, ``value``, ``unit``,
+        ``normalised``, ``contribution`` (contribution rows), ``weight`` and, for swap rows,
+        ``change`` and ``new_weight``.
+        """
+        rows: list[dict[str, Any]] = []
+        for name, row in self.contributions.iterrows():
+            rows.append(
+                {
+                    "section": "contribution",
+                    "market_id": self.market_id,
+                    "neighbour": None,
+                    "criterion": str(name),
+                    "value": row["value"],
+                    "unit": row["unit"],
+                    "weight": float(row["weight"]),
+                    "normalised": float(row["normalised"]),
+                    "contribution": float(row["contribution"]),
+                    "change": None,
+                    "new_weight": None,
+                }
+            )
+        for side in ("above", "below"):
+            if side not in self.swaps:
+                continue
+            neighbour = self.swaps[side][0]
+            for rec in self.swap_records(side):
+                rows.append(
+                    {
+                        "section": f"swap_{side}",
+                        "market_id": self.market_id,
+                        "neighbour": neighbour,
+                        "criterion": rec["criterion"],
+                        "value": None,
+                        "unit": None,
+                        "weight": rec["weight"],
+                        "normalised": None,
+                        "contribution": None,
+                        "change": rec["change"],
+                        "new_weight": rec["new_weight"],
+                    }
+                )
+        return rows
 
 
 def explain(result: RankResult, market_id: str) -> Explanation:
