@@ -1,12 +1,13 @@
 """Why a plan is short: an elastic pass that relaxes one constraint family at a time.
 
 For each shortfall (region, year, workload) the LP relaxation is re-solved with one family left
-out; the families whose removal clears the shortfall are named in words a planner reads.
+out while no other demand may get shorter; the families that then clear it are named in words.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,8 @@ from gridfirst.portfolio.inputs import PortfolioInputs, sla_ms
 from gridfirst.portfolio.model import FAMILIES, PortfolioModel, build_model
 from gridfirst.scenario import TRAINING_POOL
 
+#: Every family an explanation can name, in the fixed order ``binding`` lists them.
+ORDER = (*FAMILIES, "blocks", "penalty")
 WORDS = {
     "power": "power",
     "lead_time": "lead time",
@@ -26,30 +29,66 @@ WORDS = {
     "blocks": "block size",
     "penalty": "unmet penalty",
 }
+#: ``binding`` joins family words with this separator, in :data:`ORDER`.
+SEPARATOR = " + "
+#: Extra weight on the focused demand's unmet MW (share of the unmet penalty): among relaxed
+#: plans that leave no other demand shorter, the one that serves this demand most is taken.
+FOCUS_BONUS = 0.01
+#: Below this many MW a relief is solver noise.
+TOL_MW = 1e-3
 
 
-def _unmet_lp(model: PortfolioModel, threads: int | None) -> np.ndarray:
-    from gridfirst.portfolio.solve import _run_highs
-
-    sol = _run_highs(model, integer=False, threads=threads)
-    return sol.x[model.cols["unmet"]].reshape(model.demand_mw.shape)
+def binding_label(families: list[str] | tuple[str, ...]) -> str:
+    """``binding`` text: the families' words in :data:`ORDER`, joined by :data:`SEPARATOR`."""
+    return SEPARATOR.join(WORDS[f] for f in ORDER if f in families)
 
 
-def relaxation_pass(
-    model: PortfolioModel, threads: int | None = None
-) -> dict[str, np.ndarray]:
-    """Unmet MW [key x year] of LP relaxations: the base model, each family relaxed alone
-    (``f``), every family relaxed (``all``) and every family but one relaxed (``only:f``)."""
-    out = {"base": _unmet_lp(model, threads)}
-    if not out["base"].any():
-        return out
-    for family in FAMILIES:
-        out[family] = _unmet_lp(build_model(model.inputs, {family}), threads)
-    out["all"] = _unmet_lp(build_model(model.inputs, set(FAMILIES)), threads)
-    for family in FAMILIES:
-        out[f"only:{family}"] = _unmet_lp(build_model(model.inputs, set(FAMILIES) - {family}),
-                                         threads)
-    return out
+@dataclass
+class ElasticPass:
+    """LP relaxations of a model with constraint families left out, each solved with every
+    demand's unmet MW capped at its value in the base LP (so a relaxation can only serve more,
+    never move a shortfall from one demand to another).
+
+    ``unmet(relax, focus)`` is the unmet MW [key x year] of the relaxed LP; with ``focus``
+    (key, year index) that demand's unmet carries :data:`FOCUS_BONUS` more weight, so capacity
+    the relaxation frees goes to it first. Results are cached.
+    """
+
+    model: PortfolioModel
+    threads: int | None = None
+    base: np.ndarray = field(init=False)
+    _models: dict[frozenset[str], PortfolioModel] = field(default_factory=dict, init=False)
+    _unmet: dict[tuple[frozenset[str], tuple[int, int] | None], np.ndarray] = field(
+        default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.base = self._solve(self.model, None, cap=False)
+
+    def unmet(self, relax: frozenset[str], focus: tuple[int, int] | None = None) -> np.ndarray:
+        key = (relax, focus)
+        if key not in self._unmet:
+            if relax not in self._models:
+                self._models[relax] = build_model(self.model.inputs, relax)
+            self._unmet[key] = self._solve(self._models[relax], focus, cap=True)
+        return self._unmet[key]
+
+    def _solve(self, model: PortfolioModel, focus: tuple[int, int] | None, cap: bool
+               ) -> np.ndarray:
+        from gridfirst.portfolio.solve import _run_highs
+
+        cols = np.arange(model.cols["unmet"].start, model.cols["unmet"].stop).reshape(
+            model.demand_mw.shape)
+        hi = model.col_upper
+        if cap:
+            hi = hi.copy()
+            hi[cols] = np.minimum(hi[cols], self.base + TOL_MW)
+        cost = model.cost
+        if focus is not None:
+            cost = cost.copy()
+            cost[cols[focus]] *= 1.0 + FOCUS_BONUS
+        sol = _run_highs(replace(model, cost=cost), integer=False, col_upper=hi,
+                         threads=self.threads)
+        return np.maximum(sol.x[cols], 0.0)
 
 
 def explain_shortfalls(
@@ -57,51 +96,179 @@ def explain_shortfalls(
 ) -> pd.DataFrame:
     """Fill ``binding`` and ``explanation`` of each shortfall row.
 
+    Parameters
+    ----------
+    model : PortfolioModel
+        The solved model (no family relaxed).
+    x : numpy.ndarray
+        The plan's primal values (to say where capacity that could serve a demand went).
+    shortfalls : pandas.DataFrame
+        ``region, year, workload, mw`` rows from the plan.
+    threads : int, optional
+        HiGHS threads.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``shortfalls`` with ``binding`` (family words in :data:`ORDER`, joined by " + ") and
+        ``explanation`` (the reason, what relaxing it would serve, and which other demand holds
+        capacity that could serve it).
+
+    Notes
+    -----
     The MW short beyond the LP relaxation's shortfall are put down to block size and minimum
-    build. The rest: a family binds when relaxing it alone removes at least a quarter of it (the
-    three that remove most are named). When no single family does, the families that keep it
-    short on their own while every other family is relaxed are named together. When relaxing
-    everything still leaves it short, the unmet penalty is cheaper than serving it.
+    build. For the rest, each family is relaxed alone with every demand's unmet MW capped at its
+    base-LP value, and this demand weighted first; the family binds when that serves at least a
+    quarter of it (the three that serve most are named). When no single family does, the
+    families that keep it short on their own while every other family is relaxed are named
+    together. When relaxing everything still leaves it short, the unmet penalty is cheaper than
+    serving it.
     """
-    unmet = relaxation_pass(model, threads)
+    out = shortfalls.copy()
+    if out.empty:
+        return out
+    elastic = ElasticPass(model, threads)
     years = list(model.inputs.years)
     key_pos = {(r, w): i for i, (r, w) in enumerate(
         zip(model.keys["region"], model.keys["workload"], strict=True))}
-    out = shortfalls.copy()
     for i, row in out.iterrows():
         k, t = key_pos[(row["region"], row["workload"])], years.index(int(row["year"]))
+        region, workload, year = str(row["region"]), str(row["workload"]), int(row["year"])
         short = float(row["mw"])
-        base = min(short, float(unmet["base"][k, t]))
-        families: list[str] = []
-        if short - base >= max(0.25 * short, 1e-3):
-            families.append("blocks")
-        together = False
-        if base > 1e-3:
-            threshold = max(0.25 * base, 1e-3)
-            relieved = {f: base - float(unmet[f][k, t]) for f in FAMILIES}
-            single = [f for f, v in sorted(relieved.items(), key=lambda kv: -kv[1])
-                      if v >= threshold][:3]
-            if single:
-                families += single
-            elif base - float(unmet["all"][k, t]) >= threshold:
-                joint = [f for f in FAMILIES if float(unmet[f"only:{f}"][k, t]) >= threshold]
-                families += joint or [f for f in FAMILIES if relieved[f] > 1e-3][:3]
-                together = True
-            else:
-                families.append("penalty")
-        reasons = [_reason(model, f, str(row["region"]), str(row["workload"]), int(row["year"]))
-                   for f in families]
-        joined = (" and, together, " if together else "; ").join(reasons)
-        out.at[i, "binding"] = (" and " if together else " + ").join(WORDS[f] for f in families)
-        out.at[i, "explanation"] = f"{_label(model.inputs, row)} is {short:,.0f} MW short: {joined}"
+        base = min(short, float(elastic.base[k, t]))
+        families, served, together = _attribute(elastic, k, t, base)
+        block_part = short - base
+        if block_part >= max(0.25 * short, TOL_MW):
+            families = ["blocks", *families]
+        ordered = [f for f in ORDER if f in families]
+        reasons = [_reason(model, f, region, workload, year) for f in ordered]
+        head = f"{_label(model.inputs, region, workload, year)} is {short:,.0f} MW short: "
+        if together:
+            head += (f"no single constraint explains it; {binding_label(families)} bind together: ")
+        sentences = [head + "; ".join(reasons)]
+        sentences.append(_closing(families, served, together, short, block_part))
+        sentences.append(_competition(model, x, k, t))
+        out.at[i, "binding"] = binding_label(families)
+        out.at[i, "explanation"] = " ".join(_sentence(s) for s in sentences if s)
     return out
 
 
-def _label(inputs: PortfolioInputs, row: pd.Series) -> str:
-    region, workload = str(row["region"]), str(row["workload"])
+def _attribute(elastic: ElasticPass, k: int, t: int, base: float
+               ) -> tuple[list[str], dict[str, float], bool]:
+    """Families that bind the LP part ``base`` of demand ``k``'s shortfall in year ``t``, the
+    MW relaxing each (or all of them, key ``"together"``) would serve, and whether they bind
+    only together."""
+    if base <= TOL_MW:
+        return [], {}, False
+    threshold = max(0.25 * base, TOL_MW)
+    total = float(elastic.base.sum())
+    served: dict[str, float] = {}
+    for f in FAMILIES:
+        relax = frozenset({f})
+        free = elastic.unmet(relax)
+        if total - float(free.sum()) < TOL_MW:
+            served[f] = 0.0  # relaxing f serves no demand anywhere
+            continue
+        gain = float(elastic.base[k, t] - free[k, t])
+        if gain < threshold:  # the freed capacity may have gone to another demand first
+            gain = float(elastic.base[k, t] - elastic.unmet(relax, (k, t))[k, t])
+        served[f] = min(max(gain, 0.0), base)
+    single = sorted((f for f in FAMILIES if served[f] >= threshold), key=lambda f: -served[f])[:3]
+    if single:
+        return single, served, False
+    every = frozenset(FAMILIES)
+    together = _gain(elastic, every, k, t, base)
+    if together < threshold:
+        return ["penalty"], served, False
+    # Families each needed on its own (still short with every other family relaxed), then the
+    # family that serves most added one at a time until the set serves it (at most three).
+    needed = [f for f in FAMILIES
+              if float(elastic.unmet(every - {f}, (k, t))[k, t]) >= threshold]
+    chosen = list(needed)
+    gain = _gain(elastic, frozenset(chosen), k, t, base) if chosen else 0.0
+    while gain < threshold and len(chosen) < 3:
+        options = {f: _gain(elastic, frozenset([*chosen, f]), k, t, base)
+                   for f in FAMILIES if f not in chosen}
+        best = max(options, key=lambda f: options[f])
+        chosen.append(best)
+        gain = options[best]
+    if gain < threshold:
+        chosen, gain = list(FAMILIES), together
+    served["together"] = gain
+    return chosen, served, True
+
+
+def _gain(elastic: ElasticPass, relax: frozenset[str], k: int, t: int, base: float) -> float:
+    """MW of demand ``k``'s LP shortfall in year ``t`` served when ``relax`` is left out."""
+    return min(max(float(elastic.base[k, t] - elastic.unmet(relax, (k, t))[k, t]), 0.0), base)
+
+
+def _closing(families: list[str], served: dict[str, float], together: bool, short: float,
+             block_part: float) -> str:
+    """What would close the gap, from the relaxations (MW served when a family is relaxed)."""
+    def of(mw: float) -> str:
+        return f"all {short:,.0f} MW" if mw >= short - 0.5 else f"{mw:,.0f} of the {short:,.0f} MW"
+
+    parts = []
+    if together:
+        parts.append(f"relaxing {binding_label(families)} together would serve "
+                     f"{of(served.get('together', 0.0))}")
+    else:
+        parts += [f"relaxing {WORDS[f]} alone would serve {of(served[f])}"
+                  for f in ORDER if f in families and f in served]
+    if "blocks" in families:
+        parts.append(f"a smaller block or minimum build would serve {of(block_part)}")
+    if "penalty" in families:
+        parts.append("an unmet penalty above the cost of serving it would close it")
+    return "; ".join(parts)
+
+
+def _competition(model: PortfolioModel, x: np.ndarray, k: int, t: int) -> str:
+    """Capacity that could serve demand ``k`` in year ``t`` but serves other demand in the plan."""
+    xs = x[model.cols["x"]]
+    sel = (model.eligible[model.x_site, k] & (model.x_year == t) & (model.x_key != k)
+           & (xs > TOL_MW))
+    if not sel.any():
+        return ""
+    use = pd.Series(xs[sel]).groupby([model.x_site[sel], model.x_key[sel]]).sum()
+    use = use[use >= 0.5].sort_values(ascending=False)
+    if use.empty:
+        return ""
+    st = model.inputs.sites
+    year = int(model.inputs.years[t])
+    parts = []
+    for (s, other), mw in use.head(3).items():
+        site = model.sites[int(s)]
+        region, workload = (str(v) for v in model.keys.iloc[int(other)][["region", "workload"]])
+        whom = _demand_name(model.inputs, region, workload)
+        name = str(st.at[site, "name"])
+        if st.at[site, "kind"] == "deal":
+            deal_mw = float(st.at[site, "deal_mw"])
+            what = f"the {deal_mw:,.0f} MW {name} deal"
+            parts.append(f"{what} serves {whom}" if mw >= deal_mw - 0.5
+                         else f"{mw:,.0f} MW of {what} serves {whom}")
+        else:
+            parts.append(f"{mw:,.0f} MW at {name} serves {whom}")
+    more = len(use) - 3
+    tail = f" (and {more} more)" if more > 0 else ""
+    return f"capacity that could serve it goes to other demand in {year}: " + "; ".join(parts) + tail
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _label(inputs: PortfolioInputs, region: str, workload: str, year: int) -> str:
     if region == TRAINING_POOL:
-        return f"Training pool {int(row['year'])}"
-    return f"{_region_name(inputs, region)} {workload} {int(row['year'])}"
+        return f"Training pool {year}"
+    return f"{_region_name(inputs, region)} {workload} {year}"
+
+
+def _demand_name(inputs: PortfolioInputs, region: str, workload: str) -> str:
+    if region == TRAINING_POOL:
+        return "the training pool"
+    return f"{_region_name(inputs, region)} {workload}"
 
 
 def _region_name(inputs: PortfolioInputs, region: str) -> str:
@@ -169,14 +336,28 @@ def _reason(model: PortfolioModel, family: str, region: str, workload: str, year
                 f"({_names(inputs, sites)})")
     if family == "lead_time":
         built = [s for s in sites if st.at[s, "kind"] != "deal"]
-        lead = min((int(st.at[s, "lead_years"]) for s in built), default=0)
+        if built:
+            lead: int | None = min(int(st.at[s, "lead_years"]) for s in built)
+        else:
+            lead = p.get("build_lead_years")  # no candidate to build: the scenario's lead time
+        texts = []
+        if lead is not None:
+            texts.append(f"new capacity decided from {y0} is online from {y0 + int(lead)} at the "
+                         f"earliest (build lead time {int(lead)} year{'s' if lead != 1 else ''})")
         deals = [s for s in sites if st.at[s, "kind"] == "deal"]
-        text = (f"capacity decided from {y0} is online from {y0 + lead} at the earliest "
-                f"(build lead time {lead} year{'s' if lead != 1 else ''})")
-        if deals:
-            text += "; deals start " + ", ".join(
-                f"{st.at[d, 'name']} {int(st.at[d, 'deal_start_year'])}" for d in deals[:3])
-        return text
+        active = [d for d in deals
+                  if st.at[d, "deal_start_year"] <= year <= st.at[d, "deal_end_year"]]
+        if active and lead is not None and year < y0 + int(lead):
+            mw = sum(float(st.at[d, "deal_mw"]) for d in active)
+            texts.append(f"in {year} only deals can serve it, {mw:,.0f} MW in all ("
+                         + ", ".join(f"{st.at[d, 'name']} {float(st.at[d, 'deal_mw']):,.0f} MW"
+                                     for d in active[:3])
+                         + (f" and {len(active) - 3} more" if len(active) > 3 else "") + ")")
+        later = [d for d in deals if int(st.at[d, "deal_start_year"]) > year]
+        if later:
+            texts.append("deals start later: " + ", ".join(
+                f"{st.at[d, 'name']} {int(st.at[d, 'deal_start_year'])}" for d in later[:3]))
+        return "; ".join(texts) or f"nothing {where} can be online by {year}"
     if family == "labour":
         countries = sorted(set(st.loc[sites, "country"])) if sites else []
         caps = ", ".join(f"{c} {float(inputs.labour_mw.get(c, 0.0)):,.0f} MW" for c in countries)

@@ -84,7 +84,9 @@ class PortfolioInputs:
     params : dict
         ``start_year``, ``block_mw``, ``min_build_mw``, ``discount_rate``, ``asset_life_years``,
         ``max_share_per_country``, ``max_share_per_cluster``, ``unmet_penalty_usd_per_mw_year``,
-        ``utilisation``, ``network_usd_per_mw_year_per_ms``, ``sla_ms_by_workload``.
+        ``utilisation``, ``network_usd_per_mw_year_per_ms``, ``sla_ms_by_workload``,
+        ``build_lead_years`` (the scenario's build lead time, whole years; may be absent in
+        hand-made inputs).
     latency_source : str
         Where the latency came from (given, gridfirst.network, or the great-circle fallback).
     """
@@ -391,6 +393,7 @@ def portfolio_inputs(
         "max_share_per_cluster": policy.max_share_per_cluster,
         "unmet_penalty_usd_per_mw_year": policy.unmet_penalty_usd_per_mw_year,
         "utilisation": float(options["utilisation"]),
+        "build_lead_years": math.ceil(lead_default / 12 - 1e-9),
         "network_usd_per_mw_year_per_ms": float(options["network_usd_per_mw_year_per_ms"]),
         "training_legal_regimes": list(policy.training_legal_regimes),
         "sla_ms_by_workload": {

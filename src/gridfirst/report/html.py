@@ -131,8 +131,10 @@ def _shortfall_section(result: PlanResult) -> str:
     total = short["mw"].sum()
     lines = [
         f'<p><b>{total:,.0f} MW-years of demand are not met.</b> Each row names the constraint '
-        "that binds (found by relaxing constraint families one at a time) and what would close "
-        "the gap.</p>",
+        "families that bind, found by relaxing them one at a time in the plan's LP while no "
+        "other demand may go shorter, and how many of the missing MW relaxing them would serve; "
+        "where capacity that could serve the demand goes to other demand, the row says so. The "
+        "binding-constraints table gives the value of 1 MW more of each binding limit.</p>",
         table_html(short.sort_values(["year", "region"]),
                    ["region", "year", "workload", "mw", "binding", "explanation"]),
     ]
