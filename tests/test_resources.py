@@ -118,7 +118,7 @@ def test_read_profiles_roundtrip_csv_and_parquet(tmp_path, profiles: pd.DataFram
         (lambda f: f.drop(columns=["wind_cf"]), "missing column"),
         (lambda f: f.iloc[:100], "100 rows; expected 8760"),
         (lambda f: f.assign(load_mw=np.where(np.arange(len(f)) == 5, np.nan, f["load_mw"])),
-         "'load_mw' row 5"),
+         "'load_mw' line 7"),  # data row 5 (0-based) is file line 7 after the header
         (lambda f: f.assign(grid_intensity_tco2_per_mwh=-f["grid_intensity_tco2_per_mwh"] - 1),
          "negative"),
         (lambda f: f.assign(solar_cf=f["solar_cf"] + 1.5), "above 1"),
@@ -131,6 +131,35 @@ def test_read_profiles_bad_files(tmp_path, profiles, mutate, message) -> None:
     with pytest.raises(DataError, match=message) as info:
         read_profiles(path)
     assert "bad.csv" in str(info.value)
+
+
+def test_read_profiles_errors_name_the_file_line(tmp_path, profiles) -> None:
+    frame = profiles.reset_index(names="time")
+    frame.loc[100, "wind_cf"] = 1.7  # data row 100 (0-based): line 102 of the file
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError) as info:
+        read_profiles(path)
+    line = path.read_text().splitlines()[101]  # the line the message names, as an editor counts
+    assert "line 102" in str(info.value) and ",1.7," in line
+    # Parquet has no lines: the data row counts from 1
+    frame.to_parquet(path.with_suffix(".parquet"))
+    with pytest.raises(DataError, match="'wind_cf' row 101: 1.7 is above 1"):
+        read_profiles(path.with_suffix(".parquet"))
+
+
+def test_negative_grid_prices_are_accepted_other_negatives_are_not(tmp_path, profiles) -> None:
+    path = tmp_path / "p.csv"
+    _write(profiles.assign(grid_price_usd_per_mwh=profiles["grid_price_usd_per_mwh"] - 1e4), path)
+    got = read_profiles(path)
+    assert (got["grid_price_usd_per_mwh"] < 0).all()
+    for column in ("load_mw", "solar_cf", "wind_cf", "grid_intensity_tco2_per_mwh",
+                   "grid_cfe_share"):
+        bad = profiles.copy()
+        bad.iloc[3, bad.columns.get_loc(column)] = -0.1
+        _write(bad, path)
+        with pytest.raises(DataError, match=f"'{column}' line 5: negative value -0.1"):
+            read_profiles(path)
 
 
 def test_read_profiles_missing_file_and_format(tmp_path) -> None:

@@ -34,7 +34,10 @@ HOURS_PER_YEAR = 8760
 
 
 def validate_profiles(
-    frame: pd.DataFrame, source: str = "profiles", expected_hours: int | None = HOURS_PER_YEAR
+    frame: pd.DataFrame,
+    source: str = "profiles",
+    expected_hours: int | None = HOURS_PER_YEAR,
+    first_line: int | None = None,
 ) -> pd.DataFrame:
     """Check hourly profiles and return them with exactly :data:`PROFILE_COLUMNS`.
 
@@ -47,12 +50,20 @@ def validate_profiles(
         Name used in error messages (the file name).
     expected_hours : int or None
         Required number of rows; None accepts any number >= 1.
+    first_line : int or None
+        File line of the first data row (2 for a CSV with one header line): errors then say
+        ``line N`` as an editor shows it; None says ``row N``, counting data rows from 1.
 
     Raises
     ------
     DataError
         Missing column, wrong length, non-numeric, NaN, negative value, or a share above 1; the
-        message names ``source``, the column and the first bad row.
+        message names ``source``, the column and the first bad line or row.
+
+    Notes
+    -----
+    Grid prices may be negative (real markets clear below zero in windy or sunny hours); load,
+    capacity factors, carbon intensity and the grid's CFE share may not.
     """
     import pandas as pd
 
@@ -73,25 +84,29 @@ def validate_profiles(
     if rows == 0 or (expected_hours is not None and rows != expected_hours):
         wanted = expected_hours if expected_hours is not None else ">= 1"
         raise DataError(f"{source}: has {rows} rows; expected {wanted} hourly rows")
+
+    def at(pos: int) -> str:
+        return f"line {pos + first_line}" if first_line is not None else f"row {pos + 1}"
+
     for name in PROFILE_COLUMNS:
         values = pd.to_numeric(frame[name], errors="coerce")
         bad = values.isna() & frame[name].notna()
         if bad.any():
             pos = int(np.argmax(bad.to_numpy()))
             raise DataError(
-                f"{source}: column {name!r} row {pos}: {frame[name].iloc[pos]!r} is not a number"
+                f"{source}: column {name!r} {at(pos)}: {frame[name].iloc[pos]!r} is not a number"
             )
         arr = values.to_numpy(dtype=np.float64)
         if not np.isfinite(arr).all():
             pos = int(np.flatnonzero(~np.isfinite(arr))[0])
-            raise DataError(f"{source}: column {name!r} row {pos}: value {arr[pos]} (NaN or inf)")
+            raise DataError(f"{source}: column {name!r} {at(pos)}: value {arr[pos]} (NaN or inf)")
         if name in _NON_NEGATIVE and (arr < 0).any():
             pos = int(np.flatnonzero(arr < 0)[0])
-            raise DataError(f"{source}: column {name!r} row {pos}: negative value {arr[pos]}")
+            raise DataError(f"{source}: column {name!r} {at(pos)}: negative value {arr[pos]}")
         if name in _SHARE_COLUMNS and (arr > 1).any():
             pos = int(np.flatnonzero(arr > 1)[0])
             raise DataError(
-                f"{source}: column {name!r} row {pos}: {arr[pos]} is above 1 "
+                f"{source}: column {name!r} {at(pos)}: {arr[pos]} is above 1 "
                 "(capacity factors and shares are fractions 0..1)"
             )
         frame[name] = arr
@@ -118,7 +133,9 @@ def read_profiles(path: str | Path, expected_hours: int | None = HOURS_PER_YEAR)
     Raises
     ------
     DataError
-        The file is missing or unreadable, or :func:`validate_profiles` rejects it.
+        The file is missing or unreadable, or :func:`validate_profiles` rejects it; a bad value
+        is located by its file line in a CSV (``line 102`` for the 101st data row) and by its
+        data row (from 1) in Parquet.
     """
     import pandas as pd
 
@@ -126,11 +143,13 @@ def read_profiles(path: str | Path, expected_hours: int | None = HOURS_PER_YEAR)
     if not path.is_file():
         raise DataError(f"{path}: profile file not found")
     suffix = path.suffix.lower()
+    first_line = None  # Parquet has no lines: errors name the data row
     try:
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         elif suffix in (".csv", ".txt"):
             frame = pd.read_csv(path)
+            first_line = 2  # line 1 is the header
         else:
             raise DataError(f"{path}: unknown profile format {suffix!r}; use .csv or .parquet")
     except DataError:
@@ -144,7 +163,9 @@ def read_profiles(path: str | Path, expected_hours: int | None = HOURS_PER_YEAR)
             except (ValueError, TypeError):
                 raise DataError(f"{path}: column {name!r} is not a date-time column") from None
             break
-    return validate_profiles(frame, source=str(path), expected_hours=expected_hours)
+    return validate_profiles(
+        frame, source=str(path), expected_hours=expected_hours, first_line=first_line
+    )
 
 
 # Daily shapes in local solar time (hour 0..23), normalised to mean 1 below. Assumptions, not
