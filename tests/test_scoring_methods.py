@@ -102,12 +102,27 @@ def test_weighted_sum_monotone_in_a_benefit_criterion(data, normalisation, row, 
     assert after >= before - 1e-12
 
 
+# Values and shifts on a grid of 1/8 (exact in binary floating point), so that adding the
+# constant is exact: with arbitrary floats, x + c can round a column's range away (1e-283 + 1.0
+# == 1.0), which is a property of the arithmetic, not of the normalisation under test.
+_eighths = st.integers(0, 80_000).map(lambda k: k / 8.0)
+grid_matrices = st.integers(2, 12).flatmap(
+    lambda m: st.integers(1, 6).flatmap(
+        lambda n: st.tuples(
+            arrays(np.float64, (m, n), elements=_eighths),
+            arrays(np.bool_, n),
+            arrays(np.float64, n, elements=st.floats(0.01, 1.0)),
+        )
+    )
+)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
-    data=matrices,
+    data=grid_matrices,
     method=st.sampled_from(["topsis", "wsum"]),
     col=st.integers(0, 100),
-    shift=st.floats(-1e3, 1e3),
+    shift=st.integers(-8_000, 8_000).map(lambda k: k / 8.0),
 )
 def test_minmax_invariant_to_adding_a_constant(data, method, col, shift):
     matrix, benefit, weights = data
