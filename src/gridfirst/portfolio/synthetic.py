@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from gridfirst.scenario import Scenario, scenario_from_dict
+from gridfirst.scenario import Scenario, iso_country_codes, scenario_from_dict
 
 # Demand centres of the synthetic world: (id, latitude, longitude).
 _CENTRES = [
@@ -76,7 +76,9 @@ def synthetic_scenario(
     rng = np.random.default_rng(seed)
     centres = _CENTRES[: max(1, min(n_regions, len(_CENTRES)))]
     n_countries = max(2, n_sites // 8)
-    countries = [f"{chr(65 + (c // 26) % 26)}{chr(65 + c % 26)}" for c in range(n_countries)]
+    # real ISO 3166 codes (the scenario checks them), in a fixed order
+    codes = sorted(iso_country_codes())
+    countries = [codes[c % len(codes)] for c in range(n_countries)]
     country_centre = rng.integers(0, len(centres), n_countries)
     markets = []
     for i in range(n_sites):
