@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_risk import tiny_problem
 from typer.testing import CliRunner
 
@@ -53,6 +55,33 @@ def test_dask_local_cluster_matches_serial(serial) -> None:
     _same(ref, run(problem, samples=700, seed=11, block_size=100, executor="dask", workers=2))
 
 
+@settings(max_examples=60, deadline=None)
+@given(n_blocks=st.integers(1, 2_000), workers=st.integers(1, 16), max_blocks=st.integers(1, 50))
+def test_chunks_cover_every_block_once_in_order_and_stay_small(n_blocks: int, workers: int,
+                                                               max_blocks: int) -> None:
+    from gridfirst.risk.executors import _chunks
+
+    chunks = _chunks(n_blocks, workers, max_blocks)
+    assert [b for c in chunks for b in c] == list(range(n_blocks))
+    assert max(len(c) for c in chunks) <= max_blocks
+    assert len(chunks) == min(n_blocks, max(4 * workers, -(-n_blocks // max_blocks)))
+
+
+def test_small_chunks_on_processes_match_one_serial_pass() -> None:
+    from gridfirst.risk.executors import MAX_CHUNK_BLOCKS
+
+    problem, *_ = tiny_problem()
+    # 200 blocks: more than 4 chunks per worker once each is capped at MAX_CHUNK_BLOCKS blocks.
+    n_blocks = 200
+    assert n_blocks > 4 * 2 * MAX_CHUNK_BLOCKS
+    ref = run(problem, samples=10 * n_blocks - 3, seed=5, block_size=10)
+    seen: list[int] = []
+    got = run(problem, samples=10 * n_blocks - 3, seed=5, block_size=10, executor="processes",
+              workers=2, progress=lambda d, t: seen.append(d))
+    _same(ref, got)
+    assert len(seen) == -(-n_blocks // MAX_CHUNK_BLOCKS) and seen[-1] == 10 * n_blocks - 3
+
+
 def test_bad_arguments_are_clear_errors(serial) -> None:
     problem, _ = serial
     with pytest.raises(GridfirstError, match="executor: 'gpu'"):
@@ -73,6 +102,40 @@ def test_interrupt_cancels_cleanly(serial) -> None:
         run(problem, samples=700, seed=1, block_size=100, progress=stop)
     with pytest.raises(RunCancelled):
         run(problem, samples=700, seed=1, block_size=100, executor="processes", progress=stop)
+
+
+def _children_after(seconds: float) -> list:
+    import multiprocessing
+    import time
+
+    deadline = time.monotonic() + seconds
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return multiprocessing.active_children()
+
+
+def test_cancelled_process_run_stops_its_running_workers(serial) -> None:
+    """Ctrl-C terminates the pool's workers instead of letting their running chunk finish."""
+    import time
+
+    from gridfirst.risk.executors import RunCancelled
+
+    problem, _ = serial
+    seen: list[int] = []
+
+    def stop(done: int, total: int) -> None:
+        seen.append(done)
+        raise KeyboardInterrupt
+
+    # Two blocks, one chunk each: the 1-sample block finishes at once and triggers the interrupt
+    # while the other worker is seconds into its 200,000-sample block.
+    with pytest.raises(RunCancelled, match="cancelled after 1 of 200001"):
+        run(problem, samples=200_001, seed=1, block_size=200_000, executor="processes",
+            workers=2, progress=stop)
+    cancelled = time.monotonic()
+    assert _children_after(2.0) == []
+    assert time.monotonic() - cancelled < 2.0
+    assert seen == [1]
 
 
 def test_cli_json_is_identical_across_executors(tmp_path) -> None:

@@ -7,7 +7,6 @@ pool or Dask client), so a plan starts its workers once.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,11 +30,6 @@ def choose_executor(pending_solves: int, risk_samples: int = 0) -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     enough = pending_solves >= AUTO_MIN_SOLVES or risk_samples >= AUTO_MIN_RISK_SAMPLES
     return "processes" if cores > 1 and enough else "serial"
-
-
-def _ignore_sigint() -> None:
-    # Workers leave Ctrl-C to the parent, which cancels the run cleanly.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass
@@ -130,24 +124,12 @@ def plan_executor(
         yield PlanExecutor("serial", "serial", 1)
         return
     if name == "processes":
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        # The risk run's pool: workers ignore Ctrl-C and are terminated and joined on cancel or
+        # failure rather than left to finish their current solve.
+        from gridfirst.risk.executors import local_process_pool
 
-        pool = ProcessPoolExecutor(max_workers=count, mp_context=mp.get_context("spawn"),
-                                   initializer=_ignore_sigint)
-        try:
+        with local_process_pool(count) as pool:
             yield PlanExecutor("processes", pool, count)
-        except BaseException:
-            # Cancelled (Ctrl-C) or failed: stop the workers now rather than let them finish
-            # their current solve; they are this run's own processes.
-            workers_now = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in workers_now:
-                proc.terminate()
-            for proc in workers_now:
-                proc.join(timeout=5)
-            raise
-        pool.shutdown(wait=True)
         return
     try:
         from distributed import Client, LocalCluster

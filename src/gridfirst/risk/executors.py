@@ -3,15 +3,17 @@
 Work is cut into whole blocks of samples (:data:`~gridfirst.risk.sampling.BLOCK_SIZE`), each
 with its own seed stream, and results are combined in block order: the same seed gives the same
 numbers whatever the executor and the number of workers. Progress goes to a callback; Ctrl-C
-cancels outstanding work and raises :class:`RunCancelled`.
+cancels outstanding work, stops the run's own worker processes at once (see
+:func:`local_process_pool`) and raises :class:`RunCancelled`.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,12 @@ from gridfirst.risk.sampling import BLOCK_SIZE, block_sizes
 
 EXECUTORS = ("serial", "processes", "dask")
 Progress = Callable[[int, int], None]
+# Most blocks one task takes (20 x 250 = 5,000 samples, well under a second on the example plan):
+# progress moves often and little work is in flight. Seeds stay per block, so this only changes
+# how blocks are grouped, never the numbers.
+MAX_CHUNK_BLOCKS = 20
+# How long a cancelled pool's workers get to exit after SIGTERM before they are killed.
+STOP_TIMEOUT_SECONDS = 5.0
 
 
 class RunCancelled(GridfirstError):
@@ -35,15 +43,63 @@ def evaluate_chunk(problem: RiskProblem, seed: int, blocks: Sequence[int], sizes
     return [evaluate_block(problem, seed, b, n) for b, n in zip(blocks, sizes, strict=True)]
 
 
-def _chunks(n_blocks: int, workers: int) -> list[list[int]]:
-    """Blocks grouped into about four chunks per worker (for load balance and progress)."""
-    count = max(1, min(n_blocks, 4 * workers))
+def _chunks(n_blocks: int, workers: int, max_blocks: int = MAX_CHUNK_BLOCKS) -> list[list[int]]:
+    """Consecutive blocks grouped into at least four chunks per worker (load balance) of at most
+    ``max_blocks`` blocks each (progress and cancellation)."""
+    count = max(4 * workers, -(-n_blocks // max(1, max_blocks)))
+    count = max(1, min(n_blocks, count))
     return [list(map(int, c)) for c in np.array_split(np.arange(n_blocks), count) if c.size]
 
 
-def _ignore_sigint() -> None:
-    # Workers leave Ctrl-C to the parent, which cancels the run cleanly.
+def ignore_sigint() -> None:
+    """Worker initializer: leave Ctrl-C to the parent, which cancels the run and stops workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_ignore_sigint = ignore_sigint  # earlier name, used by benchmarks/risk.py
+
+
+def stop_workers(pool: ProcessPoolExecutor, timeout_seconds: float = STOP_TIMEOUT_SECONDS) -> None:
+    """Cancel a pool's queued work and terminate and join its worker processes now.
+
+    ``shutdown(cancel_futures=True)`` alone lets every running task (and the one queued per
+    worker) finish, and the interpreter waits for them at exit. Only for pools whose workers
+    belong to this run.
+    """
+    # The pool forgets its processes and manager thread on shutdown: take them first.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    deadline = time.monotonic() + timeout_seconds
+    for proc in processes:
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=1.0)
+    if manager is not None:
+        manager.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+@contextmanager
+def local_process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` spawned local processes that ignore SIGINT, for one run.
+
+    Closed normally (waiting for its work) when the block ends; on Ctrl-C or any failure its
+    workers are terminated and joined before the exception propagates (:func:`stop_workers`), so
+    nothing keeps computing after a cancelled run.
+    """
+    import multiprocessing as mp
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=ignore_sigint)
+    try:
+        yield pool
+    except BaseException:
+        stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def run(
@@ -123,15 +179,17 @@ def _run_serial(problem: RiskProblem, seed: int, sizes: list[int], progress: Pro
 
 def _run_pool(problem: RiskProblem, seed: int, sizes: list[int], executor: str | Executor,
               workers: int, progress: Progress | None, total: int) -> list[dict[str, np.ndarray]]:
-    import multiprocessing as mp
+    if isinstance(executor, Executor):
+        # The caller owns the pool (and stops its workers if it is cancelled).
+        return _submit_chunks(problem, seed, sizes, executor, workers, progress, total)
+    with local_process_pool(workers) as pool:
+        return _submit_chunks(problem, seed, sizes, pool, workers, progress, total)
+
+
+def _submit_chunks(problem: RiskProblem, seed: int, sizes: list[int], pool: Executor, workers: int,
+                   progress: Progress | None, total: int) -> list[dict[str, np.ndarray]]:
     from concurrent.futures import as_completed
 
-    own = not isinstance(executor, Executor)
-    pool: Executor = (
-        ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                            initializer=_ignore_sigint)
-        if own else executor  # type: ignore[assignment]
-    )
     chunks = _chunks(len(sizes), workers)
     results: dict[int, list[dict[str, np.ndarray]]] = {}
     futures = {}
@@ -148,13 +206,7 @@ def _run_pool(problem: RiskProblem, seed: int, sizes: list[int], executor: str |
     except KeyboardInterrupt:
         for fut in futures:
             fut.cancel()
-        if own:
-            pool.shutdown(wait=False, cancel_futures=True)
-            own = False
         raise RunCancelled(f"cancelled after {done} of {total} samples") from None
-    finally:
-        if own:
-            pool.shutdown(wait=True)
     return [blk for i in range(len(chunks)) for blk in results[i]]
 
 
