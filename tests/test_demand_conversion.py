@@ -9,10 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridfirst.demand import accelerators, conversion_chain, facility_mw, facility_mw_for_market
+from gridfirst.demand import (
+    accelerators,
+    conversion_chain,
+    facility_mw,
+    facility_mw_for_market,
+    resolve_pue,
+)
 from gridfirst.demand.conversion import accelerator_sources
-from gridfirst.errors import DataError
-from gridfirst.scenario import Market
+from gridfirst.errors import DataError, ScenarioError
+from gridfirst.scenario import Market, pue_from_climate, scenario_from_dict
 
 positive = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
 fraction = st.floats(min_value=0.05, max_value=1.0)
@@ -103,8 +109,8 @@ def test_training_chain_linear_and_additive(flop, k, mfu, share):
     assert one == pytest.approx(share * float(full.it_mw(flop * 1e24)), rel=1e-9)
 
 
-def test_facility_mw_uses_the_market_design_pue():
-    market = Market(
+def _market(**over: object) -> Market:
+    fields: dict[str, object] = dict(
         id="xx-test",
         name="Test",
         country="SG",
@@ -133,6 +139,12 @@ def test_facility_mw_uses_the_market_design_pue():
         existing_capacity_mw=1000,
         competing_pipeline_mw=500,
     )
+    fields.update(over)
+    return Market.model_validate(fields)
+
+
+def test_facility_mw_uses_the_market_design_pue():
+    market = _market()
     assert float(facility_mw_for_market(100.0, market)) == pytest.approx(135.0)
     assert float(facility_mw_for_market(100.0, market.model_copy(update={"pue": 1.1}))) == (
         pytest.approx(110.0)
@@ -177,3 +189,44 @@ def test_bundled_accelerators_are_sourced_and_physical():
     assert h100.it_power_w == pytest.approx(10_200 / 8 * 1.1, rel=0.01)
     assert gb200.it_power_w == pytest.approx(120_000 / 72 * 1.08, rel=0.01)
     assert math.isclose(h100.peak_flop_per_s, 989.4e12, rel_tol=1e-3)
+
+
+def test_resolve_pue_user_value_or_none():
+    assert resolve_pue() is None
+    assert resolve_pue(pue=1.3) == (1.3, "user-set")
+    with pytest.raises(DataError, match=r"^pue: 0.9 must lie in \[1, 3\]$"):
+        resolve_pue(pue=0.9)
+    with pytest.raises(ScenarioError, match="not both"):
+        resolve_pue(market_id="xx-test", pue=1.2)
+
+
+def test_resolve_pue_takes_the_scenario_market_with_its_overrides():
+    climate = _market(id="xx-warm", mean_temperature_c=28.0)
+    engineered = _market(id="xx-cool", pue=1.12)
+    scenario = scenario_from_dict(
+        {
+            "name": "pue-test",
+            "markets": {
+                "include": [],
+                "extra": [climate.model_dump(), engineered.model_dump()],
+            },
+        }
+    )
+    value, origin = resolve_pue(market_id="xx-warm", scenario=scenario)  # type: ignore[misc]
+    assert value == pytest.approx(pue_from_climate(28.0))
+    assert "xx-warm" in origin and "scenario pue-test" in origin
+    assert resolve_pue(market_id="xx-cool", scenario=scenario)[0] == 1.12  # type: ignore[index]
+    with pytest.raises(ScenarioError, match="xx-absent"):
+        resolve_pue(market_id="xx-absent", scenario=scenario)
+
+
+def test_resolve_pue_without_scenario_uses_the_bundled_markets(monkeypatch):
+    import gridfirst.data
+
+    # Bundled figures are still being researched; a fixture list stands in for them.
+    monkeypatch.setattr(gridfirst.data, "bundled_markets", lambda: [_market(pue=1.27)])
+    assert resolve_pue(market_id="xx-test") == (1.27, "design PUE of bundled market xx-test")
+    with pytest.raises(
+        ScenarioError, match=r"'xx-nowhere' is not a bundled market; known: xx-test"
+    ):
+        resolve_pue(market_id="xx-nowhere")

@@ -19,6 +19,7 @@ from gridfirst.demand.conversion import (
     facility_mw,
     facility_mw_for_market,
     it_mw,
+    resolve_pue,
     tokens_per_day,
 )
 from gridfirst.demand.growth import MODELS, Forecast, GrowthFit, ModelFit, fit_growth, forecast
@@ -55,6 +56,7 @@ __all__ = [
     "it_mw",
     "population_shares",
     "read_series",
+    "resolve_pue",
     "scenario_shares",
     "split_by_shares",
     "to_outlook",

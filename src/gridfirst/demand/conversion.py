@@ -15,12 +15,12 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gridfirst.errors import DataError
+from gridfirst.errors import DataError, ScenarioError
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from gridfirst.scenario import Market
+    from gridfirst.scenario import Market, Scenario
 
 SECONDS_PER_DAY = 86_400.0
 DAYS_PER_YEAR = 365.25
@@ -229,6 +229,60 @@ def facility_mw(it_load_mw: ArrayLike, pue: float) -> np.ndarray:
 def facility_mw_for_market(it_load_mw: ArrayLike, market: Market) -> np.ndarray:
     """Facility load in a market at its climate-dependent design PUE (``Market.design_pue``)."""
     return facility_mw(it_load_mw, market.design_pue)
+
+
+def resolve_pue(
+    market_id: str | None = None,
+    scenario: Scenario | None = None,
+    pue: float | None = None,
+) -> tuple[float, str] | None:
+    """The PUE that turns IT MW into facility MW, and where it comes from.
+
+    Parameters
+    ----------
+    market_id : str, optional
+        A market whose climate-based design PUE (``Market.design_pue``) to use: looked up among
+        the ``scenario``'s markets (with its overrides) when a scenario is given, otherwise among
+        the bundled markets.
+    scenario : Scenario, optional
+        Where to look the market up.
+    pue : float, optional
+        A PUE set by the user [-], in [1, 3]. Give either ``pue`` or ``market_id``, not both.
+
+    Returns
+    -------
+    tuple of (float, str) or None
+        The PUE [-] and a phrase naming its origin; None when neither ``pue`` nor ``market_id``
+        is given (no facility MW).
+
+    Raises
+    ------
+    ScenarioError
+        Both given, or an unknown market (naming the known ones).
+    DataError
+        A user PUE outside [1, 3].
+    """
+    if pue is not None and market_id is not None:
+        raise ScenarioError(
+            f"pue: give a PUE ({pue:g}) or a market ({market_id!r}) to take it from, not both"
+        )
+    if pue is not None:
+        if not 1.0 <= pue <= 3.0:
+            raise DataError(f"pue: {pue:g} must lie in [1, 3]")
+        return float(pue), "user-set"
+    if market_id is None:
+        return None
+    if scenario is not None:
+        market = scenario.market(market_id)
+        return market.design_pue, f"design PUE of market {market_id} (scenario {scenario.name})"
+    from gridfirst.data import bundled_markets
+
+    known = {m.id: m for m in bundled_markets()}
+    if market_id not in known:
+        raise ScenarioError(
+            f"market: {market_id!r} is not a bundled market; known: {', '.join(sorted(known))}"
+        )
+    return known[market_id].design_pue, f"design PUE of bundled market {market_id}"
 
 
 # -- the chain as one named object ------------------------------------------------------------
