@@ -398,3 +398,79 @@ def test_cli_portfolio_json(tmp_path: Any) -> None:
     assert math.isfinite(payload["total_cost_usd"])
     csv_out = CliRunner().invoke(app, ["portfolio", str(path), "--format", "csv"])
     assert csv_out.exit_code == 0 and csv_out.stdout.startswith("site,")
+
+
+def _competing_scenario(deal_trains: bool) -> Scenario:
+    """One 30 MW deal in Tokyo online in 2027, wanted by 30 MW of Tokyo inference and a 30 MW
+    training pool; new builds (Osaka, power from 2026) take two years, so only the deal serves
+    2027. When ``deal_trains`` is False the deal's market forbids training (screened)."""
+    markets = [
+        market("jp-a", "JP", "tokyo", ai_training_legal_regime="yes" if deal_trains else "no",
+               grid_available_mw=0.0),
+        market("jp-b", "JP", "osaka", latitude=34.69, longitude=135.50),
+    ]
+    deals = [{"id": "kk", "kind": "colocation", "counterparty": "Colo KK", "market": "jp-a",
+              "capacity_mw": 30, "start_year": 2027, "term_years": 5,
+              "price_usd_per_kw_month": 100, "take_or_pay_share": 0.5}]
+    points = [("tokyo", 2027, "inference", 30.0), ("training", 2027, "training", 30.0)]
+    return scenario(markets, points, deals=deals, years=(2026, 2028),
+                    policy={"latency_sla_ms": {"inference": 20.0}},
+                    options={"build_lead_time_months": 24})
+
+
+def test_a_screen_that_only_moves_the_shortfall_is_not_named() -> None:
+    # The deal serves Tokyo inference; relaxing the training screen would only hand it to the
+    # training pool and leave Tokyo short instead (total unmet unchanged), so the training
+    # shortfall is put down to lead time, not screens.
+    result = solve(_competing_scenario(deal_trains=False))
+    short = result.shortfalls.set_index(["region", "year"])
+    assert list(short.index) == [("training", 2027)]
+    row = short.loc[("training", 2027)]
+    assert row["mw"] == pytest.approx(30.0)
+    assert row["binding"] == "lead time", row["explanation"]
+    assert "screens" not in row["binding"] and "legal regime" not in row["explanation"]
+    assert "build lead time 2 years" in row["explanation"]
+    assert "Relaxing lead time alone would serve all 30 MW" in row["explanation"]
+
+
+def test_capacity_held_by_other_demand_is_named() -> None:
+    result = solve(_competing_scenario(deal_trains=True))
+    short = result.shortfalls
+    assert len(short) == 1 and short.iloc[0]["mw"] == pytest.approx(30.0)
+    row = short.iloc[0]
+    other = "Tokyo inference" if row["region"] == "training" else "the training pool"
+    assert row["binding"] == "lead time", row["explanation"]
+    assert f"the 30 MW Colo KK deal serves {other}" in row["explanation"]
+
+
+def test_lead_time_without_candidates_uses_the_scenario_lead_time() -> None:
+    # No site within 3 ms of Singapore: the lead-time reason falls back to the scenario's lead
+    # time (24 months = 2 years), not a minimum over no sites (0 years).
+    markets = [market("jp-a", "JP", "tokyo")]
+    scn = scenario(markets, [("singapore", 2027, "inference", 20.0)], years=(2026, 2028),
+                   policy={"latency_sla_ms": {"inference": 3.0}},
+                   options={"build_lead_time_months": 24})
+    row = solve(scn).shortfalls.iloc[0]
+    text = row["explanation"]
+    assert "build lead time 0 years" not in text and "online from 2026" not in text
+    assert row["binding"] == "lead time + latency", text
+    assert "no candidate site is within 3 ms of Singapore" in text
+    assert "build lead time 2 years" in text
+    assert "Relaxing lead time + latency together would serve all 20 MW" in text
+    assert ", and, together," not in text
+
+
+def test_binding_is_families_in_a_fixed_order() -> None:
+    from gridfirst.portfolio.explain import ORDER, SEPARATOR, WORDS
+
+    result = solve(_mixed_scenario())
+    words = [WORDS[f] for f in ORDER]
+    assert not result.shortfalls.empty
+    for binding, text in zip(result.shortfalls["binding"], result.shortfalls["explanation"],
+                             strict=True):
+        parts = str(binding).split(SEPARATOR)
+        assert all(p in words for p in parts), binding
+        assert [words.index(p) for p in parts] == sorted(words.index(p) for p in parts), binding
+        assert len(set(parts)) == len(parts)
+        assert " and " not in str(binding) and ", and, together," not in text
+        assert text.endswith(".") and ".." not in text
