@@ -82,6 +82,19 @@ def test_result_accounting(week, result_90) -> None:
         assert isinstance(payload[key], float)
 
 
+def test_summary_zeroes_capacity_noise_only(result_90) -> None:
+    from dataclasses import replace
+
+    noisy = replace(result_90, battery_mw=5.7e-08, wind_mw=-3e-9, solar_mw=2e-6,
+                    objective_usd=result_90.objective_usd + 1.234e-7)
+    payload = noisy.to_dict()
+    assert payload["battery_mw"] == 0.0 and payload["wind_mw"] == 0.0  # solver noise
+    assert payload["solar_mw"] == 2e-6  # above the noise threshold: kept
+    assert payload["objective_usd"] == noisy.objective_usd  # exact, never rounded
+    assert payload["cost_split_usd"] == noisy.cost_split_usd
+    assert noisy.battery_mw == 5.7e-08  # the result itself keeps the solver's figure
+
+
 def test_shadow_price_is_the_marginal_cost_of_the_target(week, result_90) -> None:
     step = 1e-4
     up = optimise_procurement(week, cfe_target=0.9 + step, method="highs")

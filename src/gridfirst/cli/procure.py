@@ -3,24 +3,60 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_json, print_records
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+# CSV columns (one row per target).
 _COLUMNS = [
     "cfe_target", "objective_usd", "cost_usd_per_mwh", "solar_mw", "wind_mw", "battery_mw",
     "battery_mwh", "firm_mw", "cfe_score", "emissions_tco2", "cfe_shadow_price_usd_per_mwh",
     "optimality_gap", "solve_seconds", "method",
 ]
+# Table of a sweep: the key figures only, short headers, so that it reads at 80 columns.
+# record key -> (header, format)
+_SWEEP_COLUMNS = {
+    "cfe_target": ("target", "{:.3g}"),
+    "cost_usd_per_mwh": ("USD/MWh", "{:,.2f}"),
+    "solar_mw": ("solar MW", "{:,.1f}"),
+    "wind_mw": ("wind MW", "{:,.1f}"),
+    "battery_mw": ("batt MW", "{:,.1f}"),
+    "battery_mwh": ("batt MWh", "{:,.1f}"),
+    "firm_mw": ("firm MW", "{:,.1f}"),
+    "cfe_score": ("CFE", "{:.3f}"),
+}
+
+_HOURLY_HELP = (
+    "Hourly profiles CSV/Parquet (8760 rows). Grid prices may be negative (real markets have "
+    "negative hours); negative load, CF, intensity or CFE share are errors."
+)
 
 
 def procure(
-    site: str | None = typer.Option(None, "--site", help="Market id (or a site id with --scenario)."),
-    hourly: Path | None = typer.Option(None, "--hourly", help="Hourly profiles CSV/Parquet (8760 rows)."),
-    scenario: Path | None = typer.Option(None, "--scenario", "-s", help="Scenario to find --site in."),
-    costs: Path | None = typer.Option(None, "--costs", help="Cost YAML laid over the sourced defaults."),
-    cfe_target: float = typer.Option(0.9, "--cfe-target", help="Hourly carbon-free share, 0..1."),
+    site: str | None = typer.Option(
+        None, "--site", help="Site or market id of the scenario (without --scenario: any bundled market too)."
+    ),
+    hourly: Path | None = typer.Option(None, "--hourly", help=_HOURLY_HELP),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", "-s",
+        help="Scenario whose sites, markets, costs and policy.cfe_target apply.",
+        show_default="the bundled example, examples/apac.yaml",
+    ),
+    costs: Path | None = typer.Option(
+        None, "--costs",
+        help="Cost YAML laid over the sourced defaults.",
+        show_default="the scenario's costs over the sourced defaults",
+    ),
+    cfe_target: float | None = typer.Option(
+        None, "--cfe-target",
+        help="Hourly carbon-free share, 0..1.",
+        show_default="the scenario's policy.cfe_target",
+    ),
     sweep: str | None = typer.Option(None, "--sweep", help="Targets start:stop:step, e.g. 0:1:0.05."),
     method: str = typer.Option("fast", "--method", help="fast | highs."),
     load_mw: float = typer.Option(100.0, "--load-mw", help="Flat load for --site [MW]."),
@@ -35,14 +71,18 @@ def procure(
         raise fail("give exactly one of --site ID or --hourly FILE")
     try:
         from gridfirst.procurement import load_costs, optimise_procurement, sweep_targets
+        from gridfirst.procurement.site import scenario_costs
         from gridfirst.procurement.solve import parse_sweep
+        from gridfirst.scenario import example_path, load_scenario
 
-        cost_model = load_costs(costs) if costs is not None else None
-        profiles = _profiles(site, hourly, scenario, load_mw, seed)
+        scen = load_scenario(scenario if scenario is not None else example_path())
+        cost_model = load_costs(costs) if costs is not None else scenario_costs(scen)
+        target = scen.policy.cfe_target if cfe_target is None else cfe_target
+        profiles = _profiles(site, hourly, scen, scenario is not None, load_mw, seed)
         if sweep is not None:
             results = sweep_targets(profiles, parse_sweep(sweep), cost_model, method=method)
         else:
-            results = [optimise_procurement(profiles, cost_model, cfe_target, method=method)]
+            results = [optimise_procurement(profiles, cost_model, target, method=method)]
         if plot is not None:
             from gridfirst.procurement.plot import write_dispatch_html
 
@@ -52,40 +92,91 @@ def procure(
     records = [r.to_dict() for r in results]
     if fmt == Format.json:
         print_json(records[0] if sweep is None else records)
-        return
-    flat = [{k: rec[k] for k in _COLUMNS} for rec in records]
-    print_records(flat, fmt, title="24/7 CFE procurement", columns=_COLUMNS)
+    elif fmt == Format.csv:
+        print_records(records, fmt, columns=_COLUMNS)
+    elif sweep is None:
+        print_records(_field_rows(records[0]), fmt, title="24/7 CFE procurement",
+                      columns=["field", "value"])
+    else:
+        _print_sweep(records)
     if plot is not None and fmt == Format.table:
         from rich.console import Console
 
         Console(stderr=True).print(f"dispatch plot written to {plot}")
 
 
-def _profiles(site, hourly, scenario, load_mw, seed):  # type: ignore[no-untyped-def]
-    from gridfirst.errors import DataError
+def _field_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """One result as field/value rows (nested mappings such as the cost split flattened)."""
+    rows: list[dict[str, Any]] = []
+    for key, value in record.items():
+        if isinstance(value, dict):
+            rows.extend({"field": f"{key}.{k}", "value": _shown(v)} for k, v in value.items())
+        else:
+            rows.append({"field": key, "value": _shown(value)})
+    return rows
+
+
+def _print_sweep(records: list[dict[str, Any]]) -> None:
+    """A sweep as one row per target with the key figures (CSV/JSON carry every figure)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="24/7 CFE procurement sweep")
+    for header, _ in _SWEEP_COLUMNS.values():
+        table.add_column(header, justify="right")
+    for rec in records:
+        table.add_row(*[fmt.format(rec[key]) for key, (_, fmt) in _SWEEP_COLUMNS.items()])
+    Console().print(table)
+
+
+def _shown(value: Any) -> Any:
+    """A float as people read it: thousands separated, 4 significant digits, tiny ones in e."""
+    if not isinstance(value, float):
+        return value
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if 0 < size < 1e-3:
+        return f"{value:.3g}"
+    return f"{value:.4g}"
+
+
+def _profiles(
+    site: str | None,
+    hourly: Path | None,
+    scenario: Any,
+    explicit_scenario: bool,
+    load_mw: float,
+    seed: int,
+) -> pd.DataFrame:
+    """The hourly profiles: the user's file, or a site's (its own values over its market's)."""
+    from gridfirst.errors import DataError, ScenarioError
     from gridfirst.resources import market_profiles, read_profiles
 
     if hourly is not None:
         return read_profiles(hourly)
-    if scenario is not None:
-        from gridfirst.scenario import load_scenario
+    if site is None:
+        raise DataError("give exactly one of --site ID or --hourly FILE")
+    from gridfirst.procurement.site import site_market
 
-        scen = load_scenario(scenario)
-        markets = {m.id: m for m in scen.resolved_markets()}
-        sites = {s.id: s for s in scen.sites}
-        if site in sites:
-            site = sites[site].market
-    else:
+    try:
+        market = site_market(scenario, site)
+    except ScenarioError:
+        if explicit_scenario:
+            raise
+        # the default scenario holds a subset of the bundled markets; the others are accepted too
         from gridfirst.data import bundled_markets
 
         markets = {m.id: m for m in bundled_markets()}
-    if site not in markets:
-        import difflib
+        if site not in markets:
+            import difflib
 
-        close = difflib.get_close_matches(str(site), list(markets), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise DataError(f"--site: {site!r} is not a known market or site{hint}")
-    return market_profiles(markets[site], seed=seed, load_mw=load_mw)
+            known = [s.id for s in scenario.sites] + list(markets)
+            close = difflib.get_close_matches(site, known, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise DataError(f"--site: {site!r} is not a known site or market{hint}") from None
+        market = markets[site]
+    return market_profiles(market, seed=seed, load_mw=load_mw)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from gridfirst.procurement.model import Layout, ProcurementLP
 
+#: Capacities smaller than this [MW or MWh] are solver noise; summaries report them as 0.
+CAPACITY_NOISE = 1e-6
+
 
 @dataclass
 class ProcurementResult:
@@ -86,12 +89,16 @@ class ProcurementResult:
         }
 
     def to_dict(self, dispatch: bool = False) -> dict[str, Any]:
-        """Flat JSON-ready summary (the hourly dispatch only when ``dispatch`` is True)."""
+        """Flat JSON-ready summary (the hourly dispatch only when ``dispatch`` is True).
+
+        Capacities below :data:`CAPACITY_NOISE` in magnitude (solver noise such as a battery of
+        5.7e-08 MW) are reported as 0; every other figure, ``objective_usd`` included, is exact.
+        """
+        capacities = {**self.capacities, "backup_mw": self.backup_mw}
         out: dict[str, Any] = {
             "cfe_target": self.cfe_target,
             "objective_usd": self.objective_usd,
-            **self.capacities,
-            "backup_mw": self.backup_mw,
+            **{k: 0.0 if abs(v) < CAPACITY_NOISE else v for k, v in capacities.items()},
             "cost_usd_per_mwh": self.cost_usd_per_mwh,
             "cfe_score": self.cfe_score,
             "emissions_tco2": self.emissions_tco2,
