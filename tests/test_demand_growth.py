@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from gridfirst.demand import fit_growth, forecast
+from gridfirst.demand.growth import MIN_BOOTSTRAP
 from gridfirst.demand.series import decimal_year
+from gridfirst.errors import DataError
 
 DATES = pd.date_range("2021-01-01", "2025-12-01", freq="MS")  # 60 monthly points
 T = decimal_year(DATES)
@@ -109,3 +111,21 @@ def test_small_series_skips_models_that_need_more_points():
     fit = fit_growth(pd.Series([1.0, 2.0, 4.1, 7.9], index=dates))
     assert fit.model == "exponential"
     assert set(fit.skipped) == {"logistic", "gompertz"}
+
+
+@pytest.mark.parametrize("n_boot", [1, 5, MIN_BOOTSTRAP - 1, -3])
+def test_too_few_bootstrap_resamples_are_refused(n_boot):
+    fit = fit_growth(_noisy(100.0 * np.exp(0.8 * (T - T[0])), 0.05, 11), models=("exponential",))
+    with pytest.raises(DataError, match=rf"n_boot: {n_boot} bootstrap resamples are too few"):
+        forecast(fit, years=[2027], n_boot=n_boot)
+
+
+def test_zero_resamples_give_no_band_and_say_so():
+    fit = fit_growth(_noisy(100.0 * np.exp(0.8 * (T - T[0])), 0.05, 11), models=("exponential",))
+    fc = forecast(fit, years=[2026, 2027], n_boot=0)
+    np.testing.assert_array_equal(fc.table["low"], fc.table["value"])
+    np.testing.assert_array_equal(fc.table["high"], fc.table["value"])
+    assert any("no band" in w for w in fc.warnings)
+    banded = forecast(fit, years=[2026, 2027], n_boot=MIN_BOOTSTRAP)
+    assert (banded.table["high"] > banded.table["low"]).all()
+    assert not any("no band" in w for w in banded.warnings)

@@ -22,6 +22,7 @@ from gridfirst.demand import (
     write_outlook,
 )
 from gridfirst.demand.split import population_near
+from gridfirst.demand.yaml_splice import splice_keys
 from gridfirst.errors import ScenarioError
 from gridfirst.scenario import TRAINING_POOL, DemandRegion, load_scenario, scenario_from_dict
 
@@ -215,3 +216,206 @@ def test_cli_bad_series_exits_with_message(tmp_path):
     result = CliRunner().invoke(app, ["demand", str(csv), "-q", "tokens_per_day"])
     assert result.exit_code == 2
     assert "bad.csv line 3" in result.output and "not positive" in result.output
+
+
+def _csv(tmp_path, n: int = 10):
+    path = tmp_path / "tokens.csv"
+    _series(n).rename("value").to_frame().rename_axis("date").to_csv(path)
+    return path
+
+
+def test_cli_shares_without_scenario_name_the_regions(tmp_path):
+    csv = _csv(tmp_path)
+    args = ["demand", str(csv), "-q", "tokens_per_day", "--samples", "20", "--end-year", "2027"]
+    args += ["--models", "exponential"]  # the fit is not under test; keep the run short
+    result = CliRunner().invoke(app, [*args, "--shares", "tokyo=0.75,sydney=0.25", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["shares"] == {"tokyo": 0.75, "sydney": 0.25}
+    assert payload["share_method"] == "user shares"
+    rows = pd.DataFrame(payload["outlook"])
+    assert set(rows["region"]) == {"tokyo", "sydney"}
+    by_region = rows.groupby("region")["mw"].sum()
+    assert by_region["tokyo"] / by_region["sydney"] == pytest.approx(3.0, rel=1e-3)
+    totals = {row["year"]: row["mw"] for row in payload["forecast"]}
+    for year, group in rows.groupby("year"):
+        assert group["mw"].sum() == pytest.approx(totals[year], abs=2e-3)
+
+    table = CliRunner().invoke(app, [*args, "--shares", "tokyo=0.75,sydney=0.25"])
+    assert table.exit_code == 0, table.output
+    assert "IT MW by region and year" in table.stdout and "sydney" in table.stdout
+
+    bad = CliRunner().invoke(app, [*args, "--shares", "tokyo=0.6,sydney=0.6"])
+    assert bad.exit_code == 2
+    assert "shares: they sum to 1.2; they must sum to 1" in " ".join(bad.output.split())
+
+
+@pytest.mark.parametrize("samples", ["1", "19"])
+def test_cli_refuses_too_few_bootstrap_samples(tmp_path, samples):
+    result = CliRunner().invoke(
+        app, ["demand", str(_csv(tmp_path)), "-q", "tokens_per_day", "--samples", samples]
+    )
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())  # rich wraps long lines
+    assert f"--samples: {samples} bootstrap resamples are too few" in message
+    assert "give at least 20 (or 0 for no band)" in message
+
+
+def test_cli_zero_samples_warns_that_there_is_no_band(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "demand",
+            str(_csv(tmp_path)),
+            "-q",
+            "tokens_per_day",
+            "--samples",
+            "0",
+            "--models",
+            "exponential",
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert any("no band" in w for w in payload["warnings"])
+    assert all(row["low"] == row["value"] == row["high"] for row in payload["forecast"])
+    assert "no band" in result.stderr
+
+
+def test_cli_header_and_models_table_format_parameters_alike(tmp_path):
+    # A logistic series: the header line and the models table must print the same midpoint.
+    dates = pd.date_range("2022-01-01", periods=30, freq="MS")
+    t = (dates - dates[0]).days.to_numpy() / 365.25
+    y = 1e3 / (1 + np.exp(-2.0 * (t - 1.37))) * np.exp(np.random.default_rng(1).normal(0, 0.01, 30))
+    csv = tmp_path / "s.csv"
+    pd.Series(y, index=dates, name="value").rename_axis("date").to_csv(csv)
+    result = CliRunner().invoke(
+        app,
+        ["demand", str(csv), "-q", "tokens_per_day", "--samples", "20", "--models", "logistic"],
+        env={"COLUMNS": "400"},
+    )
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0]
+    midpoint = header.split("midpoint_year = ")[1].split(",")[0].strip()
+    assert len(midpoint.split(".")[1]) == 2, header  # two decimals, not rounded to a year
+    rate = header.split("rate_per_year = ")[1].split(",")[0].strip()
+    table_rows = [line for line in result.stdout.splitlines() if "logistic" in line][1:]
+    assert any(midpoint in row and rate in row for row in table_rows), result.stdout
+
+
+def test_cli_pue_from_pue_or_market_not_both(tmp_path):
+    csv = _csv(tmp_path)
+    args = ["demand", str(csv), "-q", "tokens_per_day", "--samples", "20", "--end-year", "2027"]
+    args += ["--models", "exponential"]  # the fit is not under test; keep the run short
+    result = CliRunner().invoke(app, [*args, "--pue", "1.25", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["conversion"]["pue"] == 1.25
+    assert payload["conversion"]["pue_source"] == "user-set"
+    for row in payload["forecast"]:
+        assert row["facility_mw"] == pytest.approx(1.25 * row["mw"], rel=1e-12)
+    both = CliRunner().invoke(app, [*args, "--pue", "1.25", "--market", "sg-singapore"])
+    assert both.exit_code == 2 and "not both" in " ".join(both.output.split())
+
+
+SCENARIO_WITH_COMMENTS = """\
+# top comment: why this scenario exists
+name: commented   # trailing comment on name
+markets:
+  include: []
+policy:
+  # the carbon target was agreed with the board
+  cfe_target: 0.8
+
+# demand is rewritten by gridfirst demand
+demand:
+  # regions: where our users sit
+  regions:
+    - {id: tokyo, name: Tokyo, city: Tokyo, latitude: 35.69, longitude: 139.69}
+    - {id: perth, name: Perth, city: Perth, latitude: -31.95, longitude: 115.86}
+  points:
+    - region: tokyo
+      year: 2026
+      workload: inference
+      mw: 1.0   # old inference point
+    - {region: training, year: 2026, workload: training, mw: 5.0}
+
+# options come last
+options:
+  note: keep me  # trailing
+"""
+
+
+def _outlook():
+    return to_outlook(TOTAL, regions=[TOKYO, PERTH], shares={"tokyo": 0.5, "perth": 0.5})
+
+
+def test_write_outlook_keeps_the_comments_outside_the_points(tmp_path):
+    src = tmp_path / "in.yaml"
+    src.write_text(SCENARIO_WITH_COMMENTS, encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    scenario = write_outlook(src, _outlook(), out)
+    text = out.read_text(encoding="utf-8")
+    for comment in [
+        "# top comment: why this scenario exists",
+        "# trailing comment on name",
+        "# the carbon target was agreed with the board",
+        "# demand is rewritten by gridfirst demand",
+        "# regions: where our users sit",
+        "# options come last",
+        "note: keep me  # trailing",
+    ]:
+        assert comment in text, text
+    assert "# old inference point" not in text  # it belonged to a replaced point
+    # Everything before the points block is byte-identical.
+    head = SCENARIO_WITH_COMMENTS.split("  points:")[0]
+    assert text.startswith(head)
+    loaded = yaml.safe_load(text)
+    assert loaded["options"] == {"note": "keep me"}
+    assert loaded["policy"] == {"cfe_target": 0.8}
+    assert load_scenario(out).demand.points == scenario.demand.points
+    workloads = [p.workload for p in scenario.demand.points]
+    assert workloads.count("training") == 1 and workloads.count("inference") == 6
+
+
+@pytest.mark.parametrize(
+    "demand_text",
+    [
+        "",  # no demand section at all
+        "demand: {}\n",  # flow style
+        "demand:\n  # nothing yet\n  regions: []\n",  # no points key
+    ],
+)
+def test_write_outlook_adds_missing_demand_blocks(tmp_path, demand_text):
+    src = tmp_path / "in.yaml"
+    src.write_text(
+        "# keep\nname: t\nmarkets: {include: []}\n" + demand_text + "# tail comment\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.yaml"
+    scenario = write_outlook(src, _outlook(), out)
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# keep\n") and "# tail comment" in text
+    new = load_scenario(out)
+    assert new.demand.points == scenario.demand.points
+    assert [r.id for r in new.demand.regions] == ["tokyo", "perth"]
+
+
+def test_write_outlook_falls_back_to_a_full_dump_for_a_flow_root(tmp_path):
+    src = tmp_path / "in.yaml"
+    src.write_text("{name: t, markets: {include: []}}  # flow root\n", encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    scenario = write_outlook(src, _outlook(), out)
+    assert load_scenario(out).demand.points == scenario.demand.points
+
+
+def test_splice_keys_handles_an_omitted_value_and_keeps_the_next_key():
+    text = "a: 1\nblock:\n  keep: x  # c\n  old:\nz: 2  # last\n"
+    data = {"a": 1, "block": {"keep": "x", "old": [1, 2]}, "z": 2}
+    new = splice_keys(text, data, ("block",), ["old"])
+    assert new is not None
+    assert yaml.safe_load(new) == data
+    assert "keep: x  # c" in new and "z: 2  # last" in new
+    assert splice_keys("[1, 2]\n", {}, ("block",), ["old"]) is None

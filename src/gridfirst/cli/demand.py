@@ -65,26 +65,48 @@ def demand(
     ),
     pue: float | None = typer.Option(None, "--pue", help="PUE for facility MW."),
     market: str | None = typer.Option(
-        None, "--market", help="Facility MW at this market's climate-based design PUE."
+        None,
+        "--market",
+        help="Facility MW at this market's climate-based design PUE (not with --pue).",
     ),
     shares: str | None = typer.Option(
-        None, "--shares", help="Regional shares, e.g. tokyo=0.6,sydney=0.4 (default: population)."
+        None,
+        "--shares",
+        help=(
+            "Regional shares summing to 1, e.g. tokyo=0.6,sydney=0.4. Without --write-scenario "
+            "the ids name the regions; with it they must be the scenario's demand regions "
+            "(default: options.demand.shares, else population)."
+        ),
     ),
     radius_km: float = typer.Option(50.0, "--radius-km", help="Population radius per region [km]."),
-    samples: int = typer.Option(500, "--samples", help="Bootstrap resamples."),
+    samples: int = typer.Option(
+        500, "--samples", help="Bootstrap resamples: at least 20, or 0 for no band."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     level: float = typer.Option(0.8, "--level", help="Central coverage of the band."),
     write_scenario: Path | None = typer.Option(
         None, "--write-scenario", help="Scenario whose regions, shares and horizon to use."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Write the scenario with the outlook here."
+        None,
+        "--out",
+        help=(
+            "Write the scenario with the outlook here: only demand.points (and demand.regions "
+            "when missing) are rewritten; the rest of the file, comments included, is kept."
+        ),
     ),
     plot: Path | None = typer.Option(None, "--plot", help="Write the fit as offline HTML here."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Fit growth to FILE, forecast with bands and turn it into IT MW by region and year."""
-    from gridfirst.demand import conversion_chain, demand_outlook, read_series, scenario_shares
+    from gridfirst.demand import (
+        conversion_chain,
+        demand_outlook,
+        read_series,
+        resolve_pue,
+        scenario_shares,
+    )
+    from gridfirst.demand.growth import MIN_BOOTSTRAP
     from gridfirst.errors import GridfirstError
 
     if out is not None and write_scenario is None:
@@ -93,6 +115,11 @@ def demand(
         raise fail("--write-scenario needs --out (a new file; the input scenario is kept)")
     if at not in ("end", "mid"):
         raise fail(f"--at: {at!r} is not 'end' or 'mid'")
+    if samples != 0 and samples < MIN_BOOTSTRAP:
+        raise fail(
+            f"--samples: {samples} bootstrap resamples are too few for a band; give at least "
+            f"{MIN_BOOTSTRAP} (or 0 for no band)"
+        )
     try:
         series = read_series(file, column=column, date_column=date_column, quantity=quantity)
         scenario = None
@@ -113,17 +140,8 @@ def demand(
             last = end_year or first + 5
         if last < first:
             raise fail(f"--end-year {last} is before the first forecast year {first}")
-        chosen_pue = pue
-        if market is not None:
-            if scenario is not None:
-                chosen_pue = scenario.market(market).design_pue
-            else:
-                from gridfirst.data import bundled_markets
-
-                known = {m.id: m for m in bundled_markets()}
-                if market not in known:
-                    raise fail(f"--market: {market!r} is not a bundled market")
-                chosen_pue = known[market].design_pue
+        resolved_pue = resolve_pue(market_id=market, scenario=scenario, pue=pue)
+        chosen_pue, pue_source = resolved_pue if resolved_pue is not None else (None, None)
         chain = conversion_chain(
             quantity,
             accelerator,
@@ -150,6 +168,7 @@ def demand(
             level=level,
             at=at,  # type: ignore[arg-type]
             pue=chosen_pue,
+            pue_source=pue_source,
             radius_km=radius_km,
             source=file.name,
         )
@@ -185,12 +204,22 @@ def demand(
     _print_table(result, payload)
 
 
+def _param_text(name: str, value: float) -> str:
+    """One format per parameter, shared by the header line and the models table.
+
+    Calendar years (``midpoint_year``, ``inflection_year``) to two decimals; rates such as
+    ``rate_per_year`` and levels to four significant digits.
+    """
+    is_calendar_year = name.endswith("_year") and not name.endswith("per_year")
+    return f"{value:.2f}" if is_calendar_year else f"{value:.4g}"
+
+
 def _print_table(result, payload) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
 
     console = Console()
     fit = result.fit
-    params = ", ".join(f"{k} = {v:.4g}" for k, v in fit.parameters.items())
+    params = ", ".join(f"{k} = {_param_text(k, v)}" for k, v in fit.parameters.items())
     console.print(
         f"[bold]{fit.model}[/] chosen by {fit.criterion.upper()} on {len(fit.series)} points "
         f"({payload['series']['first']} to {payload['series']['last']}): {params}",
@@ -202,7 +231,7 @@ def _print_table(result, payload) -> None:  # type: ignore[no-untyped-def]
             "aic": payload["aic"][name],
             "aicc": payload["aicc"][name],
             "bic": payload["bic"][name],
-            **{k: (f"{v:.2f}" if k.endswith("_year") else v) for k, v in f.parameters.items()},
+            **{k: _param_text(k, v) for k, v in f.parameters.items()},
         }
         for name, f in fit.fits.items()
     ]
@@ -214,14 +243,17 @@ def _print_table(result, payload) -> None:  # type: ignore[no-untyped-def]
         columns=["model", "aic", "aicc", "bic", *param_cols],
     )
     cols = ["year", "value", "low", "high", "years_beyond_data", "mw", "low_mw", "high_mw"]
+    pue_note = ""
     if result.pue is not None:
         cols += ["facility_mw", "facility_low_mw", "facility_high_mw"]
+        pue_note = f"; facility MW at PUE {result.pue:.3g} ({result.pue_source})"
     print_records(
         payload["forecast"],
         Format.table,
         title=(
             f"forecast ({result.forecast.level:.0%} band) and {result.chain.workload} IT MW "
-            f"({result.chain.accelerator}, {result.chain.it_mw_per_unit:.4g} MW per unit)"
+            f"({result.chain.accelerator}, {result.chain.it_mw_per_unit:.4g} MW per unit"
+            f"{pue_note})"
         ),
         columns=cols,
     )

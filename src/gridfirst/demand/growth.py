@@ -31,6 +31,9 @@ MIN_POINTS_BY_MODEL = {"exponential": 3, "logistic": 5, "gompertz": 5}
 # beyond it the data cannot tell the ceiling apart from pure exponential growth.
 CEILING_MAX_RATIO = 1.0e4
 _RATE_BOUNDS_PER_YEAR = (1.0e-3, 50.0)
+# Fewest bootstrap resamples for a band: with fewer, the 10th/90th percentiles of an 80 % band
+# fall on the first or second order statistic and move with every seed. 0 means "no band".
+MIN_BOOTSTRAP = 20
 _VAR_FLOOR = 1.0e-12  # keeps the criteria finite for noiseless (synthetic) series
 
 
@@ -375,7 +378,8 @@ def forecast(
     dates : pandas.DatetimeIndex, optional
         Explicit dates instead of ``years``.
     n_boot : int
-        Bootstrap resamples (0 gives no band: low = high = value).
+        Bootstrap resamples: 0 (no band: low = high = value, with a warning) or at least
+        :data:`MIN_BOOTSTRAP`.
     seed : int
         Seed of the resampling (numpy ``default_rng``).
     level : float
@@ -392,8 +396,11 @@ def forecast(
     """
     if not 0 < level < 1:
         raise DataError(f"level: {level!r} must lie strictly between 0 and 1")
-    if n_boot < 0:
-        raise DataError(f"n_boot: {n_boot!r} must be >= 0")
+    if n_boot != 0 and n_boot < MIN_BOOTSTRAP:
+        raise DataError(
+            f"n_boot: {n_boot} bootstrap resamples are too few for a band; give at least "
+            f"{MIN_BOOTSTRAP} (or 0 for no band)"
+        )
     if dates is None:
         if years is None:
             raise DataError("forecast: give years or dates")
@@ -467,6 +474,11 @@ def forecast(
         result.warnings.append(
             f"{chosen.name}: the ceiling sits at its bound ({CEILING_MAX_RATIO:g}x the largest "
             "observation); the data do not yet show saturation"
+        )
+    if n_boot == 0:
+        result.warnings.append(
+            "bootstrap: 0 resamples, so there is no band (low = high = value); the forecast's "
+            "uncertainty is not shown"
         )
     if failed:
         result.warnings.append(f"bootstrap: {failed} of {n_boot} refits failed and were dropped")

@@ -17,6 +17,7 @@ import yaml
 from gridfirst.demand.conversion import ConversionChain, conversion_chain, facility_mw
 from gridfirst.demand.growth import MODELS, Criterion, Forecast, GrowthFit, fit_growth, forecast
 from gridfirst.demand.split import check_shares, population_shares, split_by_shares
+from gridfirst.demand.yaml_splice import splice_keys
 from gridfirst.errors import ScenarioError
 from gridfirst.scenario import (
     TRAINING_POOL,
@@ -68,8 +69,10 @@ def to_outlook(
     regions : sequence of DemandRegion
         Where users sit; inference is split over them.
     shares : mapping, optional
-        Region id -> share of inference demand. When omitted, shares follow the population
-        within ``radius_km`` of each region (:func:`gridfirst.demand.split.population_shares`).
+        Region id -> share of inference demand, summing to 1. When omitted, shares follow the
+        population within ``radius_km`` of each region
+        (:func:`gridfirst.demand.split.population_shares`). Without ``regions``, the share keys
+        are the region ids (the outlook then lists no region coordinates).
 
     Returns
     -------
@@ -78,11 +81,11 @@ def to_outlook(
     """
     points: list[DemandPoint] = []
     if inference_mw is not None:
-        if not regions:
+        if not regions and shares is None:
             raise ScenarioError(
-                "demand.regions: inference demand needs at least one region to go to"
+                "demand.regions: inference demand needs at least one region (or shares) to go to"
             )
-        ids = [r.id for r in regions]
+        ids = [r.id for r in regions] if regions else None
         used = (
             check_shares(shares, ids)
             if shares is not None
@@ -109,6 +112,7 @@ class DemandResult:
     shares: dict[str, float] | None = None
     share_method: str | None = None
     pue: float | None = None
+    pue_source: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,6 +157,7 @@ class DemandResult:
                 "it_mw_per_unit": self.chain.it_mw_per_unit,
                 "factors": self.chain.factors(),
                 "pue": self.pue,
+                "pue_source": self.pue_source,
             },
             "shares": self.shares,
             "share_method": self.share_method,
@@ -177,18 +182,23 @@ def demand_outlook(
     pue: float | None = None,
     radius_km: float = 50.0,
     source: str = "series",
+    pue_source: str | None = None,
 ) -> DemandResult:
     """From an observed series to a regional outlook in one call.
 
     Fits the growth models (:func:`~gridfirst.demand.growth.fit_growth`), forecasts ``years``
     with bootstrap bands (:func:`~gridfirst.demand.growth.forecast`), converts value, low and
     high to IT MW with ``chain`` (default: the bundled H100 chain for ``quantity``), optionally
-    to facility MW with ``pue``, and splits over ``regions`` (user ``shares`` or population).
+    to facility MW with ``pue`` (``pue_source`` says where it came from, see
+    :func:`~gridfirst.demand.conversion.resolve_pue`), and splits inference over ``regions``
+    (user ``shares`` or population). ``shares`` alone (no ``regions``) splits over the share
+    keys; they must sum to 1 either way.
 
     Returns
     -------
     DemandResult
-        ``outlook`` is None when no regions are given and the workload is inference.
+        ``outlook`` is None when neither regions nor shares are given and the workload is
+        inference.
     """
     fit = fit_growth(series, models=tuple(models), criterion=criterion, source=source)
     fc = forecast(fit, years=list(years), n_boot=n_boot, seed=seed, level=level, at=at)
@@ -216,9 +226,14 @@ def demand_outlook(
     used_shares: dict[str, float] | None = None
     method: str | None = None
     if chain.workload == "training":
+        if shares is not None:
+            warnings.append(
+                f"shares: ignored for {quantity} (training demand goes to the "
+                f"{TRAINING_POOL!r} pool, not to user regions)"
+            )
         outlook = to_outlook(training_mw=totals[_BAND], regions=regions)
-    elif regions:
-        ids = [r.id for r in regions]
+    elif regions or shares is not None:
+        ids = [r.id for r in regions] if regions else None
         if shares is not None:
             used_shares, method = check_shares(shares, ids), "user shares"
         else:
@@ -234,6 +249,7 @@ def demand_outlook(
         shares=used_shares,
         share_method=method,
         pue=pue,
+        pue_source=pue_source if pue is not None else None,
         warnings=warnings,
     )
 
@@ -259,8 +275,12 @@ def write_outlook(
     """Write ``outlook`` into a copy of a scenario file and validate the result.
 
     Points of the workloads the outlook covers are replaced; points of other workloads and the
-    scenario's regions are kept. The scenario's other sections are copied as they are (YAML
-    comments are not kept).
+    scenario's regions are kept (the outlook's regions are added when the scenario has none).
+    Only the text of ``demand.points`` (and of an added ``demand.regions``) is rewritten, so the
+    rest of the file keeps its comments and layout (:func:`~gridfirst.demand.yaml_splice.
+    splice_keys`); comments inside the replaced ``points`` block go. A file whose layout that
+    cannot handle (flow-style root, anchors used across the block) is written out whole by
+    PyYAML instead, without comments.
 
     Returns
     -------
@@ -271,14 +291,27 @@ def write_outlook(
     if dst.exists() and dst.resolve() == src.resolve():
         raise ScenarioError(f"--out: {dst} is the input scenario; write the outlook to a new file")
     load_scenario(src)  # the input must be valid before we change it
-    raw = yaml.safe_load(src.read_text(encoding="utf-8"))
+    text = src.read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
     demand = dict(raw.get("demand") or {})
     covered = {p.workload for p in outlook.points}
-    kept = [p for p in demand.get("points", []) if p.get("workload") not in covered]
+    kept = [p for p in demand.get("points") or [] if p.get("workload") not in covered]
     demand["points"] = kept + [p.model_dump(mode="json") for p in outlook.points]
+    changed = ["points"]
     if not demand.get("regions") and outlook.regions:
         demand["regions"] = [r.model_dump(mode="json") for r in outlook.regions]
+        changed.append("regions")
     raw["demand"] = demand
     scenario = scenario_from_dict(raw, source=dst.name)
-    dst.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    new_text = splice_keys(text, raw, ("demand",), changed)
+    if new_text is None or _loads_or_none(new_text) != raw:
+        new_text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+    dst.write_text(new_text, encoding="utf-8")
     return scenario
+
+
+def _loads_or_none(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
