@@ -180,8 +180,11 @@ def test_market_cable_names_match() -> None:
 def test_rtt_symmetric(city_rtt: np.ndarray) -> None:
     # every ordered pair of CITIES, not a sample
     np.testing.assert_allclose(city_rtt, city_rtt.T, rtol=1e-9)
+    # a place to itself is 0 ms (no path, no per-path overhead); distinct places pay the overhead
     p = default_parameters()
-    assert (np.diag(city_rtt) <= p.fixed_overhead_ms + p.hop_overhead_ms + 1e-9).all()
+    assert (np.diag(city_rtt) == 0).all()
+    off = city_rtt[~np.eye(len(CITIES), dtype=bool)]
+    assert (off >= p.fixed_overhead_ms).all()
 
 
 def test_public_latency_matches_model(city_rtt: np.ndarray) -> None:
@@ -449,3 +452,151 @@ def test_cli_json() -> None:
     )
     assert early.exit_code == 0, early.output
     assert json.loads(early.stdout)["rtt_ms"] >= payload["rtt_ms"]
+
+
+# --- place names -------------------------------------------------------------------------------
+
+# Made-up markets, so these tests do not depend on the bundled market list.
+FAKE_MARKETS = pd.DataFrame(
+    {
+        "name": ["Zyxvale / Quornbexley (Plimsoll Park)", "Paris (Left Bank)", "Sydney"],
+        "country": ["AU", "FR", "AU"],
+        "latitude": [-20.0, 48.85, -33.80],
+        "longitude": [130.0, 2.33, 151.0],
+    },
+    index=pd.Index(["zz-zyxvale", "zz-left-bank", "zz-sydney"], name="id"),
+)
+
+
+def _geonames_by_own_name(name: str) -> list[dict]:
+    """Peer of the resolver: a plain scan of every GeoNames city's own name."""
+    import unicodedata
+
+    from gridfirst.network.data import _geonames_cities
+
+    def plain(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text)
+        return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+    return [
+        c
+        for c in _geonames_cities().values()
+        if plain(name) in (plain(c["name"]), plain(c.get("asciiname") or ""))
+    ]
+
+
+@pytest.mark.parametrize("text", ["Frankfurt", "frankfurt", "  FRANKFURT "])
+def test_frankfurt_resolves_near_frankfurt(text: str) -> None:
+    # a market named Frankfurt or the city Frankfurt am Main (an alternate name): either way the
+    # place is in Frankfurt; the bundled identity table is not assumed here
+    from gridfirst.network.data import find_city
+    from gridfirst.network.places import resolve_place
+
+    ep = endpoint(text)
+    assert speed_of_light_rtt_ms(ep.latitude, ep.longitude, 50.11, 8.68) < 0.2  # < 30 km
+    assert ep.resolved.startswith(f"{text.strip()} -> ")
+    city = resolve_place(text, markets=FAKE_MARKETS)
+    assert (city.kind, city.name, city.country) == ("city", "Frankfurt am Main", "DE")
+    assert city.matched_on == "alternate city name"
+    assert find_city(text) is not None and find_city(text)[0] == "Frankfurt am Main"
+
+
+@pytest.mark.parametrize("text", ["Sao Paulo", "são paulo", "SÃO PAULO", "sao-paulo", "São Paulo"])
+def test_accents_and_case_fold(text: str) -> None:
+    from gridfirst.network.places import resolve_place
+
+    place = resolve_place(text, markets=FAKE_MARKETS)
+    assert (place.name, place.country, place.matched_on) == ("São Paulo", "BR", "city name")
+    assert place.population == max(int(c["population"]) for c in _geonames_by_own_name("São Paulo"))
+
+
+def test_market_names_and_their_parts() -> None:
+    from gridfirst.network.places import resolve_place
+
+    def hit(text: str, **kw: bool) -> tuple[str, str, str]:
+        p = resolve_place(text, markets=FAKE_MARKETS, **kw)
+        return p.kind, p.id if p.kind == "market" else p.name, p.matched_on
+
+    assert hit("ZZ-ZYXVALE") == ("market", "zz-zyxvale", "market id")
+    assert hit("zyxvale / quornbexley (plimsoll park)") == ("market", "zz-zyxvale", "market name")
+    assert hit("Plimsoll Park") == ("market", "zz-zyxvale", "part of a market name")
+    assert hit("QUORNBEXLEY") == ("market", "zz-zyxvale", "part of a market name")
+    # a full market name wins over a city of that name, unless cities come first (hubs) ...
+    assert hit("sydney") == ("market", "zz-sydney", "market name")
+    assert hit("sydney", cities_first=True) == ("city", "Sydney", "city name")
+    assert hit("zz-sydney", cities_first=True) == ("market", "zz-sydney", "market id")
+    # ... and a city's own name wins over a part of a market name
+    assert hit("Paris") == ("city", "Paris", "city name")
+    assert hit("paris (left bank)") == ("market", "zz-left-bank", "market name")
+
+
+def test_ambiguous_name_takes_the_most_populous_and_says_so() -> None:
+    from gridfirst.network.places import resolve_place
+
+    peers = _geonames_by_own_name("Springfield")
+    assert len(peers) >= 3
+    biggest = max(peers, key=lambda c: c["population"])
+    place = resolve_place("springfield", markets=FAKE_MARKETS)
+    assert (place.name, place.population) == ("Springfield", biggest["population"])
+    assert f"matches {len(place.others) + 1} cities" in place.note
+    assert "most populous" in place.note and f"{biggest['population']:,}" in place.resolved
+    assert len(place.others) >= len(peers) - 1
+    # a city's own name outranks the alternate names of a bigger city ("Victoria" is also
+    # an alternate name of Hong Kong)
+    victoria = resolve_place("Victoria", markets=FAKE_MARKETS)
+    assert victoria.name == "Victoria" and "alternate names rank after" in victoria.note
+    # an unambiguous name carries no note
+    assert resolve_place("Sao Paulo", markets=FAKE_MARKETS).note == ""
+
+
+def test_unknown_name_lists_close_matches() -> None:
+    from gridfirst.network.places import resolve_place
+
+    with pytest.raises(ScenarioError, match=r"'Frankfrut' is neither.*did you mean:.*Frankfort"):
+        resolve_place("Frankfrut", markets=FAKE_MARKETS)
+    with pytest.raises(ScenarioError, match=r"did you mean:.*zz-zyxvale"):
+        resolve_place("Zyxvalle / Quornbexley (Plimsoll Park)", markets=FAKE_MARKETS)
+    with pytest.raises(ScenarioError, match="empty"):
+        resolve_place("  ", markets=FAKE_MARKETS)
+
+
+def test_same_place_is_zero_ms_and_paths_do_not_repeat() -> None:
+    p = default_parameters()
+    for a, b in [("tokyo", "Tokyo"), ("London", "LONDON"), ((10.0, 20.0), (10.0, 20.0))]:
+        r = route(a, b)
+        assert r.rtt_ms == 0.0 and r.cables == [] and len(r.path) == 1, (a, b, r.path)
+    # a different place a hundred metres away pays the per-path overhead
+    assert latency_ms((35.0, 139.0), (35.001, 139.0)) >= p.fixed_overhead_ms
+    for a, b in [("London", "Mumbai"), ("Tokyo", "Los Angeles"), ("Sydney", "Singapore")]:
+        path = [n.casefold() for n in route(a, b).path]
+        assert all(x != y for x, y in zip(path, path[1:], strict=False)), path
+    # the tables follow the same rule: a market standing on a point is 0 ms from it
+    table = latency_to_points([market("x-here", "JP", 35.6, 139.7)], {"here": (35.6, 139.7)})
+    assert table.at["x-here", "here"] == 0.0
+
+
+def test_cli_resolution_and_input_checks() -> None:
+    from typer.testing import CliRunner
+
+    from gridfirst.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["latency", "Springfield", "sao paulo", "-f", "json"])
+    assert ok.exit_code == 0, ok.output
+    payload = json.loads(ok.stdout)  # JSON only on stdout; the note goes to stderr
+    assert payload["resolved"]["from"].startswith("Springfield -> Springfield, US (pop ")
+    assert payload["resolved"]["to"].startswith("sao paulo -> São Paulo, BR")
+    assert "note: 'Springfield' matches" in ok.stderr
+    same = runner.invoke(app, ["latency", "tokyo", "TOKYO", "-f", "json"])
+    assert same.exit_code == 0 and json.loads(same.stdout)["rtt_ms"] == 0
+    for args, message in [
+        (["--matrix", "--max-ms", "-5"], "must be > 0"),
+        (["--matrix", "--max-ms", "0"], "must be > 0"),
+        (["tokyo", "seoul", "--matrix"], "not both"),
+        (["tokyo", "seoul", "--max-ms", "50"], "--matrix"),
+        (["tokyo"], "give FROM and TO"),
+        (["Frankfrut", "tokyo"], "did you mean"),
+    ]:
+        bad = runner.invoke(app, ["latency", *args])
+        assert bad.exit_code != 0, args
+        assert message in " ".join(bad.stderr.split()), (args, bad.stderr)

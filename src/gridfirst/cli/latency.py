@@ -8,11 +8,15 @@ from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_json, print_
 
 
 def latency(
-    origin: str | None = typer.Argument(None, metavar="FROM", help="Market id or city name."),
-    destination: str | None = typer.Argument(None, metavar="TO", help="Market id or city name."),
+    origin: str | None = typer.Argument(
+        None, metavar="FROM", help="Market id, market name or city name (any case or accents)."
+    ),
+    destination: str | None = typer.Argument(
+        None, metavar="TO", help="Market id, market name or city name (any case or accents)."
+    ),
     matrix: bool = typer.Option(False, "--matrix", help="Bundled markets x cities of 1M+ people."),
     max_ms: float | None = typer.Option(
-        None, "--max-ms", help="With --matrix: keep pairs within this RTT."
+        None, "--max-ms", help="With --matrix: keep pairs within this RTT [ms] (> 0)."
     ),
     in_service_by: int | None = typer.Option(
         None,
@@ -22,9 +26,19 @@ def latency(
     ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Modelled round-trip time (and the cables used) between two places, or the latency matrix."""
+    """Modelled round-trip time (and the cables used) between two places, or the latency matrix.
+
+    A name that matches several cities resolves to the most populous (a note on stderr; the JSON
+    field "resolved" says what each end resolved to). The same place at both ends is 0 ms.
+    """
     from gridfirst.errors import GridfirstError
 
+    if matrix and (origin is not None or destination is not None):
+        raise fail("give either FROM and TO or --matrix, not both")
+    if max_ms is not None and not max_ms > 0:
+        raise fail(f"--max-ms: {max_ms:g} is not a round-trip time; it must be > 0 (ms)")
+    if max_ms is not None and not matrix:
+        raise fail("--max-ms filters the --matrix output; it does not apply to FROM TO")
     try:
         if matrix:
             from gridfirst.data import bundled_markets
@@ -52,9 +66,17 @@ def latency(
         from gridfirst.network import route
 
         result = route(origin, destination, in_service_by=in_service_by).to_dict()
+        notes = result.pop("notes", [])
+        if notes:
+            from rich.console import Console
+
+            err = Console(stderr=True)
+            for note in notes:
+                err.print(f"note: {note}", highlight=False, markup=False)
         if fmt == Format.json:
             print_json(result)
         else:
+            result.pop("resolved")
             print_records(
                 [{**result, "path": " > ".join(result["path"])}],
                 fmt,

@@ -332,29 +332,16 @@ def demand_centres() -> pd.DataFrame:
     return frame
 
 
-@lru_cache(maxsize=1024)
 def find_city(name: str) -> tuple[str, float, float, str] | None:
-    """Look a city up by name, case-insensitively (largest match wins).
+    """Look a city up by name, case- and accent-insensitively (GeoNames name, asciiname, then
+    alternatenames; the most populous wins, see :func:`gridfirst.network.places.find_cities`).
 
     Returns ``(name, latitude, longitude, iso2)`` or None.
     """
-    key = name.strip().casefold()
-    centres = demand_centres()
-    hit = centres[centres["name"].str.casefold() == key]
-    if not hit.empty:
-        row = hit.iloc[0]
-        return (
-            str(row["name"]),
-            float(row["latitude"]),
-            float(row["longitude"]),
-            str(row["country"]),
-        )
-    best = None
-    for city in _geonames_cities().values():
-        if city["name"].casefold() == key and (
-            best is None or city["population"] > best["population"]
-        ):
-            best = city
-    if best is None:
+    from gridfirst.network.places import find_cities
+
+    cities, _ = find_cities(name)
+    if not cities:
         return None
+    best = cities[0]
     return best["name"], float(best["latitude"]), float(best["longitude"]), best["countrycode"]

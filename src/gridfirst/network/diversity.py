@@ -244,7 +244,7 @@ def connectivity(
         raise ScenarioError(f"connectivity: method {method!r} is not 'fast' or 'exhaustive'")
     p = params or default_parameters()
     base = LatencyModel(p, in_service_by=in_service_by)
-    hub_eps = [endpoint(h) for h in hubs]
+    hub_eps = [endpoint(h, cities_first=True) for h in hubs]  # "Singapore": the city
     members = _memberships(base)
     hub_areas = [_areas(base, h) for h in hub_eps]
     fast = method == "fast"

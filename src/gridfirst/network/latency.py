@@ -1,13 +1,14 @@
 """Round-trip latency between markets, cities and coordinates over the cable graph.
 
 RTT = 2 x fibre path length x group index / c + per-link and per-path overheads, found by
-Dijkstra on the network graph; also the rule-of-thumb and speed-of-light references.
+Dijkstra on the network graph; also the rule-of-thumb and speed-of-light references. A place
+to itself is 0 ms (no path, so no per-path overhead; see :func:`same_place`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,11 @@ ATTACH_NEIGHBOURS = 4
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A place to measure from or to: a market, a city or a coordinate."""
+    """A place to measure from or to: a market, a city or a coordinate.
+
+    ``resolved`` (what a name resolved to) and ``note`` (why, among several cities of that
+    name) are reports only: they take no part in equality or hashing.
+    """
 
     id: str
     name: str
@@ -42,6 +47,8 @@ class Endpoint:
     longitude: float
     country: str
     cable_systems: tuple[str, ...] = ()
+    resolved: str = field(default="", compare=False)
+    note: str = field(default="", compare=False)
 
 
 @dataclass
@@ -135,9 +142,15 @@ def match_cables(names: list[str] | tuple[str, ...]) -> list[str]:
     return found
 
 
-def endpoint(place: Any) -> Endpoint:
-    """Resolve a market, a market id, a city name or a (latitude, longitude) tuple."""
-    from gridfirst.network.data import find_city
+def endpoint(place: Any, cities_first: bool = False) -> Endpoint:
+    """Resolve a market, a market id or name, a city name or a (latitude, longitude) tuple.
+
+    Names resolve with :func:`gridfirst.network.places.resolve_place` (case- and
+    accent-insensitive; market id, market name, city name, part of a market name, alternate
+    city name; the most populous of several cities). ``cities_first`` tries city names before
+    market names (hubs are cities).
+    """
+    from gridfirst.network.places import resolve_place
 
     if hasattr(place, "latitude") and hasattr(place, "country") and hasattr(place, "id"):
         return Endpoint(
@@ -147,6 +160,8 @@ def endpoint(place: Any) -> Endpoint:
             float(place.longitude),
             place.country,
             tuple(getattr(place, "cable_systems", ()) or ()),
+            resolved=getattr(place, "resolved", "") or f"market {place.id} ({place.name})",
+            note=getattr(place, "note", ""),
         )
     if isinstance(place, tuple | list) and len(place) == 2:
         lat, lon = float(place[0]), float(place[1])
@@ -155,30 +170,43 @@ def endpoint(place: Any) -> Endpoint:
         g = cached_graph(default_parameters())
         idx, _ = g.nearest(lat, lon, 1)
         country = str(g.nodes["country"].to_numpy()[idx[0]])  # type: ignore[index]
-        return Endpoint(f"{lat:.4f},{lon:.4f}", f"({lat:.3f}, {lon:.3f})", lat, lon, country)
+        name = f"({lat:.3f}, {lon:.3f})"
+        return Endpoint(f"{lat:.4f},{lon:.4f}", name, lat, lon, country, resolved=name)
     if isinstance(place, str):
-        market = _bundled_market(place)
-        if market is not None:
-            return endpoint(market)
-        city = find_city(place)
-        if city is not None:
-            name, lat, lon, country = city
-            return Endpoint(name.lower(), name, lat, lon, country)
-        raise ScenarioError(f"{place!r} is neither a bundled market id nor a known city name")
+        found = resolve_place(place, cities_first=cities_first)
+        if found.kind == "market":
+            market = _bundled_market(found.id)
+            if market is not None:
+                return replace(endpoint(market), resolved=found.resolved)
+            # market facts being edited: the market's place, without its named cables
+            return Endpoint(
+                found.id,
+                found.name,
+                found.latitude,
+                found.longitude,
+                found.country,
+                resolved=found.resolved,
+            )
+        return Endpoint(
+            found.name.lower(),
+            found.name,
+            found.latitude,
+            found.longitude,
+            found.country,
+            resolved=found.resolved,
+            note=found.note,
+        )
     raise ScenarioError(f"cannot place {place!r}: give a market, a market id, a city or (lat, lon)")
 
 
-def _bundled_market(key: str) -> Market | None:
+def _bundled_market(mid: str) -> Market | None:
     from gridfirst.errors import GridfirstError
 
-    mid = key.strip().lower()
     try:
-        from gridfirst.data import bundled_markets, market_identities
+        from gridfirst.data import bundled_markets
 
-        if mid not in market_identities().index:  # cheap check before validating all markets
-            return None
         markets = bundled_markets()
-    except GridfirstError:  # market data being edited: cities still resolve
+    except GridfirstError:  # market data being edited: the caller falls back
         return None
     for m in markets:
         if m.id == mid:
@@ -310,6 +338,9 @@ class LatencyModel:
     ) -> np.ndarray:
         out = np.empty(len(targets))
         for i, t in enumerate(targets):
+            if same_place(src, t):
+                out[i] = 0.0
+                continue
             pos, w = self.attach(t)
             best = float(np.min(node_ms[pos] + w))
             out[i] = min(best, self._direct_ms(src, t)) + self.params.fixed_overhead_ms
@@ -348,6 +379,8 @@ class LatencyModel:
         pred_rows: np.ndarray,
         source_row: np.ndarray,
     ) -> tuple[Route, np.ndarray]:
+        if same_place(a, b):
+            return Route(0.0, _path([a.name, b.name]), [], 0.0, 0.0), np.empty(0, dtype=int)
         pos, w = self.attach(b)
         k = int(np.argmin(node_ms[pos] + w))
         best = float(node_ms[pos[k]] + w[k])
@@ -355,7 +388,7 @@ class LatencyModel:
         direct = self._direct_ms(a, b)
         if direct <= best or not np.isfinite(best):
             rtt = direct + self.params.fixed_overhead_ms
-            return Route(rtt, [a.name, b.name], [], gc, gc), np.empty(0, dtype=int)
+            return Route(rtt, _path([a.name, b.name]), [], gc, gc), np.empty(0, dtype=int)
         row = int(source_row[pos[k]])
         pred = pred_rows[row]
         chain = [int(pos[k])]
@@ -386,7 +419,7 @@ class LatencyModel:
 
         table = cable_table()
         cable_names = [str(table.at[c, "name"]) for c in cables]
-        path = [a.name, *[str(names[i]) for i in chain], b.name]
+        path = _path([a.name, *[str(names[i]) for i in chain], b.name])
         route = Route(
             best + self.params.fixed_overhead_ms,
             path,
@@ -396,6 +429,25 @@ class LatencyModel:
             extra={"cable_ids": cables},
         )
         return route, links
+
+
+def same_place(a: Endpoint, b: Endpoint) -> bool:
+    """True when two endpoints are one place (equal coordinates).
+
+    The round trip from a place to itself is 0 ms: the fixed per-path overhead (hosts, metro
+    access) is charged on a path between two distinct places, and a place to itself has no
+    path. RTT(x, x) = 0 keeps symmetry and the triangle inequality (up to overheads).
+    """
+    return a.latitude == b.latitude and a.longitude == b.longitude
+
+
+def _path(names: list[str]) -> list[str]:
+    """Node names with consecutive repeats dropped ("London", "London" -> "London")."""
+    out: list[str] = []
+    for name in names:
+        if not out or out[-1].casefold() != name.casefold():
+            out.append(name)
+    return out
 
 
 def route(
@@ -415,9 +467,18 @@ def route(
     Returns
     -------
     Route
-        ``rtt_ms`` [ms], the node path and the cable systems used.
+        ``rtt_ms`` [ms], the node path and the cable systems used; ``extra["resolved"]`` says
+        what each of ``a`` and ``b`` resolved to (``{"from": ..., "to": ...}``) and
+        ``extra["notes"]`` why, when a name matched several cities. The same place at both
+        ends gives 0 ms (see :func:`same_place`).
     """
-    return LatencyModel(params, in_service_by=in_service_by).route(endpoint(a), endpoint(b))
+    ea, eb = endpoint(a), endpoint(b)
+    result = LatencyModel(params, in_service_by=in_service_by).route(ea, eb)
+    result.extra["resolved"] = {"from": ea.resolved or ea.name, "to": eb.resolved or eb.name}
+    notes = list(dict.fromkeys(e.note for e in (ea, eb) if e.note))
+    if notes:
+        result.extra["notes"] = notes
+    return result
 
 
 def latency_ms(
@@ -441,6 +502,7 @@ def _matrix(markets: list[Any], points: list[Endpoint], model: LatencyModel) -> 
         row = np.min(node_ms[pos] + w, axis=1)
         direct = np.array([model._direct_ms(ep, p) for p in points])
         out[r] = np.minimum(row, direct) + model.params.fixed_overhead_ms
+        out[r, np.array([same_place(ep, p) for p in points], dtype=bool)] = 0.0
     return out
 
 
