@@ -38,7 +38,8 @@ section h2{font-size:18px;margin:6px 0 8px}
 .kpi .v{font-size:22px;font-weight:bold}.kpi .l{font-size:12px;color:#555}
 .kpi.bad .v{color:#D55E00}
 table{border-collapse:collapse;width:100%;font-size:12px}
-th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td a{white-space:nowrap}
 th{background:#f3f3f3}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:12px}
@@ -96,7 +97,11 @@ def table_html(frame: pd.DataFrame, columns: list[str] | None = None, max_rows: 
             v = row.get(c)
             text = html.escape(_fmt(v))
             if c == links and text:
-                text = f'<a href="{text}" rel="noreferrer">{text}</a>'
+                # the host as the link's text keeps the column narrow; the full URL is the target
+                from urllib.parse import urlsplit
+
+                host = html.escape(urlsplit(_fmt(v)).netloc or "link")
+                text = f'<a href="{text}" rel="noreferrer" title="{text}">{host}</a>'
             css = ' class="num"' if isinstance(v, int | float) and not isinstance(v, bool) else ""
             cells.append(f"<td{css}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
