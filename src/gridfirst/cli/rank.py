@@ -115,12 +115,7 @@ def rank(
         rec["swap_above"] = explanations[mid].smallest_swap("above")
         rec["swap_below"] = explanations[mid].smallest_swap("below")
     if sens is not None:
-        payload["sensitivity"] = {
-            "samples": sens.samples,
-            "seed": sens.seed,
-            "concentration": sens.concentration,
-            "top_k": sens.top_k,
-        }
+        payload["sensitivity"] = _sensitivity_settings(sens)
 
     if fmt == Format.json:
         print_json(payload)
@@ -221,12 +216,7 @@ def _print_explanation(
     if sens is not None:
         payload[f"p_top_{sens.top_k}"] = float(sens.top_k_probability[mid])
         payload["rank_probabilities"] = [float(x) for x in sens.rank_probabilities.loc[mid]]
-        payload["sensitivity"] = {
-            "samples": sens.samples,
-            "seed": sens.seed,
-            "concentration": sens.concentration,
-            "top_k": sens.top_k,
-        }
+        payload["sensitivity"] = _sensitivity_settings(sens)
     if fmt == Format.json:
         print_json(payload)
         return
@@ -279,6 +269,16 @@ def _print_explanation(
             f"{probs}; top {sens.top_k}: {payload[f'p_top_{sens.top_k}']:.3f}",
             highlight=False,
         )
+
+
+def _sensitivity_settings(sens: Any) -> dict[str, Any]:
+    """The settings a sensitivity result was drawn with, for the JSON output."""
+    return {
+        "samples": sens.samples,
+        "seed": sens.seed,
+        "concentration": sens.concentration,
+        "top_k": sens.top_k,
+    }
 
 
 def register(app: typer.Typer) -> None:

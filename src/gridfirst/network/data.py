@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gridfirst.data import SOURCE_COLUMNS as MARKET_SOURCE_COLUMNS
 from gridfirst.errors import DataError, ScenarioError
 
 if TYPE_CHECKING:
@@ -51,17 +52,8 @@ CALIBRATION_COLUMNS = [
     "source_id",
 ]
 PARAMETER_COLUMNS = ["parameter", "value", "unit", "source_id", "note"]
-SOURCE_COLUMNS = [
-    "source_id",
-    "kind",
-    "publisher",
-    "title",
-    "year",
-    "url",
-    "retrieved",
-    "licence",
-    "reasoning",
-]
+# the same sources layout as the market data (one table format for every bundled source)
+SOURCE_COLUMNS = MARKET_SOURCE_COLUMNS
 
 # Demand centres: every city with at least this many people [-].
 DEMAND_CENTRE_MIN_POPULATION = 1_000_000
