@@ -19,6 +19,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
 
+    from gridfirst.outputs import write_plan
     from gridfirst.planning import ResultCache, plan
     from gridfirst.scenario import load_scenario
 
@@ -28,8 +29,9 @@ def main() -> None:
         walls = []
         for label in ("first (empty cache)", "second (cached)"):
             started = time.perf_counter()
-            result = plan(scenario, output_dir=Path(tmp) / "out", executor=args.executor,
-                          workers=args.workers, cache=ResultCache(cache))
+            result = plan(scenario, executor=args.executor, workers=args.workers,
+                          cache=ResultCache(cache))
+            write_plan(result, Path(tmp) / "out")
             wall = time.perf_counter() - started
             walls.append(wall)
             stages = ", ".join(f"{k} {v:.2f} s" for k, v in result.seconds.items())

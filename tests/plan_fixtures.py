@@ -51,3 +51,14 @@ def write_yaml(data: dict[str, Any], path: Path) -> Path:
 
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def plan_to(folder: Any, scenario: Any, **kwargs: Any) -> Any:
+    """Plan ``scenario`` and, when ``folder`` is given, write its output folder (as the CLI does)."""
+    from gridfirst.outputs import write_plan
+    from gridfirst.planning import plan
+
+    result = plan(scenario, **kwargs)
+    if folder is not None:
+        write_plan(result, folder)
+    return result

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from plan_fixtures import small_scenario_dict, write_yaml
+from plan_fixtures import plan_to, small_scenario_dict, write_yaml
 
 from gridfirst.errors import ScenarioError
 from gridfirst.planning import PlanResult, ResultCache, plan
-from gridfirst.planning.cache import content_key
+from gridfirst.resolve.cache import content_key
 from gridfirst.planning.executors import plan_executor
 from gridfirst.scenario import scenario_from_dict
 
@@ -27,7 +27,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def first(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> PlanResult:
     out = tmp_path_factory.mktemp("plan-small")
     scenario = scenario_from_dict(small_scenario_dict())
-    return plan(scenario, output_dir=out, cache=ResultCache(cache_dir))
+    return plan_to(out, scenario, cache=ResultCache(cache_dir))
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +35,14 @@ def impossible(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, first:
                ) -> PlanResult:
     out = tmp_path_factory.mktemp("plan-impossible")
     scenario = scenario_from_dict(small_scenario_dict(scale=1000.0, name="impossible"))
-    return plan(scenario, output_dir=out, cache=ResultCache(cache_dir))
+    return plan_to(out, scenario, cache=ResultCache(cache_dir))
 
 
 def test_output_folder_holds_every_file(first: PlanResult) -> None:
     assert first.output_dir is not None
     names = {p.name for p in first.output_dir.iterdir()}
     expected = {"plan.json", "report.html", "build_schedule.csv", "allocation.csv",
-                "procurement.csv", "shortfalls.csv", "ranking.csv", "costs.csv"}
+                "procurement.csv", "shortfalls.csv", "ranking.csv", "costs.csv", "manifest.json"}
     assert expected <= names
     summary = json.loads((first.output_dir / "plan.json").read_text())
     assert set(summary["files"]) == expected
@@ -133,7 +133,7 @@ def test_stages_are_wired_to_the_real_models(first: PlanResult) -> None:
 
 def test_second_run_reuses_cached_procurement(first: PlanResult, cache_dir: Path,
                                               tmp_path: Path) -> None:
-    again = plan(first.scenario, output_dir=None, cache=ResultCache(cache_dir))
+    again = plan_to(None, first.scenario, cache=ResultCache(cache_dir))
     assert again.cache_misses == 0 and again.cache_hits >= 1
     assert again.procurement["cached"].all()
     cols = ["cost_usd_per_mwh", "cfe_score", "solar_mw", "wind_mw", "firm_mw"]
@@ -170,7 +170,7 @@ def test_impossible_demand_is_a_shortfall_with_its_reason(impossible: PlanResult
 
 
 def test_risk_runs_on_the_chosen_plan(first: PlanResult, cache_dir: Path, tmp_path: Path) -> None:
-    result = plan(first.scenario, output_dir=tmp_path, cache=ResultCache(cache_dir),
+    result = plan_to(tmp_path, first.scenario, cache=ResultCache(cache_dir),
                   risk_samples=300, seed=3)
     summary = json.loads((tmp_path / "plan.json").read_text())
     risk = summary["risk"]

@@ -17,10 +17,10 @@ from gridfirst.portfolio import (
     PortfolioInputs,
     PortfolioResult,
     capital_recovery_factor,
-    great_circle_rtt_ms,
     portfolio_inputs,
     solve_portfolio,
 )
+from gridfirst.geo import fallback_rtt_ms as great_circle_rtt_ms
 from gridfirst.portfolio.inputs import sla_ms
 from gridfirst.scenario import Scenario, scenario_from_dict
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import report_browser
-from plan_fixtures import small_scenario_dict
+from plan_fixtures import plan_to, small_scenario_dict
 
 from gridfirst.planning import PlanResult, ResultCache, plan
 from gridfirst.report import figures
@@ -21,7 +21,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> PlanResult:
     out = tmp_path_factory.mktemp("report")
     cache = ResultCache(tmp_path_factory.mktemp("report-cache"))
     scenario = scenario_from_dict(small_scenario_dict(scale=3.0, name="report-test"))
-    return plan(scenario, output_dir=out, cache=cache, risk_samples=200)
+    return plan_to(out, scenario, cache=cache, risk_samples=200)
 
 
 def _page(result: PlanResult) -> str:

@@ -33,3 +33,7 @@ class InfeasibleError(GridfirstError):
 
 class SolverError(GridfirstError):
     """The solver failed for a reason other than infeasibility (time limit, numerical trouble)."""
+
+
+class OutputError(GridfirstError, OSError):
+    """An output folder or file cannot be written (a file in the way, no permission, disk full)."""

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from gridfirst.errors import ScenarioError
+from gridfirst.options import CostOverrides, Options
 
 Region = Literal["asia_pacific", "north_america", "europe", "middle_east", "africa", "latin_america"]
 LegalRegime = Literal["yes", "limited", "no"]
@@ -52,7 +53,9 @@ def _check_country(code: str) -> str:
 class _Model(BaseModel):
     """Base for every scenario object: unknown fields are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+    )
 
 
 class Market(_Model):
@@ -182,6 +185,28 @@ class Site(_Model):
         return steps
 
 
+def candidate_market(market: Market, site: Site | None = None, candidate_id: str | None = None
+                     ) -> Market:
+    """The market a candidate sees: its market, with the site's own values where set.
+
+    The site's coordinates (when both are set) and ``price_usd_per_mwh`` replace the market's;
+    everything else (solar and wind CF, grid intensity, ...) is the market's. The copy keeps the
+    market's id unless ``candidate_id`` is given.
+    """
+    update: dict[str, Any] = {}
+    if site is not None:
+        if site.latitude is not None and site.longitude is not None:
+            update.update(latitude=site.latitude, longitude=site.longitude)
+        if site.price_usd_per_mwh is not None:
+            update["price_usd_per_mwh"] = site.price_usd_per_mwh
+        if site.pue is not None:
+            update["pue"] = site.pue
+    if candidate_id is not None:
+        update["id"] = candidate_id
+    return market.model_copy(update=update) if update else market.model_copy()
+
+
+
 class Deal(_Model):
     """A commercial offer: lease, powered shell, build-to-suit, colocation or an energy PPA."""
 
@@ -273,6 +298,15 @@ class Policy(_Model):
     )
     excluded_markets: list[str] = Field(default_factory=list)
     excluded_countries: list[str] = Field(default_factory=list)
+
+    @field_validator("latency_sla_ms")
+    @classmethod
+    def _sla_positive(cls, sla: dict[str, float]) -> dict[str, float]:
+        for key, value in sla.items():
+            if not value > 0:
+                raise ValueError(f"latency_sla_ms.{key}: {value!r} must be a round trip > 0 ms")
+        return sla
+
     max_conflict_exposure_gpi: float = Field(default=3.0, ge=1, le=5)
     training_legal_regimes: list[LegalRegime] = Field(default_factory=_default_regimes)
     min_grid_mw: float = Field(default=0.0, ge=0, description="Screen: grid MW by min_grid_year.")
@@ -330,14 +364,23 @@ class Scenario(_Model):
     weights: dict[str, float] = Field(
         default_factory=dict, description="Scoring weight overrides by criterion name."
     )
-    costs: dict[str, float] = Field(
-        default_factory=dict, description="Procurement cost overrides (see gridfirst.procurement)."
+    costs: CostOverrides = Field(  # type: ignore[valid-type]
+        default_factory=CostOverrides,
+        description="Procurement cost overrides (see gridfirst.procurement.costs).",
     )
-    options: dict[str, Any] = Field(
-        default_factory=dict, description="Options of later capabilities, keyed by capability."
+    options: Options = Field(
+        default_factory=Options, description="Run options, one typed section per capability."
     )
 
     _resolved: list[Market] = PrivateAttr(default_factory=list)
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        for name, value in weights.items():
+            if value < 0:
+                raise ValueError(f"weights.{name}: {value!r} must be >= 0")
+        return weights
 
     @model_validator(mode="after")
     def _resolve(self) -> Scenario:
@@ -358,9 +401,33 @@ class Scenario(_Model):
             if deal.site is not None and deal.site not in site_ids:
                 problems.append(_missing(f"deals[{i}].site", deal.site, site_ids))
         region_ids = {r.id for r in self.demand.regions} | {TRAINING_POOL}
+        years = set(self.horizon.years)
+        seen_points: dict[tuple[str, int, str], int] = {}
         for i, point in enumerate(self.demand.points):
             if point.region not in region_ids:
                 problems.append(_missing(f"demand.points[{i}].region", point.region, region_ids))
+            if point.year not in years:
+                problems.append(
+                    f"demand.points[{i}].year: {point.year} is outside the horizon "
+                    f"{self.horizon.start_year}..{self.horizon.end_year}"
+                )
+            point_key = (point.region, point.year, point.workload)
+            if point_key in seen_points:
+                problems.append(
+                    f"demand.points[{i}]: {point.region} {point.workload} {point.year} is given "
+                    f"twice (also demand.points[{seen_points[point_key]}]); give each point once"
+                )
+            seen_points.setdefault(point_key, i)
+        sla_keys = {"inference", "training"} | {r.id for r in self.demand.regions}
+        for key in self.policy.latency_sla_ms:
+            if key not in sla_keys:
+                problems.append(_missing(f"policy.latency_sla_ms.{key}", key, sla_keys))
+        shares = self.options.demand.shares
+        for rid in shares or {}:
+            if rid not in {r.id for r in self.demand.regions}:
+                problems.append(
+                    _missing(f"options.demand.shares.{rid}", rid, {r.id for r in self.demand.regions})
+                )
         for i, mid in enumerate(self.policy.excluded_markets):
             if mid not in ids:
                 problems.append(_missing(f"policy.excluded_markets[{i}]", mid, ids))
@@ -463,7 +530,7 @@ def _format_error(err: Any, prefix: str = "") -> str:
     loc = _format_loc(tuple(err.get("loc", ())))
     path = ".".join(p for p in (prefix, loc) if p)
     kind = err.get("type", "")
-    value = err.get("input")
+    value = _Shown(err.get("input"))
     ctx = {k: _num(v) for k, v in (err.get("ctx") or {}).items()}
     if kind == "value_error" and not loc:
         # raised by a whole-scenario check whose message already starts with the field path
@@ -489,6 +556,23 @@ def _format_error(err: Any, prefix: str = "") -> str:
     else:
         problem = f"{value!r}: {err.get('msg')}"
     return f"{path}: {problem}"
+
+
+class _Shown:
+    """A value as it appears in a message: its repr, cut to one short line."""
+
+    MAX_CHARS = 60
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        text = repr(_num(self.value)).replace("\n", " ")
+        if len(text) > self.MAX_CHARS:
+            text = text[: self.MAX_CHARS - 3] + "..."
+        return text
+
+    __str__ = __repr__
 
 
 def _num(value: Any) -> Any:
@@ -520,13 +604,83 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         expected.
     """
     file = Path(path) if path is not None else example_path()
+    return _parse(read_yaml(file, ScenarioError, what="scenario file"), file.name)
+
+
+#: Largest YAML input read [bytes] and largest document after aliases are expanded [nodes].
+MAX_YAML_BYTES = 64 * 1024 * 1024
+MAX_YAML_NODES = 2_000_000
+
+
+def read_yaml(file: Path, error: type[Exception], what: str = "file") -> Any:
+    """Parse a YAML file safely: size-limited, alias bombs refused, every failure one line.
+
+    libyaml's C parser is used when PyYAML has it (a 10 MB file in about a second). Aliases are
+    shared, not copied, while parsing; a document whose expansion would exceed
+    :data:`MAX_YAML_NODES` nodes is refused before anything walks it.
+
+    Raises
+    ------
+    error
+        Naming the file: missing, a folder, empty, too large, not UTF-8, not YAML, or too many
+        nodes after aliases.
+    """
     if not file.exists():
-        raise ScenarioError(f"{file}: no such scenario file")
+        raise error(f"{file}: no such {what}")
+    if file.is_dir():
+        raise error(f"{file}: is a folder, not a {what}")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        size = file.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise error(f"{file.name}: {size:,} bytes is larger than the {MAX_YAML_BYTES:,} read")
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise error(f"{file}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{file.name}: byte {exc.start} is not UTF-8 text; save the {what} as UTF-8"
+        ) from None
+    if not text.strip():
+        raise error(f"{file.name}: the {what} is empty")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{file.name}: not valid YAML: {exc}") from None
-    return _parse(data, file.name)
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        raise error(f"{file.name}: not valid YAML{where}: {problem}") from None
+    if _expanded_nodes(data) > MAX_YAML_NODES:
+        raise error(
+            f"{file.name}: expands to more than {MAX_YAML_NODES:,} values through YAML aliases "
+            "(an alias bomb?); write the values out"
+        )
+    return data
+
+
+def _expanded_nodes(data: Any) -> int:
+    """Values in ``data`` counting each reference to a shared object again (memoised by id)."""
+    memo: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, dict | list) or (id(node) in memo and not done):
+            continue
+        children = list(node.values()) + list(node.keys()) if isinstance(node, dict) else node
+        if done:
+            total = 1
+            for child in children:
+                total += memo.get(id(child), 1) if isinstance(child, dict | list) else 1
+                if total > MAX_YAML_NODES:
+                    break
+            memo[id(node)] = total
+            continue
+        memo[id(node)] = 0  # visiting: a self-reference counts once
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if isinstance(child, dict | list))
+    return memo.get(id(data), 1)
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:

@@ -54,20 +54,20 @@ def plan_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Solve every site again."),
 ) -> None:
     """Rank markets, procure power per site, plan the build-out, and write the report."""
-    import json
-
     from rich.console import Console
 
     from gridfirst.errors import GridfirstError
+    from gridfirst.outputs import check_writable, write_plan
     from gridfirst.planning import STAGES, plan
     from gridfirst.scenario import load_scenario
 
     err = Console(stderr=True)
     try:
         loaded = load_scenario(scenario)
+        folder = output if output is not None else Path("gridfirst-out") / loaded.name
+        check_writable(folder)  # before the solves, not after them
     except GridfirstError as exc:
         raise fail(str(exc)) from None
-    folder = output if output is not None else Path("gridfirst-out") / loaded.name
     name = "dask" if dask is not None else executor.value
 
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -86,9 +86,11 @@ def plan_command(
 
     try:
         with bar:
-            plan(loaded, output_dir=folder, risk_samples=risk, executor=name,
-                          dask_address=dask, workers=workers, cache=not no_cache, seed=seed,
-                          progress=progress)
+            result = plan(loaded, risk_samples=risk, executor=name, dask_address=dask,
+                          workers=workers, cache=not no_cache, seed=seed, progress=progress)
+            progress("report", 0, 1)
+            summary = write_plan(result, folder)
+            progress("report", 1, 1)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted:[/] stopped before the plan was complete; nothing more written")
         raise typer.Exit(130) from None
@@ -97,10 +99,12 @@ def plan_command(
             err.print(f"[yellow]interrupted:[/] {exc}")
             raise typer.Exit(130) from None
         raise fail(str(exc)) from None
+    # What is printed is this run's own summary, never re-read from the folder.
     if fmt == PlanFormat.json:
-        typer.echo((folder / "plan.json").read_text(encoding="utf-8"), nl=False)
+        import json
+
+        typer.echo(json.dumps(summary, indent=2, default=str))
         return
-    summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     _print_summary(err, summary, folder)
 
 

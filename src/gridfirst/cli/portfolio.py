@@ -14,22 +14,32 @@ def portfolio(
         None, help="Scenario YAML file (default: the bundled examples/apac.yaml)."
     ),
     fmt: Format = FORMAT_OPTION,
-    mip_gap: float = typer.Option(0.001, "--mip-gap", min=0.0, max=1.0, help="Relative MIP gap."),
-    time_limit_s: float = typer.Option(60.0, "--time-limit", min=1.0, help="Solve limit [s]."),
+    mip_gap: float | None = typer.Option(
+        None, "--mip-gap", min=0.0, max=1.0,
+        help="Relative MIP gap (default: the scenario's options.plan.mip_gap, 0.001).",
+    ),
+    time_limit_s: float | None = typer.Option(
+        None, "--time-limit", min=1.0,
+        help="Solve limit [s] (default: the scenario's options.plan.time_limit_s, 30).",
+    ),
 ) -> None:
     """How much, where and when: build schedule, shortfalls (explained) and cost of the plan.
+
+    The plan `gridfirst plan` makes for the same scenario (it procures each site's power first,
+    reusing cached solves).
 
     JSON has builds, allocation, shortfalls, costs, binding constraints and total_cost_usd; CSV
     is the build schedule.
     """
     from gridfirst.errors import GridfirstError
-    from gridfirst.portfolio import portfolio_inputs, solve_portfolio
+    from gridfirst.planning import decide, resolve_for_plan
     from gridfirst.scenario import example_path, load_scenario
 
     try:
         loaded = load_scenario(scenario if scenario is not None else example_path())
-        result = solve_portfolio(portfolio_inputs(loaded), mip_gap=mip_gap,
-                                 time_limit_s=time_limit_s)
+        # The same resolved inputs as `gridfirst plan` (procured energy costs, cached per site),
+        # the same scores and solver settings: one scenario, one plan.
+        _, result = decide(resolve_for_plan(loaded), mip_gap=mip_gap, time_limit_s=time_limit_s)
     except GridfirstError as exc:
         raise fail(str(exc)) from None
     if fmt == Format.json:

@@ -36,6 +36,7 @@ def risk(
     )
 
     from gridfirst.errors import GridfirstError
+    from gridfirst.planning import decide, resolve_for_plan
     from gridfirst.risk.executors import EXECUTORS, RunCancelled
     from gridfirst.risk.robust import compare_plans
     from gridfirst.scenario import load_scenario
@@ -58,9 +59,13 @@ def risk(
     try:
         scen = load_scenario(scenario)
         with bar:
-            result = compare_plans(scen, samples=samples, seed=seed, candidates=names,
+            # The cost-optimal candidate is the plan `gridfirst plan` makes: same resolved
+            # inputs (procured energy costs, cached), same scores and solver settings.
+            resolved = resolve_for_plan(scen)
+            _, cost_optimal = decide(resolved)
+            result = compare_plans(resolved, samples=samples, seed=seed, candidates=names,
                                    buffer_share=buffer, executor=executor, workers=workers,
-                                   address=dask, progress=progress)
+                                   address=dask, progress=progress, cost_optimal=cost_optimal)
     except RunCancelled as exc:
         raise fail(f"interrupted: {exc}", code=130) from None
     except KeyboardInterrupt:

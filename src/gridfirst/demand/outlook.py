@@ -256,14 +256,9 @@ def demand_outlook(
 
 def scenario_shares(scenario: Scenario) -> dict[str, float] | None:
     """User shares from ``options.demand.shares`` of a scenario, if any."""
-    demand_options = scenario.options.get("demand") or {}
-    if not isinstance(demand_options, dict):
-        raise ScenarioError("options.demand: expected a mapping")
-    shares = demand_options.get("shares")
+    shares = scenario.options.demand.shares
     if shares is None:
         return None
-    if not isinstance(shares, dict):
-        raise ScenarioError("options.demand.shares: expected a mapping region id -> share")
     return check_shares(
         {str(k): float(v) for k, v in shares.items()}, [r.id for r in scenario.demand.regions]
     )

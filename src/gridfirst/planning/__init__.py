@@ -1,21 +1,31 @@
-"""The main job, end to end: rank, procure per site, plan the portfolio, evaluate risk, report.
+"""The main job, end to end: resolve, rank, plan the portfolio, evaluate risk.
 
-:func:`plan` returns a :class:`PlanResult`; :func:`write_outputs` writes its output folder.
+:func:`plan` returns a :class:`PlanResult` and writes nothing (see :mod:`gridfirst.outputs`);
+:func:`decide` is the one path from a resolved scenario to its cost-optimal plan.
 """
 
 from __future__ import annotations
 
-from gridfirst.planning.cache import ResultCache, default_cache_dir
-from gridfirst.planning.outputs import plan_summary, plan_tables, write_outputs
-from gridfirst.planning.run import STAGES, PlanResult, plan
+from gridfirst.planning.run import (
+    STAGES,
+    PlanResult,
+    decide,
+    plan,
+    rank_profiles,
+    resolve_for_plan,
+)
+from gridfirst.planning.summary import plan_summary, plan_tables
+from gridfirst.resolve import ResultCache, default_cache_dir
 
 __all__ = [
     "STAGES",
     "PlanResult",
     "ResultCache",
+    "decide",
     "default_cache_dir",
     "plan",
     "plan_summary",
     "plan_tables",
-    "write_outputs",
+    "rank_profiles",
+    "resolve_for_plan",
 ]

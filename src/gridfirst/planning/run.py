@@ -1,7 +1,7 @@
-"""The main job: screening and ranking, latency, per-site procurement, the portfolio plan and risk.
+"""The main job: resolve, rank, plan the portfolio and evaluate risk, as one :class:`PlanResult`.
 
-:func:`plan` chains the model modules into one :class:`PlanResult`; writing it to files and
-drawing the report live in :mod:`gridfirst.planning.outputs` and :mod:`gridfirst.report`.
+``gridfirst plan``, ``gridfirst portfolio`` and ``gridfirst risk`` all go through
+:func:`decide`, so one scenario gives one plan. Writing files is :mod:`gridfirst.outputs`'s.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gridfirst.errors import ScenarioError
-from gridfirst.planning.cache import ResultCache
+from gridfirst.resolve import Resolved, ResultCache
 
 if TYPE_CHECKING:
     from gridfirst.planning.executors import PlanExecutor
@@ -30,17 +30,6 @@ STAGES = ("latency", "ranking", "procurement", "portfolio", "risk", "report")
 
 #: ``progress(stage, completed, total)``; total 0 means "skipped".
 Progress = Callable[[str, float, float], None]
-
-#: Defaults of ``scenario.options['plan']``.
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "sensitivity_samples": 2000,  # weight draws of the rank-robustness view
-    "procurement_method": "fast",  # gridfirst.procurement solver
-    "procurement_load_mw": 100.0,  # flat load of the per-site procurement (cost per MWh is per MWh)
-    "mip_gap": 0.001,  # a 1% gap leaves block-sized shortfalls a planner would not accept
-    "time_limit_s": 30.0,
-    "seed": 0,
-}
-
 
 @dataclass
 class PlanResult:
@@ -83,6 +72,7 @@ class PlanResult:
     executor: str = "serial"
     notes: list[str] = field(default_factory=list)
     output_dir: Path | None = None
+    resolved: Resolved | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -106,52 +96,16 @@ class PlanResult:
         return list(peak[peak > 0].sort_values(ascending=False).index)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The CSV tables of the output folder, by file stem (see :mod:`gridfirst.planning.outputs`)."""
-        from gridfirst.planning.outputs import plan_tables
+        """The CSV tables of the output folder, by file stem (see :mod:`gridfirst.planning.summary`)."""
+        from gridfirst.planning.summary import plan_tables
 
         return plan_tables(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary written to ``plan.json`` (and printed by ``--format json``)."""
-        from gridfirst.planning.outputs import plan_summary
+        from gridfirst.planning.summary import plan_summary
 
         return plan_summary(self)
-
-
-def _options(scenario: Scenario) -> dict[str, Any]:
-    given = dict(scenario.options.get("plan", {}))
-    unknown = sorted(set(given) - set(DEFAULT_OPTIONS))
-    if unknown:
-        raise ScenarioError(f"options.plan.{unknown[0]}: unknown option; known: {sorted(DEFAULT_OPTIONS)}")
-    return {**DEFAULT_OPTIONS, **given}
-
-
-def _site_markets(scenario: Scenario, sites: pd.DataFrame) -> list[Any]:
-    """One Market per candidate site, carrying the site's id and coordinates (for latency)."""
-    out = []
-    for sid, row in sites.iterrows():
-        m = scenario.market(str(row["market"]))
-        out.append(m.model_copy(update={"id": str(sid), "latitude": float(row["latitude"]),
-                                        "longitude": float(row["longitude"])}))
-    return out
-
-
-def compute_latency(scenario: Scenario, sites: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Round-trip time [ms] from every candidate site and market to every located demand region.
-
-    From :func:`gridfirst.network.latency_to_points` (fastest route over the subsea cable graph
-    plus terrestrial legs); sites carry their own coordinates.
-    """
-    from gridfirst.network import latency_to_points
-
-    points = {r.id: (float(r.latitude), float(r.longitude)) for r in scenario.demand.regions}
-    markets = _site_markets(scenario, sites)
-    markets += [m for m in scenario.resolved_markets() if m.id not in sites.index]
-    ids = [m.id for m in markets]
-    if not points:
-        return pd.DataFrame(index=pd.Index(ids), dtype=float), "gridfirst.network (no demand regions)"
-    table = latency_to_points(markets, points)
-    return table.reindex(index=ids, columns=list(points)).astype(float), "gridfirst.network"
 
 
 def _scores(rankings: dict[str, RankResult]) -> pd.Series:
@@ -161,9 +115,58 @@ def _scores(rankings: dict[str, RankResult]) -> pd.Series:
     return training.combine_first(inference).astype(float)
 
 
+def rank_profiles(resolved: Resolved) -> dict[str, RankResult]:
+    """The training and inference rankings of the resolved markets (with the resolved latency)."""
+    from gridfirst.scoring import rank_markets
+
+    return {profile: rank_markets(resolved, profile=profile)
+            for profile in ("training", "inference")}
+
+
+def decide(
+    resolved: Resolved,
+    rankings: dict[str, RankResult] | None = None,
+    mip_gap: float | None = None,
+    time_limit_s: float | None = None,
+) -> tuple[dict[str, RankResult], PortfolioResult]:
+    """The cost-optimal build-out of a resolved scenario: the one path every command plans by.
+
+    Energy costs are the resolved ones (procured per site when the scenario was resolved with
+    ``energy=True``), the scores of the rankings price the risk penalty, and the solver
+    settings are ``options.plan``'s unless given.
+    """
+    from gridfirst.portfolio import portfolio_inputs, solve_portfolio
+
+    opts = resolved.options.plan
+    rankings = rankings if rankings is not None else rank_profiles(resolved)
+    inputs = portfolio_inputs(resolved, scores=_scores(rankings))
+    portfolio = solve_portfolio(
+        inputs,
+        mip_gap=float(opts.mip_gap if mip_gap is None else mip_gap),
+        time_limit_s=float(opts.time_limit_s if time_limit_s is None else time_limit_s),
+    )
+    return rankings, portfolio
+
+
+def resolve_for_plan(
+    scenario: Scenario | str | Path | None,
+    run_map: Any = None,
+    cache: bool | ResultCache = True,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> Resolved:
+    """Load (when a path) and resolve a scenario with every candidate's procured energy cost."""
+    from gridfirst.resolve import resolve
+    from gridfirst.scenario import Scenario, load_scenario
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    return resolve(scenario, energy=True, run_map=run_map, cache=cache, seed=seed,
+                   progress=progress)
+
+
 def plan(
     scenario: Scenario | str | Path | None = None,
-    output_dir: str | Path | None = None,
     risk_samples: int = 0,
     executor: str = "serial",
     dask_address: str | None = None,
@@ -174,12 +177,12 @@ def plan(
 ) -> PlanResult:
     """Plan a scenario end to end: where, how powered, how much and when (and what if).
 
+    Nothing is written; :func:`gridfirst.outputs.write_plan` writes the output folder.
+
     Parameters
     ----------
     scenario : Scenario or path, optional
         The scenario (default: the bundled example, :func:`gridfirst.scenario.example_path`).
-    output_dir : path, optional
-        When given, ``plan.json``, the CSV tables and ``report.html`` are written there.
     risk_samples : int
         Monte Carlo futures of the risk evaluation; 0 skips it.
     executor : {"serial", "processes", "dask", "auto"}
@@ -208,16 +211,15 @@ def plan(
         explanation in ``result.shortfalls``.
     """
     from gridfirst.planning.executors import choose_executor, plan_executor
-    from gridfirst.planning.procure import ProcurementTask, pending_solves, procure_sites
-    from gridfirst.portfolio import portfolio_inputs, solve_portfolio
-    from gridfirst.procurement.site import scenario_costs, site_market
+    from gridfirst.resolve import procurement_tasks, resolve
+    from gridfirst.resolve.energy import pending_solves
     from gridfirst.scenario import Scenario, load_scenario
-    from gridfirst.scoring import rank_markets, sensitivity
+    from gridfirst.scoring import sensitivity
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    opts = _options(scenario)
-    seed = int(opts["seed"] if seed is None else seed)
+    opts = scenario.options.plan
+    seed = int(opts.seed if seed is None else seed)
     if risk_samples < 0:
         raise ScenarioError(f"risk_samples: {risk_samples} must be >= 0")
     store = cache if isinstance(cache, ResultCache) else ResultCache(enabled=bool(cache))
@@ -228,63 +230,43 @@ def plan(
     def timed(stage: str, started: float) -> None:
         seconds[stage] = time.perf_counter() - started
 
-    # Candidate sites come from the portfolio's own table (screens, deals, site coordinates).
     started = time.perf_counter()
-    report("latency", 0, 1)
-    draft = portfolio_inputs(scenario)
-    latency, latency_source = compute_latency(scenario, draft.sites)
-    report("latency", 1, 1)
+    resolved = resolve(scenario, seed=seed, progress=report)
     timed("latency", started)
 
     started = time.perf_counter()
     report("ranking", 0, 3)
-    market_latency = latency.reindex([m.id for m in scenario.resolved_markets()])
-    rankings = {"training": rank_markets(scenario, profile="training", latency_ms=market_latency)}
-    report("ranking", 1, 3)
-    rankings["inference"] = rank_markets(scenario, profile="inference", latency_ms=market_latency)
+    rankings = rank_profiles(resolved)
     report("ranking", 2, 3)
     robust = None
-    if len(rankings["training"].table) >= 2 and int(opts["sensitivity_samples"]) > 0:
-        robust = sensitivity(rankings["training"], samples=int(opts["sensitivity_samples"]),
+    if len(rankings["training"].table) >= 2 and opts.sensitivity_samples > 0:
+        robust = sensitivity(rankings["training"], samples=int(opts.sensitivity_samples),
                              seed=seed, top_k=min(5, len(rankings["training"].table)))
     report("ranking", 3, 3)
     timed("ranking", started)
 
-    sites = draft.sites
-    allowed = sites[sites["allowed"]]
-    costs = scenario_costs(scenario)
-    tasks = [
-        ProcurementTask(
-            site=str(sid), market=site_market(scenario, str(sid), str(row["market"])),
-            cfe_target=scenario.policy.cfe_target, costs=costs, seed=seed,
-            load_mw=float(opts["procurement_load_mw"]), method=str(opts["procurement_method"]),
-        )
-        for sid, row in allowed.iterrows()
-        if row["kind"] != "deal"  # a space deal's energy is bought like its market's
-    ]
     if executor == "auto":
-        executor = choose_executor(pending_solves(tasks, store), risk_samples)
+        executor = choose_executor(pending_solves(procurement_tasks(resolved), store), risk_samples)
         notes.append(f"executor 'auto' chose {executor!r}")
 
     with plan_executor(executor, address=dask_address, workers=workers) as pool:
         started = time.perf_counter()
         hits_before, misses_before = store.hits, store.misses
-        procurement = procure_sites(
-            tasks, pool.map, store, progress=lambda done, total: report("procurement", done, total)
+        first = resolved
+        resolved = resolve(
+            scenario, seed=seed, energy=True, run_map=pool.map, cache=store,
+            latency_ms=first.latency_ms,
+            progress=lambda stage, done, total: report("procurement", done, total)
+            if stage == "procurement" else None,
         )
+        resolved.latency_source = first.latency_source
+        assert resolved.procurement is not None
+        procurement = resolved.procurement
         timed("procurement", started)
 
         started = time.perf_counter()
         report("portfolio", 0, 1)
-        energy = procurement["cost_usd_per_mwh"].to_dict()
-        for sid, row in allowed.iterrows():
-            if sid not in energy and row["market"] in energy:
-                energy[str(sid)] = energy[row["market"]]
-        inputs = portfolio_inputs(scenario, latency_ms=latency, energy_cost_usd_per_mwh=energy,
-                                  scores=_scores(rankings))
-        inputs.latency_source = latency_source
-        portfolio = solve_portfolio(inputs, mip_gap=float(opts["mip_gap"]),
-                                    time_limit_s=float(opts["time_limit_s"]))
+        rankings, portfolio = decide(resolved, rankings)
         report("portfolio", 1, 1)
         timed("portfolio", started)
 
@@ -292,7 +274,7 @@ def plan(
         if risk_samples > 0:
             started = time.perf_counter()
             report("risk", 0, risk_samples)
-            risk = _run_risk(scenario, portfolio, risk_samples, seed, pool,
+            risk = _run_risk(resolved, portfolio, risk_samples, seed, pool,
                              lambda done, total: report("risk", done, total))
             report("risk", risk_samples, risk_samples)
             timed("risk", started)
@@ -301,30 +283,20 @@ def plan(
 
     if not math.isfinite(portfolio.total_cost_usd):
         notes.append("the portfolio objective is not finite")
-    result = PlanResult(
-        scenario=scenario, rankings=rankings, sensitivity=robust, latency_ms=latency,
-        latency_source=latency_source, procurement=procurement, portfolio=portfolio, risk=risk,
-        seconds=seconds, cache_hits=store.hits - hits_before,
+    return PlanResult(
+        scenario=scenario, rankings=rankings, sensitivity=robust, latency_ms=resolved.latency_ms,
+        latency_source=resolved.latency_source, procurement=procurement, portfolio=portfolio,
+        risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
+        resolved=resolved,
     )
-    if output_dir is not None:
-        from gridfirst.planning.outputs import write_outputs
-
-        started = time.perf_counter()
-        report("report", 0, 1)
-        write_outputs(result, output_dir)
-        report("report", 1, 1)
-        timed("report", started)
-    else:
-        report("report", 0, 0)
-    return result
 
 
-def _run_risk(scenario: Scenario, portfolio: PortfolioResult, samples: int, seed: int,
+def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,
               pool: PlanExecutor, progress: Callable[[int, int], None]) -> RiskResult:
     """Monte Carlo of the chosen plan (:mod:`gridfirst.risk`) on the plan's open executor."""
     from gridfirst.risk import problem_from_plan, run_risk
 
-    problem = problem_from_plan(portfolio, scenario)
+    problem = problem_from_plan(portfolio, resolved)
     return run_risk(problem, samples=samples, seed=seed, executor=pool.target,
                     workers=pool.workers, progress=progress)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from gridfirst.portfolio.inputs import (
     PortfolioInputs,
     capital_recovery_factor,
-    great_circle_rtt_ms,
     portfolio_inputs,
 )
 from gridfirst.portfolio.model import FAMILIES, PortfolioModel, build_model
@@ -23,7 +22,6 @@ __all__ = [
     "PortfolioResult",
     "build_model",
     "capital_recovery_factor",
-    "great_circle_rtt_ms",
     "portfolio_inputs",
     "solve_portfolio",
 ]

@@ -6,7 +6,7 @@ the sourced defaults. Shared by ``gridfirst procure`` and the plan so there is o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gridfirst.errors import ScenarioError
 
@@ -57,13 +57,9 @@ def site_market(scenario: Scenario, site_id: str, market_id: str | None = None) 
         raise ScenarioError(
             f"site: {site_id!r} is not a site or market of scenario {scenario.name!r}{hint}"
         )
-    market = scenario.market(market_id if market_id is not None else site.market)
-    update: dict[str, Any] = {}
-    if site.latitude is not None and site.longitude is not None:
-        update.update(latitude=site.latitude, longitude=site.longitude)
-    if site.price_usd_per_mwh is not None:
-        update["price_usd_per_mwh"] = site.price_usd_per_mwh
-    return market.model_copy(update=update) if update else market
+    from gridfirst.scenario import candidate_market
+
+    return candidate_market(scenario.market(market_id if market_id is not None else site.market), site)
 
 
 def scenario_costs(scenario: Scenario) -> ProcurementCosts:
@@ -74,8 +70,10 @@ def scenario_costs(scenario: Scenario) -> ProcurementCosts:
     DataError
         An unknown cost key or a bad value, naming ``scenario costs`` and the key.
     """
+    from gridfirst.options import given_costs
     from gridfirst.procurement.costs import costs_from_mapping, default_costs
 
-    if scenario.costs:
-        return costs_from_mapping(dict(scenario.costs), source="scenario costs")
+    given = given_costs(scenario.costs)
+    if given:
+        return costs_from_mapping(given, source="scenario costs")
     return default_costs()

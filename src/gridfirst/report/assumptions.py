@@ -60,7 +60,9 @@ def procurement_defaults(result: PlanResult) -> pd.DataFrame:
 
     raw = yaml.safe_load((data_dir() / "procurement_costs.yaml").read_text(encoding="utf-8"))
     table = sources()
-    overrides = dict(result.scenario.costs)
+    from gridfirst.options import given_costs
+
+    overrides = given_costs(result.scenario.costs)
     rows = []
     for key, entry in raw.items():
         if not isinstance(entry, dict):
@@ -94,8 +96,6 @@ def procurement_defaults(result: PlanResult) -> pd.DataFrame:
 
 def model_options(result: PlanResult) -> pd.DataFrame:
     """Policy, portfolio and plan options: the scenario's own values and stated defaults."""
-    from gridfirst.planning.run import DEFAULT_OPTIONS as PLAN_OPTIONS
-    from gridfirst.portfolio.inputs import DEFAULT_OPTIONS as PORTFOLIO_OPTIONS
     from gridfirst.portfolio.inputs import RISK_WEIGHT_BY_APPETITE
 
     scenario = result.scenario
@@ -104,11 +104,11 @@ def model_options(result: PlanResult) -> pd.DataFrame:
     for key, value in policy.items():
         rows.append({"group": "policy", "item": key, "value": str(value), "kind": "scenario",
                      "source": "the scenario's policy (default when not given)", "url": ""})
-    given = dict(scenario.options.get("portfolio", {}))
-    for key, value in PORTFOLIO_OPTIONS.items():
-        own = key in given
+    portfolio = scenario.options.portfolio
+    for key in type(portfolio).model_fields:
+        own = key in portfolio.model_fields_set
         rows.append({
-            "group": "portfolio", "item": key, "value": f"{given.get(key, value):g}",
+            "group": "portfolio", "item": key, "value": f"{getattr(portfolio, key):g}",
             "kind": "scenario" if own else "assumption",
             "source": "options.portfolio" if own else "gridfirst.portfolio default (reasoning in its docs)",
             "url": "",
@@ -122,10 +122,10 @@ def model_options(result: PlanResult) -> pd.DataFrame:
     })
     rows.append({"group": "network", "item": "latency", "value": result.latency_source,
                  "kind": "model", "source": "round-trip times used by ranking and portfolio", "url": ""})
-    plan_given = dict(scenario.options.get("plan", {}))
-    for key, value in PLAN_OPTIONS.items():
-        rows.append({"group": "plan", "item": key, "value": str(plan_given.get(key, value)),
-                     "kind": "scenario" if key in plan_given else "default",
+    plan = scenario.options.plan
+    for key in type(plan).model_fields:
+        rows.append({"group": "plan", "item": key, "value": str(getattr(plan, key)),
+                     "kind": "scenario" if key in plan.model_fields_set else "default",
                      "source": "options.plan", "url": ""})
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -138,17 +138,19 @@ def risk_defaults(result: PlanResult) -> pd.DataFrame:
     from gridfirst.risk.uncertainty import default_table
 
     table = sources()
-    given = dict(result.scenario.options.get("risk", {}))
+    given = result.scenario.options.risk
     rows = []
     for section, params in default_table().items():
-        own = dict(given.get(section, {}))
+        own = getattr(given, section)
         for name, entry in params.items():
             source_id = str(entry["source_id"])
             src = table.loc[source_id] if source_id in table.index else pd.Series(dtype=object)
-            mine = name in own
+            value = getattr(own, name)
+            default = entry["value"]
+            mine = (list(value) if isinstance(value, tuple) else value) != default
             rows.append({
                 "group": "risk", "item": f"{section}.{name} ({entry['note']})",
-                "value": str(own[name] if mine else entry["value"]),
+                "value": str(value if mine else default),
                 "kind": "scenario" if mine else str(src.get("kind", "")),
                 "source": "options.risk" if mine else _source_text(src),
                 "url": "" if mine else str(src.get("url", "")),

@@ -17,6 +17,7 @@ from gridfirst.risk.uncertainty import RiskOptions, backlog_years, risk_options
 
 if TYPE_CHECKING:
     from gridfirst.portfolio import PortfolioInputs, PortfolioResult
+    from gridfirst.resolve import Resolved
     from gridfirst.scenario import Scenario
 
 HOURS_PER_YEAR = 8760.0
@@ -243,7 +244,7 @@ def problem_from_tables(
 
 def problem_from_plan(
     result: PortfolioResult,
-    scenario: Scenario | None = None,
+    scenario: Scenario | Resolved | None = None,
     options: RiskOptions | None = None,
     demand_from: PortfolioInputs | None = None,
 ) -> RiskProblem:
@@ -265,7 +266,10 @@ def problem_from_plan(
         model.demand_mw = base.demand_mw
     yrs = np.asarray(inputs.years)
     if options is None:
-        options = risk_options(scenario.options.get("risk") if scenario is not None else None)
+        options = scenario.options.risk if scenario is not None else risk_options()
+    from gridfirst.resolve import Resolved
+
+    resolved = scenario if isinstance(scenario, Resolved) else None
     st = inputs.sites.loc[model.sites]
     site_ids = list(model.sites)
     keys = list(zip(model.keys["region"], model.keys["workload"], strict=True))
@@ -288,7 +292,7 @@ def problem_from_plan(
     low = model.demand_mw.copy()
     high = model.demand_mw.copy()
     if scenario is not None:
-        table = scenario.demand.table()
+        table = resolved.demand if resolved is not None else scenario.demand.table()
         table = table[table["year"].isin(set(int(y) for y in yrs))]
         sums = table.groupby(["region", "workload", "year"])[["mw", "low_mw", "high_mw"]].sum()
         for k, (r, w) in enumerate(keys):
@@ -297,7 +301,9 @@ def problem_from_plan(
                     row = sums.loc[(r, w, int(y))]
                     low[k, t] = min(float(row["low_mw"]), model.demand_mw[k, t])
                     high[k, t] = max(float(row["high_mw"]), model.demand_mw[k, t])
-    if scenario is not None:
+    if resolved is not None:
+        mt = resolved.markets_table
+    elif scenario is not None:
         mt = scenario.markets_table()
     else:
         from gridfirst.data import bundled_markets

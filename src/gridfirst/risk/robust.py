@@ -24,6 +24,7 @@ from gridfirst.risk.uncertainty import RiskOptions, options_from_scenario
 
 if TYPE_CHECKING:
     from gridfirst.portfolio import PortfolioInputs, PortfolioResult
+    from gridfirst.resolve import Resolved
     from gridfirst.scenario import Scenario
 
 CANDIDATES = ("cost_optimal", "buffered", "diversified")
@@ -91,7 +92,7 @@ def _pareto(cost: np.ndarray, risk: np.ndarray) -> np.ndarray:
 
 
 def compare_plans(
-    scenario: Scenario,
+    scenario: Scenario | Resolved,
     samples: int = 10_000,
     seed: int = 1,
     candidates: tuple[str, ...] = CANDIDATES,
@@ -103,8 +104,9 @@ def compare_plans(
     workers: int | None = None,
     address: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    mip_gap: float = 0.01,
-    time_limit_s: float = 60.0,
+    mip_gap: float | None = None,
+    time_limit_s: float | None = None,
+    cost_optimal: PortfolioResult | None = None,
 ) -> RobustResult:
     """Solve each candidate plan once and evaluate all under the same futures.
 
@@ -115,7 +117,14 @@ def compare_plans(
         (1 + ``buffer_share``)) and ``diversified`` (country share cap ``max_share_per_country``,
         default 0.7 x the policy's).
     inputs : PortfolioInputs, optional
-        The portfolio inputs (made from the scenario when None).
+        The portfolio inputs (made from the scenario when None; ``cost_optimal.inputs`` when
+        that is given).
+    mip_gap, time_limit_s : float, optional
+        Solver settings of the candidates (default ``options.plan``'s, as the plan uses).
+    cost_optimal : PortfolioResult, optional
+        The plan already solved as posed (e.g. by :func:`gridfirst.planning.decide`); it is the
+        ``cost_optimal`` candidate as it stands, so ``gridfirst risk`` evaluates the very plan
+        that ``gridfirst plan`` makes.
     progress : callable, optional
         ``progress(candidate, samples_done, samples_total)``.
 
@@ -128,8 +137,13 @@ def compare_plans(
     unknown = [c for c in candidates if c not in CANDIDATES]
     if unknown or not candidates:
         raise ScenarioError(f"candidates: {unknown or '(none)'} not among {list(CANDIDATES)}")
+    if inputs is None and cost_optimal is not None:
+        inputs = cost_optimal.inputs
     base = inputs if inputs is not None else portfolio_inputs(scenario)
     options = options or options_from_scenario(scenario)
+    plan_options = scenario.options.plan
+    mip_gap = float(plan_options.mip_gap if mip_gap is None else mip_gap)
+    time_limit_s = float(plan_options.time_limit_s if time_limit_s is None else time_limit_s)
     share = max_share_per_country
     if share is None:
         share = round(DEFAULT_DIVERSIFY_FACTOR * float(base.params["max_share_per_country"]), 3)
@@ -145,7 +159,10 @@ def compare_plans(
     for name in candidates:
         cand_inputs, description = made[name]
         t0 = time.perf_counter()
-        plan = solve_portfolio(cand_inputs, mip_gap=mip_gap, time_limit_s=time_limit_s)
+        if name == "cost_optimal" and cost_optimal is not None:
+            plan = cost_optimal
+        else:
+            plan = solve_portfolio(cand_inputs, mip_gap=mip_gap, time_limit_s=time_limit_s)
         solve_s = time.perf_counter() - t0
         problem = problem_from_plan(plan, scenario, options, demand_from=base)
 

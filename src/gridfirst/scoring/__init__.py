@@ -17,7 +17,6 @@ from gridfirst.scoring.criteria import (
 from gridfirst.scoring.explain import Explanation, explain, swap_changes
 from gridfirst.scoring.methods import Scorer, normalise, ranks_from_scores, score_matrix
 from gridfirst.scoring.ranking import RankResult, rank_markets, rank_matrix
-from gridfirst.scoring.screens import screen_markets, screen_reasons
 from gridfirst.scoring.sensitivity import (
     SensitivityResult,
     rank_counts,
@@ -46,8 +45,6 @@ __all__ = [
     "resolve_weights",
     "sample_weights",
     "score_matrix",
-    "screen_markets",
-    "screen_reasons",
     "sensitivity",
     "swap_changes",
 ]

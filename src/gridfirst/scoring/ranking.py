@@ -18,10 +18,13 @@ from gridfirst.errors import ScenarioError
 from gridfirst.scenario import Scenario
 from gridfirst.scoring.criteria import Criterion, decision_matrix, default_criteria, resolve_weights
 from gridfirst.scoring.methods import Scorer, check_method, ranks_from_scores
-from gridfirst.scoring.screens import SCREEN_COLUMNS, screen_markets
 from gridfirst.scoring.users import network_connectivity, user_latency_columns
 
+#: Columns of ``RankResult.screened_out``.
+SCREEN_COLUMNS = ["market_id", "rule", "policy_fields"]
+
 if TYPE_CHECKING:
+    from gridfirst.resolve import Resolved
     from gridfirst.scoring.explain import Explanation
 
 
@@ -165,7 +168,7 @@ def rank_matrix(
 
 
 def rank_markets(
-    scenario: Scenario,
+    scenario: Scenario | Resolved,
     profile: str = "training",
     method: str = "topsis",
     normalisation: str = "vector",
@@ -213,9 +216,20 @@ def rank_markets(
     ----------
     .. [1] Hwang, C.-L., Yoon, K. (1981). Multiple Attribute Decision Making. Springer.
     """
+    from gridfirst.resolve import Resolved, resolve
+
     check_method(method, normalisation)
+    if isinstance(scenario, Resolved):
+        tables = scenario
+        if latency_ms is None and not tables.latency_ms.empty:
+            latency_ms = tables.market_latency()
+    else:
+        tables = resolve(scenario, use_network=False)
+    scenario = tables.scenario
     resolved = resolve_weights(profile, scenario.weights, weights)
-    kept, screened = screen_markets(scenario.resolved_markets(), scenario.policy, profile)
+    out = tables.screened_out(profile, kind="market")
+    screened = out.rename_axis("market_id").reset_index()[SCREEN_COLUMNS]
+    kept = [m for m in tables.markets if m.id not in set(out.index)]
     criteria = default_criteria()
     notes: list[str] = []
     extra = pd.DataFrame(index=pd.Index([m.id for m in kept], name="market_id"))

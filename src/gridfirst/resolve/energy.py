@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from gridfirst.planning.cache import ResultCache, content_key
+from gridfirst.resolve.cache import ResultCache, content_key
 
 if TYPE_CHECKING:
     from gridfirst.procurement.costs import ProcurementCosts

@@ -1,14 +1,12 @@
-"""The output folder of a plan: ``plan.json`` (summary and every decision), CSV tables, report.
+"""A plan as tables and one JSON-ready summary (what ``plan.json`` and the CSV files hold).
 
-One function makes the tables and the JSON summary from the same DataFrames, so the JSON and the
-CSV files cannot disagree; the report itself is drawn by :mod:`gridfirst.report`.
+One function makes the tables and the summary from the same DataFrames, so the JSON and the CSV
+files cannot disagree. Nothing here writes a file (see :mod:`gridfirst.outputs`).
 """
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -140,30 +138,3 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "risk": _risk_summary(result),
     }
     return _clean(summary)
-
-
-def write_outputs(result: PlanResult, output_dir: str | Path) -> dict[str, Path]:
-    """Write ``plan.json``, one CSV per :data:`TABLE_FILES` entry and ``report.html``.
-
-    Returns
-    -------
-    dict of str to pathlib.Path
-        Written files by name.
-    """
-    from gridfirst.report import write_report
-
-    folder = Path(output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for stem, table in plan_tables(result).items():
-        path = folder / f"{stem}.csv"
-        table.to_csv(path, index=False)
-        written[stem] = path
-    result.output_dir = folder
-    summary = plan_summary(result)
-    summary["files"] = sorted([*(p.name for p in written.values()), "plan.json", "report.html"])
-    path = folder / "plan.json"
-    path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
-    written["plan"] = path
-    written["report"] = write_report(result, folder / "report.html")
-    return written

@@ -1,0 +1,301 @@
+"""Typed run options of a scenario (``options.plan``, ``.portfolio``, ``.risk``, ``.demand``).
+
+Each section is a pydantic model with its defaults here (the risk defaults come from the sourced
+``data/risk_defaults.yaml``), so ``gridfirst validate`` locates a typo anywhere in them. Nothing
+here runs a model; the engines read these objects from the resolved scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gridfirst.errors import DataError
+
+RISK_DEFAULTS_FILE = "risk_defaults.yaml"
+
+
+class _Section(BaseModel):
+    """Base of every options section: unknown keys and non-finite numbers are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class PlanOptions(_Section):
+    """Settings of ``gridfirst plan`` (``options.plan``)."""
+
+    sensitivity_samples: int = Field(
+        default=2000, ge=0, le=1_000_000, description="Weight draws of the rank-robustness view."
+    )
+    procurement_method: Literal["fast", "highs"] = Field(
+        default="fast", description="Solver of the per-site hourly procurement."
+    )
+    procurement_load_mw: float = Field(
+        default=100.0, gt=0, le=1e5,
+        description="Flat load each site's procurement prices [MW] (cost per MWh is per MWh).",
+    )
+    mip_gap: float = Field(
+        default=0.001, ge=0, le=1,
+        description="Relative MIP gap of the portfolio (a 1% gap leaves block-sized shortfalls).",
+    )
+    time_limit_s: float = Field(default=30.0, gt=0, le=86_400, description="Portfolio solve limit [s].")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Seed of profiles, weights, risk.")
+
+
+class PortfolioOptions(_Section):
+    """Assumptions of the build-out model (``options.portfolio``); each default is an assumption."""
+
+    build_lead_time_months: float = Field(
+        default=24.0, ge=0, le=240,
+        description=(
+            "Shell, power train and cooling of a large AI hall, from notice to proceed to ready "
+            "for service: 18 to 30 months in recent hyperscale builds; 24 is the middle."
+        ),
+    )
+    utilisation: float = Field(
+        default=0.8, gt=0, le=1,
+        description=(
+            "Average IT load over installed IT capacity of an AI fleet (training near full load, "
+            "inference follows the diurnal curve); 0.8 is a round middle value."
+        ),
+    )
+    network_usd_per_mw_year_per_ms: float = Field(
+        default=1000.0, ge=0, le=1e9,
+        description=(
+            "Wide-area transport per MW of inference and per ms of round trip [USD/MW-year/ms]: "
+            "a small tie-breaker that prefers nearer sites, not a sourced price."
+        ),
+    )
+
+
+class DemandOptions(_Section):
+    """Settings of the demand outlook (``options.demand``)."""
+
+    shares: dict[str, float] | None = Field(
+        default=None, description="Split of inference demand over the demand regions (sums to 1)."
+    )
+
+    @field_validator("shares")
+    @classmethod
+    def _shares(cls, shares: dict[str, float] | None) -> dict[str, float] | None:
+        if shares is None:
+            return None
+        for rid, value in shares.items():
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"shares.{rid}: {value!r} must be a finite number >= 0")
+        return shares
+
+
+# -- risk: every distribution parameter of the Monte Carlo ---------------------------------------
+
+
+class DelayOptions(_Section):
+    """A delay that is zero with ``on_time_probability`` and otherwise lognormal.
+
+    Late: delay_months = scale x median_share_of_lead_time x exp(sigma_m Z), Z ~ N(0, 1), with
+    scale = max(lead_time_months, min_lead_months) and sigma_m = sigma + sigma_per_backlog_year x
+    min(backlog_years, max_backlog_years), where a market's backlog is its competing pipeline
+    over its yearly construction workforce [years].
+    """
+
+    enabled: bool
+    on_time_probability: float = Field(ge=0, le=1)
+    median_share_of_lead_time: float = Field(ge=0, le=10)
+    sigma: float = Field(ge=0, le=5)
+    sigma_per_backlog_year: float = Field(ge=0, le=5)
+    max_backlog_years: float = Field(ge=0, le=50)
+    min_lead_months: float = Field(ge=0, le=240)
+
+
+class DisruptionOptions(_Section):
+    """Site-down events per market (Poisson), each lasting an exponential time.
+
+    rate = base + conflict x ((GPI - 1) / 4)^2 + seismic + cyclone [events/year], with seismic =
+    (1 / return period) x (PGA_475 / damage PGA)^slope (a power-law hazard curve through the
+    bundled 475-year PGA) and cyclone = -ln(1 - p10y) / 10 x outage-given-wind.
+    """
+
+    enabled: bool
+    base_rate_per_year: float = Field(ge=0, le=10)
+    conflict_rate_per_year_at_gpi_5: float = Field(ge=0, le=10)
+    seismic_damage_pga_g: float = Field(gt=0, le=5)
+    seismic_hazard_slope: float = Field(ge=0, le=10)
+    seismic_return_period_years: float = Field(gt=0, le=1e6)
+    cyclone_damaging_wind_probability_10y: tuple[float, float, float, float]
+    cyclone_outage_given_wind: float = Field(ge=0, le=1)
+    outage_mean_months: float = Field(ge=0, le=120)
+
+    @field_validator("cyclone_damaging_wind_probability_10y")
+    @classmethod
+    def _probabilities(cls, values: tuple[float, ...]) -> tuple[float, ...]:
+        for v in values:
+            if not 0 <= v < 1:
+                raise ValueError(f"{v!r} must be a probability in [0, 1)")
+        return values
+
+
+class CableOptions(_Section):
+    """Submarine cable faults per market: Poisson over its cable systems, each stranding a share."""
+
+    enabled: bool
+    faults_per_system_year: float = Field(ge=0, le=50)
+    unprotected_share: float = Field(ge=0, le=1)
+    repair_mean_months: float = Field(ge=0, le=24)
+
+
+class PriceOptions(_Section):
+    """Energy price factor per market and year: lognormal AR(1) with crisis-year spikes."""
+
+    enabled: bool
+    common_sigma: float = Field(ge=0, le=3)
+    market_sigma: float = Field(ge=0, le=3)
+    year_correlation: float = Field(ge=-1, le=1)
+    spike_probability_per_year: float = Field(ge=0, le=1)
+    spike_multiplier: float = Field(ge=0, le=20)
+
+
+class DemandPathOptions(_Section):
+    """Demand paths through the outlook's low/base/high band (two-piece normal, one path a key)."""
+
+    enabled: bool
+    band_quantile: float = Field(gt=0.5, lt=1)
+    key_correlation: float = Field(ge=0, le=1)
+
+
+RISK_SECTIONS = ("interconnection", "construction", "disruption", "cable", "price", "demand")
+
+
+@lru_cache(maxsize=1)
+def risk_default_table() -> dict[str, dict[str, dict[str, Any]]]:
+    """The bundled risk defaults as {section: {parameter: {value, source_id, note}}}."""
+    import yaml
+
+    from gridfirst.data import data_dir
+
+    path = data_dir() / RISK_DEFAULTS_FILE
+    try:
+        table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataError(f"{path.name}: not valid YAML: {exc}") from None
+    for section, params in table.items():
+        for name, entry in params.items():
+            if not isinstance(entry, dict) or {"value", "source_id", "note"} - set(entry):
+                raise DataError(f"{path.name}: {section}.{name} needs value, source_id and note")
+    return table
+
+
+def _risk_defaults() -> dict[str, dict[str, Any]]:
+    return {sec: {k: v["value"] for k, v in params.items()} for sec, params in risk_default_table().items()}
+
+
+def _deep_merge(base: dict[str, Any], override: Any) -> Any:
+    """``override`` laid over ``base``; unknown keys are kept so validation names them."""
+    if not isinstance(override, dict):
+        return override
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(base.get(key), dict) and isinstance(value, dict):
+            out[key] = _deep_merge(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class RiskOptions(_Section):
+    """Every distribution parameter of the Monte Carlo (``options.risk``), over the sourced
+    defaults in ``data/risk_defaults.yaml``; a scenario overrides single values by name."""
+
+    interconnection: DelayOptions
+    construction: DelayOptions
+    disruption: DisruptionOptions
+    cable: CableOptions
+    price: PriceOptions
+    demand: DemandPathOptions
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: Any) -> Any:
+        if data is None:
+            return _risk_defaults()
+        if isinstance(data, dict):
+            return _deep_merge(_risk_defaults(), data)
+        return data
+
+    def deterministic(self) -> RiskOptions:
+        """The same options with every source of uncertainty switched off."""
+        update = {name: getattr(self, name).model_copy(update={"enabled": False})
+                  for name in RISK_SECTIONS}
+        return self.model_copy(update=update)
+
+    def only(self, *sections: str) -> RiskOptions:
+        """The same options with only the named sections switched on."""
+        from gridfirst.errors import ScenarioError
+
+        unknown = set(sections) - set(RISK_SECTIONS)
+        if unknown:
+            raise ScenarioError(
+                f"options.risk: unknown section(s) {sorted(unknown)}; known {RISK_SECTIONS}"
+            )
+        update = {name: getattr(self, name).model_copy(update={"enabled": name in sections})
+                  for name in RISK_SECTIONS}
+        return self.model_copy(update=update)
+
+
+def default_risk_options() -> RiskOptions:
+    """The bundled, sourced risk defaults."""
+    return RiskOptions.model_validate({})
+
+
+class Options(_Section):
+    """The scenario's ``options``: one typed section per capability, defaults when absent."""
+
+    plan: PlanOptions = Field(default_factory=PlanOptions)
+    portfolio: PortfolioOptions = Field(default_factory=PortfolioOptions)
+    risk: RiskOptions = Field(default_factory=default_risk_options)
+    demand: DemandOptions = Field(default_factory=DemandOptions)
+
+
+# -- procurement cost overrides (``costs``) -----------------------------------------------------
+
+_CAPITAL_KEYS = {"solar": "mw", "wind": "mw", "battery_power": "mw", "battery_energy": "mwh",
+                 "firm": "mw", "backup": "mw"}
+
+
+def _cost_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {"discount_rate": (float | None, Field(default=None, ge=0, le=0.5))}
+    for tech, unit in _CAPITAL_KEYS.items():
+        for key in (f"{tech}_usd_per_{unit}_year", f"{tech}_overnight_usd_per_{unit}",
+                    f"{tech}_fixed_om_usd_per_{unit}_year"):
+            fields[key] = (float | None, Field(default=None, ge=0, le=1e12))
+        fields[f"{tech}_lifetime_years"] = (float | None, Field(default=None, gt=0, le=200))
+    for key in ("firm_marginal_usd_per_mwh", "backup_marginal_usd_per_mwh",
+                "backup_intensity_tco2_per_mwh", "grid_limit_mw"):
+        fields[key] = (float | None, Field(default=None, ge=0, le=1e12))
+    for key in ("battery_charge_efficiency", "battery_discharge_efficiency"):
+        fields[key] = (float | None, Field(default=None, gt=0, le=1))
+    return fields
+
+
+def _make_costs_model() -> type[BaseModel]:
+    from pydantic import create_model
+
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "CostOverrides", __base__=_Section, **_cost_fields()
+    )
+    model.__doc__ = (
+        "Procurement cost overrides (``costs``): any key of the cost inputs of "
+        ":mod:`gridfirst.procurement.costs`, laid over the sourced defaults."
+    )
+    return model
+
+
+#: The scenario's ``costs`` section: every key optional, unknown keys and non-finite values errors.
+CostOverrides = _make_costs_model()
+
+
+def given_costs(costs: BaseModel) -> dict[str, float]:
+    """The cost keys a scenario actually sets (unset keys keep the sourced defaults)."""
+    return {k: float(v) for k, v in costs.model_dump(exclude_none=True).items()}
