@@ -28,11 +28,13 @@ plan: install
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install-test
 	@echo "== lint, types, tests"
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --durations=15
 
 clean:
