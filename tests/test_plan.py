@@ -271,3 +271,26 @@ def test_cli_ctrl_c_exits_130_without_output(tmp_path: Path, monkeypatch: pytest
     assert res.exit_code == 130
     assert res.stdout == ""
     assert "interrupted" in res.stderr
+
+
+def test_plan_portfolio_and_risk_agree_on_a_second_scenario(first: PlanResult, cache_dir: Path
+                                                            ) -> None:
+    """`plan`, `portfolio` and the cost-optimal candidate of `risk` make one plan."""
+    from gridfirst.planning import decide, resolve_for_plan
+    from gridfirst.risk.robust import compare_plans
+
+    resolved = resolve_for_plan(first.scenario, cache=ResultCache(cache_dir))
+    _, again = decide(resolved)
+    assert again.total_cost_usd == first.total_cost_usd
+    cols = ["site", "year", "online_mw"]
+    pd.testing.assert_frame_equal(again.builds[cols].reset_index(drop=True),
+                                  first.builds[cols].reset_index(drop=True))
+    robust = compare_plans(resolved, samples=50, seed=1, candidates=("cost_optimal",))
+    chosen = robust.candidates["cost_optimal"].plan
+    assert chosen.total_cost_usd == first.total_cost_usd
+    pd.testing.assert_frame_equal(chosen.builds[cols].reset_index(drop=True),
+                                  first.builds[cols].reset_index(drop=True))
+    # and without being handed the plan, risk solves the same one from the same inputs
+    solved = compare_plans(resolved, samples=50, seed=1, candidates=("cost_optimal",),
+                           inputs=again.inputs).candidates["cost_optimal"].plan
+    assert solved.total_cost_usd == pytest.approx(first.total_cost_usd, rel=1e-9)

@@ -32,3 +32,27 @@ def test_example_plan_end_to_end(tmp_path: Path) -> None:
     # Every demand MW of the example is either served or reported short with its reason.
     assert all(row["binding"] and row["explanation"] for row in summary["shortfalls"])
 
+
+
+def _builds(rows: list[dict]) -> dict[tuple[str, int], float]:
+    return {(r["site"], int(r["year"])): round(float(r["online_mw"]), 6) for r in rows
+            if float(r["online_mw"]) > 1e-6}
+
+
+def test_plan_portfolio_and_risk_agree_on_the_example(tmp_path: Path) -> None:
+    """One scenario, one plan: the three commands that plan share the resolved inputs."""
+    env = {**os.environ, "GRIDFIRST_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(*args: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "gridfirst", *args, "--format", "json"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout)
+
+    planned = run("plan")
+    portfolio = run("portfolio")
+    risk = run("risk", "--samples", "250", "--candidates", "cost_optimal", "--executor", "serial")
+    assert portfolio["total_cost_usd"] == planned["total_cost_usd"]
+    assert risk["total_cost_usd"] == planned["total_cost_usd"]
+    assert _builds(portfolio["builds"]) == _builds(planned["builds"])
+    assert _builds(risk["builds"]) == _builds(planned["builds"])

@@ -73,6 +73,7 @@ def risk(
     except GridfirstError as exc:
         raise fail(str(exc)) from None
     first = result.candidates[names[0]].risk
+    chosen = result.candidates[names[0]].plan
     if fmt == Format.json:
         print_json({
             "scenario": scen.name,
@@ -80,6 +81,8 @@ def risk(
             "seed": seed,
             "candidates": result.table.to_dict(orient="records"),
             "plan": names[0],
+            "total_cost_usd": float(chosen.total_cost_usd),
+            "builds": chosen.builds.to_dict(orient="records"),
             **first.to_dict(),
             "total_seconds": time.perf_counter() - start,
         })

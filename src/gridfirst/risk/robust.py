@@ -117,8 +117,9 @@ def compare_plans(
         (1 + ``buffer_share``)) and ``diversified`` (country share cap ``max_share_per_country``,
         default 0.7 x the policy's).
     inputs : PortfolioInputs, optional
-        The portfolio inputs (made from the scenario when None; ``cost_optimal.inputs`` when
-        that is given).
+        The portfolio inputs; by default ``cost_optimal.inputs`` when that is given, else the
+        ones the plan uses (:func:`gridfirst.decide.decision_inputs`: procured energy costs and
+        score penalties, resolving the scenario when it is not resolved yet).
     mip_gap, time_limit_s : float, optional
         Solver settings of the candidates (default ``options.plan``'s, as the plan uses).
     cost_optimal : PortfolioResult, optional
@@ -132,14 +133,20 @@ def compare_plans(
     -------
     RobustResult
     """
-    from gridfirst.portfolio import portfolio_inputs, solve_portfolio
+    from gridfirst.portfolio import solve_portfolio
 
     unknown = [c for c in candidates if c not in CANDIDATES]
     if unknown or not candidates:
         raise ScenarioError(f"candidates: {unknown or '(none)'} not among {list(CANDIDATES)}")
     if inputs is None and cost_optimal is not None:
         inputs = cost_optimal.inputs
-    base = inputs if inputs is not None else portfolio_inputs(scenario)
+    if inputs is None:
+        from gridfirst.decide import decision_inputs
+        from gridfirst.resolve import Resolved, resolve
+
+        tables = scenario if isinstance(scenario, Resolved) else resolve(scenario, energy=True)
+        inputs = decision_inputs(tables)
+    base = inputs
     options = options or options_from_scenario(scenario)
     plan_options = scenario.options.plan
     mip_gap = float(plan_options.mip_gap if mip_gap is None else mip_gap)
