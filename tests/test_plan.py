@@ -12,9 +12,9 @@ import pytest
 from plan_fixtures import plan_to, small_scenario_dict, write_yaml
 
 from gridfirst.errors import ScenarioError
-from gridfirst.planning import PlanResult, ResultCache, plan
-from gridfirst.resolve.cache import content_key
+from gridfirst.planning import PlanResult, ResultCache
 from gridfirst.planning.executors import plan_executor
+from gridfirst.resolve.cache import content_key
 from gridfirst.scenario import scenario_from_dict
 
 

@@ -25,9 +25,9 @@ def test_choice(monkeypatch, cores, pending, risk, expected) -> None:
 
 
 def test_pending_counts_only_uncached_distinct_solves(tmp_path) -> None:
-    from gridfirst.planning.cache import ResultCache, content_key
-    from gridfirst.planning.procure import CODE_MODULES, ProcurementTask, pending_solves
     from gridfirst.procurement import default_costs
+    from gridfirst.resolve.cache import ResultCache, content_key
+    from gridfirst.resolve.energy import CODE_MODULES, ProcurementTask, pending_solves
     from gridfirst.scenario import load_scenario
 
     scenario = load_scenario()

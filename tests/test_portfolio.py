@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from gridfirst.errors import InfeasibleError
+from gridfirst.geo import fallback_rtt_ms as great_circle_rtt_ms
 from gridfirst.portfolio import (
     PortfolioInputs,
     PortfolioResult,
@@ -20,7 +21,6 @@ from gridfirst.portfolio import (
     portfolio_inputs,
     solve_portfolio,
 )
-from gridfirst.geo import fallback_rtt_ms as great_circle_rtt_ms
 from gridfirst.portfolio.inputs import sla_ms
 from gridfirst.scenario import Scenario, scenario_from_dict
 

@@ -10,7 +10,7 @@ import pytest
 import report_browser
 from plan_fixtures import plan_to, small_scenario_dict
 
-from gridfirst.planning import PlanResult, ResultCache, plan
+from gridfirst.planning import PlanResult, ResultCache
 from gridfirst.report import figures
 from gridfirst.scenario import scenario_from_dict
 

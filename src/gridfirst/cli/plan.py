@@ -99,6 +99,9 @@ def plan_command(
             err.print(f"[yellow]interrupted:[/] {exc}")
             raise typer.Exit(130) from None
         raise fail(str(exc)) from None
+    for note in summary.get("notes", []):
+        if note.startswith("cache record"):
+            err.print(f"warning: {note}", markup=False, highlight=False)
     # What is printed is this run's own summary, never re-read from the folder.
     if fmt == PlanFormat.json:
         import json

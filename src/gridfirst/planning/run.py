@@ -242,6 +242,7 @@ def plan(
         else:
             report("risk", 0, 0)
 
+    notes.extend(store.problems)
     if not math.isfinite(portfolio.total_cost_usd):
         notes.append("the portfolio objective is not finite")
     return PlanResult(

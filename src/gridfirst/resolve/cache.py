@@ -6,6 +6,7 @@ it knows nothing of what is cached, only how inputs become a key and a key a fil
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 #: Bump when the meaning of a cached record changes, so old records are not reused.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def default_cache_dir() -> Path:
@@ -76,54 +77,105 @@ def content_key(kind: str, inputs: dict[str, Any], code: tuple[str, ...] = ()) -
 
 
 class ResultCache:
-    """JSON records keyed by :func:`content_key`; ``enabled=False`` makes every lookup a miss.
+    """JSON records keyed by :func:`content_key`, each file holding its own key.
 
     Parameters
     ----------
     directory : path, optional
         Where records live (default :func:`default_cache_dir`); created on first write.
     enabled : bool
-        When False nothing is read or written (``--no-cache``).
+        When False nothing is read (``--no-cache``: every result is computed again), but fresh
+        results are still written, replacing whatever was stored, so a bad record is repaired.
+    required : iterable of str
+        Keys every record must have; a record without them counts as corrupt.
+
+    Notes
+    -----
+    A record that cannot be read, is not the JSON written here, names another key or lacks a
+    required field is *corrupt*: it is reported in :attr:`problems` (file and cause), treated as
+    a miss, and overwritten by the next :meth:`put` of that key.
     """
 
-    def __init__(self, directory: str | Path | None = None, enabled: bool = True) -> None:
+    def __init__(self, directory: str | Path | None = None, enabled: bool = True,
+                 required: tuple[str, ...] = ()) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.enabled = enabled
+        self.required = tuple(required)
         self.hits = 0
         self.misses = 0
+        self.problems: list[str] = []
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
+        """The file of the record stored under ``key``."""
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The record stored under ``key``, or None (a missing or unreadable file is a miss)."""
+        """The record stored under ``key``, or None (missing, corrupt or reading disabled)."""
         if not self.enabled:
             self.misses += 1
             return None
-        path = self._path(key)
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        path = self.path(key)
+        if not path.exists():
+            self.misses += 1
+            return None
+        record = self._read(path, key)
+        if record is None:
             self.misses += 1
             return None
         self.hits += 1
-        return dict(record)
+        return record
+
+    def _read(self, path: Path, key: str) -> dict[str, Any] | None:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            self.problems.append(f"cache record {path}: unreadable ({exc}); solved again and "
+                                 "rewritten")
+            return None
+        if not (isinstance(stored, dict) and stored.get("key") == key
+                and isinstance(stored.get("record"), dict)):
+            self.problems.append(f"cache record {path}: not a gridfirst record for this key; "
+                                 "solved again and rewritten")
+            return None
+        record: dict[str, Any] = stored["record"]
+        missing = [k for k in self.required if k not in record]
+        if missing:
+            self.problems.append(f"cache record {path}: lacks {missing}; solved again and "
+                                 "rewritten")
+            return None
+        return record
 
     def contains(self, key: str) -> bool:
-        """Whether a record is stored under ``key`` (does not count as a hit or a miss)."""
-        return self.enabled and self._path(key).is_file()
+        """Whether a readable record is stored under ``key`` (not counted as a hit or miss)."""
+        if not self.enabled or not self.path(key).is_file():
+            return False
+        before = len(self.problems)
+        ok = self._read(self.path(key), key) is not None
+        del self.problems[before:]
+        return ok
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        """Store ``record`` atomically (write a temporary file, then rename); errors are ignored
-        because a cache that cannot be written only costs time."""
-        if not self.enabled:
-            return
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle)
-            os.replace(tmp, path)
-        except OSError:
-            return
+        """Store ``record`` atomically (a temporary file beside it, then rename); write errors
+        are ignored because a cache that cannot be written only costs time."""
+        store_record(self.directory, key, record)
+
+
+def store_record(directory: str | Path, key: str, record: dict[str, Any]) -> None:
+    """Write one record under ``key`` in ``directory`` atomically (see :class:`ResultCache`).
+
+    A module-level function so that a worker process can store its result the moment it has it.
+    """
+    path = Path(directory) / key[:2] / f"{key}.json"
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"key": key, "record": record}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from gridfirst.resolve.cache import ResultCache, content_key
+from gridfirst.resolve.cache import ResultCache, content_key, store_record
 
 if TYPE_CHECKING:
     from gridfirst.procurement.costs import ProcurementCosts
@@ -98,8 +98,25 @@ def procure_task(task: ProcurementTask) -> dict[str, Any]:
     return record
 
 
+@dataclass(frozen=True)
+class StoredTask:
+    """A procurement task with where its result goes the moment it is solved."""
+
+    task: ProcurementTask
+    key: str
+    directory: str
+
+
+def procure_and_store(item: StoredTask) -> dict[str, Any]:
+    """Solve one task and store its record in the cache at once (in the worker that solved it),
+    so a run stopped later keeps every site already solved."""
+    record = procure_task(item.task)
+    store_record(item.directory, item.key, record)
+    return record
+
+
 RunMap = Callable[
-    [Callable[[ProcurementTask], dict[str, Any]], list[ProcurementTask], Callable[[int, int], None] | None],
+    [Callable[[StoredTask], dict[str, Any]], list[StoredTask], Callable[[int, int], None] | None],
     list[dict[str, Any]],
 ]
 
@@ -139,6 +156,7 @@ def procure_sites(
         reused).
     """
     total = len(tasks)
+    cache.required = tuple(c for c in RECORD_COLUMNS if c not in ("site", "cached"))
     keys = {t.site: content_key("procurement", t.key_inputs(), code=CODE_MODULES) for t in tasks}
     found: dict[str, dict[str, Any]] = {}
     todo: dict[str, ProcurementTask] = {}
@@ -162,9 +180,9 @@ def procure_sites(
             if progress is not None:
                 progress(done_sites + sum(weight[k] for k in order[:done]), total)
 
-        solved = run_map(procure_task, [todo[k] for k in order], step)
+        items = [StoredTask(todo[k], k, str(cache.directory)) for k in order]
+        solved = run_map(procure_and_store, items, step)
         for key, record in zip(order, solved, strict=True):
-            cache.put(key, record)
             found[key] = {**record, "cached": False}
     if progress is not None:
         progress(total, total)
