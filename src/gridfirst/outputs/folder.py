@@ -6,6 +6,7 @@ do not match it, was not finished and is refused. Nothing here knows what the fi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -99,13 +100,7 @@ def write_folder(folder: str | Path, files: dict[str, FileWriter],
         manifest = {"manifest_version": MANIFEST_VERSION, **(meta or {}), "files": entries}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync(tmp / MANIFEST)
-        old = None
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=parent))
-            os.rename(folder, old / folder.name)
-        os.rename(tmp, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _swap_in(tmp, folder)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(
@@ -115,6 +110,31 @@ def write_folder(folder: str | Path, files: dict[str, FileWriter],
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {name: folder / name for name in files}
+
+
+def _swap_in(tmp: Path, folder: Path, attempts: int = 20) -> None:
+    """Move the finished ``tmp`` to ``folder``, moving an earlier folder aside first.
+
+    Two runs finishing at once both end with a whole folder (the later one's): a rename that
+    loses the race is retried.
+    """
+    parent = folder.parent
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=parent))
+    try:
+        for attempt in range(attempts):
+            if folder.exists():
+                try:
+                    os.rename(folder, old / f"{folder.name}.{attempt}")
+                except FileNotFoundError:
+                    pass  # another run moved it first
+            try:
+                os.rename(tmp, folder)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or attempt == attempts - 1:
+                    raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_manifest(folder: str | Path, verify: bool = True) -> dict[str, Any]:
