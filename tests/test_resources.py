@@ -169,3 +169,35 @@ def test_read_profiles_missing_file_and_format(tmp_path) -> None:
     other.write_text("x")
     with pytest.raises(DataError, match="unknown profile format"):
         read_profiles(other)
+
+
+def _hourly_file(tmp_path, order=None, stamps=None):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    index = pd.date_range("2024-01-01", periods=8760, freq="h", tz="UTC")
+    hours = np.arange(8760)
+    frame = pd.DataFrame({
+        "timestamp": index if stamps is None else stamps,
+        "load_mw": 100.0, "solar_cf": np.clip(np.sin(hours / 24 * 2 * np.pi), 0, None),
+        "wind_cf": 0.3, "grid_price_usd_per_mwh": 80.0, "grid_intensity_tco2_per_mwh": 0.5,
+    })
+    if order is not None:
+        frame = frame.iloc[order]
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_profile_timestamps_must_run_hour_by_hour(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from gridfirst.errors import DataError
+    from gridfirst.resources import read_profiles
+
+    assert len(read_profiles(_hourly_file(tmp_path))) == 8760
+    shuffled = np.random.default_rng(0).permutation(8760)
+    with pytest.raises(DataError, match=r"line \d+ .*(goes back in time|a gap)"):
+        read_profiles(_hourly_file(tmp_path, order=shuffled))
+    same = pd.DatetimeIndex(["2024-01-01T00:00Z"] * 8760)
+    with pytest.raises(DataError, match="line 3 .* repeats the hour before it"):
+        read_profiles(_hourly_file(tmp_path, stamps=same))

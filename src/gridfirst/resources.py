@@ -7,7 +7,7 @@ market's annual figures (:func:`market_profiles`); procurement decisions live el
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -159,13 +159,45 @@ def read_profiles(path: str | Path, expected_hours: int | None = HOURS_PER_YEAR)
     for name in ("time", "timestamp", "datetime", "snapshot", "utc_time"):
         if name in frame.columns:
             try:
-                frame = frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame[name], utc=True)))
+                stamps = pd.DatetimeIndex(pd.to_datetime(frame[name], utc=True))
             except (ValueError, TypeError):
                 raise DataError(f"{path}: column {name!r} is not a date-time column") from None
+            _check_hourly(stamps, f"{path}: column {name!r}", first_line)
+            frame = frame.set_index(stamps)
             break
     return validate_profiles(
         frame, source=str(path), expected_hours=expected_hours, first_line=first_line
     )
+
+
+def _check_hourly(stamps: Any, where: str, first_line: int | None) -> None:
+    """Timestamps must run hour by hour, in order, without gaps or repeats.
+
+    The LP couples consecutive hours (storage), so rows out of order give a different, wrong
+    answer; they are refused, never re-sorted silently.
+    """
+    if len(stamps) < 2:
+        return
+    if stamps.hasnans:
+        bad = int(np.flatnonzero(stamps.isna())[0])
+        raise DataError(f"{where}: {_row_name(bad, first_line)} has no time stamp")
+    import pandas as pd
+
+    step = np.asarray((stamps[1:] - stamps[:-1]) / pd.Timedelta(hours=1), dtype=float)
+    wrong = np.flatnonzero(step != 1.0)
+    if wrong.size:
+        i = int(wrong[0]) + 1
+        what = ("repeats the hour before it" if step[i - 1] == 0 else
+                "goes back in time" if step[i - 1] < 0 else
+                f"is {step[i - 1]:g} h after the row before (a gap)")
+        raise DataError(
+            f"{where}: {_row_name(i, first_line)} ({stamps[i]}) {what}; profiles must be one "
+            "row per hour in time order"
+        )
+
+
+def _row_name(row: int, first_line: int | None) -> str:
+    return f"line {row + first_line}" if first_line is not None else f"row {row + 1}"
 
 
 # Daily shapes in local solar time (hour 0..23), normalised to mean 1 below. Assumptions, not
