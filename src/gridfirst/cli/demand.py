@@ -9,7 +9,14 @@ from pathlib import Path
 
 import typer
 
-from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_json, print_records
+from gridfirst.cli.output import (
+    FORMAT_OPTION,
+    Format,
+    check_output_file,
+    fail,
+    print_json,
+    print_records,
+)
 
 QUANTITY_HELP = (
     "What the series counts: tokens_per_day, tokens_per_month, requests_per_day, "
@@ -82,7 +89,7 @@ def demand(
     samples: int = typer.Option(
         500, "--samples", help="Bootstrap resamples: at least 20, or 0 for no band."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the bootstrap."),
     level: float = typer.Option(0.8, "--level", help="Central coverage of the band."),
     write_scenario: Path | None = typer.Option(
         None, "--write-scenario", help="Scenario whose regions, shares and horizon to use."
@@ -113,6 +120,8 @@ def demand(
         raise fail("--out needs --write-scenario (the scenario to copy the outlook into)")
     if write_scenario is not None and out is None:
         raise fail("--write-scenario needs --out (a new file; the input scenario is kept)")
+    check_output_file(plot, "--plot")
+    check_output_file(out, "--out")
     if at not in ("end", "mid"):
         raise fail(f"--at: {at!r} is not 'end' or 'mid'")
     if samples != 0 and samples < MIN_BOOTSTRAP:

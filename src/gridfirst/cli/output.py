@@ -93,6 +93,38 @@ def _table_cell(value: Any) -> str:
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error message on stderr and return the Exit to raise."""
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    # The message is text, never markup: ids like ``[a-z]`` or a value holding ``[/]`` print as is.
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}",
+                                               highlight=False)
     return typer.Exit(code)
+
+
+def check_address(address: str | None, flag: str = "--dask") -> None:
+    """A Dask scheduler address must look like ``tcp://host:port`` (or another Dask scheme)."""
+    if address is None:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("tcp", "tls", "inproc", "ucx", "ws", "wss") or not parts.hostname \
+            or (parts.scheme != "inproc" and port is None):
+        raise fail(f"{flag}: {address!r} is not a scheduler address like tcp://host:8786")
+
+
+def check_output_file(path: object, flag: str) -> None:
+    """The folder of an output file must exist (we do not create folders for a single file)."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    target = Path(str(path))
+    if target.is_dir():
+        raise fail(f"{flag}: {target} is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise fail(f"{flag}: folder {target.parent} does not exist")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from gridfirst.cli.output import fail
+from gridfirst.cli.output import check_address, fail
 
 
 class PlanFormat(str, Enum):
@@ -49,7 +49,7 @@ def plan_command(
         None, "--dask", help="Dask scheduler address (implies --executor dask), e.g. tcp://host:8786."
     ),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Processes or Dask workers."),
-    seed: int | None = typer.Option(None, "--seed", help="Seed of profiles, sensitivity and risk."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Seed of profiles, sensitivity and risk."),
     fmt: PlanFormat = typer.Option(PlanFormat.table, "--format", "-f", help="Output format."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Solve every site again."),
 ) -> None:
@@ -62,6 +62,7 @@ def plan_command(
     from gridfirst.scenario import load_scenario
 
     err = Console(stderr=True)
+    check_address(dask)
     try:
         loaded = load_scenario(scenario)
         folder = output if output is not None else Path("gridfirst-out") / loaded.name

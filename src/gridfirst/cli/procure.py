@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_json, print_records
+from gridfirst.cli.output import (
+    FORMAT_OPTION,
+    Format,
+    check_output_file,
+    fail,
+    print_json,
+    print_records,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,7 +67,7 @@ def procure(
     sweep: str | None = typer.Option(None, "--sweep", help="Targets start:stop:step, e.g. 0:1:0.05."),
     method: str = typer.Option("fast", "--method", help="fast | highs."),
     load_mw: float = typer.Option(100.0, "--load-mw", help="Flat load for --site [MW]."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic profiles for --site."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the synthetic profiles for --site."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a dispatch plot (HTML)."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
@@ -69,6 +76,7 @@ def procure(
 
     if (site is None) == (hourly is None):
         raise fail("give exactly one of --site ID or --hourly FILE")
+    check_output_file(plot, "--plot")
     try:
         from gridfirst.procurement import load_costs, optimise_procurement, sweep_targets
         from gridfirst.procurement.site import scenario_costs

@@ -54,7 +54,7 @@ def rank(
     samples: int = typer.Option(
         1000, "--samples", min=0, help="Dirichlet weight samples for rank probabilities (0: none)."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the weight samples."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the weight samples."),
     top_k: int = typer.Option(3, "--top-k", min=1, help="k of the top-k probability."),
     concentration: float = typer.Option(
         100.0, "--concentration", min=1e-6, help="Dirichlet concentration around the weights."

@@ -6,13 +6,20 @@ from pathlib import Path
 
 import typer
 
-from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_json, print_records
+from gridfirst.cli.output import (
+    FORMAT_OPTION,
+    Format,
+    check_address,
+    fail,
+    print_json,
+    print_records,
+)
 
 
 def risk(
     scenario: Path | None = typer.Argument(None, help="Scenario YAML (the bundled apac.yaml if omitted)."),
     samples: int = typer.Option(10_000, "--samples", "-n", min=1, help="Sampled futures per plan."),
-    seed: int = typer.Option(1, "--seed", help="Seed: same seed, same numbers on any executor."),
+    seed: int = typer.Option(1, "--seed", min=0, max=2**32 - 1, help="Seed: same seed, same numbers on any executor."),
     executor: str = typer.Option("serial", "--executor", "-e", help="serial | processes | dask."),
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Local processes or Dask workers."),
     dask: str | None = typer.Option(None, "--dask", help="Dask scheduler, e.g. tcp://host:8786."),
@@ -43,6 +50,7 @@ def risk(
 
     if executor not in EXECUTORS:
         raise fail(f"--executor: {executor!r} is not one of {list(EXECUTORS)}")
+    check_address(dask)
     if dask is not None:
         executor = "dask"
     names = tuple(c.strip() for c in candidates.split(",") if c.strip())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -166,6 +167,27 @@ class DemandResult:
         }
 
 
+#: Largest IT load a forecast may reach [MW]: about ten times the world's data centres in 2024
+#: (IEA, Energy and AI, 2025: about 415 TWh, some 50 GW of average load). Beyond it a series'
+#: units or quantity are wrong, and the outlook would only carry a meaningless number on.
+MAX_PLAUSIBLE_IT_MW = 500_000.0
+
+
+def _check_plausible(totals: pd.DataFrame, quantity: str, source: str) -> None:
+    """Refuse a forecast that is not finite or is beyond any plausible load."""
+    for col in ("mw", "low_mw", "high_mw"):
+        values = totals[col].to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values > MAX_PLAUSIBLE_IT_MW)
+        if bad.any():
+            year = int(totals.index[np.flatnonzero(bad)[0]])
+            shown = values[np.flatnonzero(bad)[0]]
+            raise ScenarioError(
+                f"{source}: the forecast reaches {shown:.3g} IT MW ({col}) in {year}, beyond "
+                f"{MAX_PLAUSIBLE_IT_MW:,.0f} MW (ten times all data centres today); check the "
+                f"series' units and --quantity {quantity!r}"
+            )
+
+
 def demand_outlook(
     series: pd.Series,
     quantity: str,
@@ -218,6 +240,7 @@ def demand_outlook(
         },
         index=pd.Index(table["year"].to_numpy(), name="year"),
     )
+    _check_plausible(totals, quantity, source)
     if pue is not None:
         for col in _BAND:
             totals[f"facility_{col}"] = facility_mw(totals[col].to_numpy(), pue)

@@ -236,14 +236,23 @@ def to_sparse_cfe_bounds(lp: ProcurementLP) -> tuple[float, float]:
     return lp.cfe_target * lp.total_load_mwh, np.inf
 
 
+#: Most targets one sweep solves (each is a full-year LP).
+MAX_SWEEP_TARGETS = 1000
+
+
 def parse_sweep(spec: str) -> list[float]:
     """Targets from ``start:stop:step`` (stop included), e.g. ``0:1:0.05`` gives 21 targets."""
     try:
         start, stop, step = (float(p) for p in spec.split(":"))
     except ValueError:
         raise DataError(f"--sweep: {spec!r} is not start:stop:step, e.g. 0:1:0.05") from None
+    if not all(np.isfinite([start, stop, step])):
+        raise DataError(f"--sweep: {spec!r} needs finite numbers")
     if step <= 0 or stop < start:
         raise DataError(f"--sweep: {spec!r} needs step > 0 and stop >= start")
+    if (stop - start) / step > MAX_SWEEP_TARGETS:
+        raise DataError(f"--sweep: {spec!r} asks for more than {MAX_SWEEP_TARGETS} targets; "
+                        "use a larger step")
     count = int(np.floor((stop - start) / step + 1e-9)) + 1
     values = np.round(start + step * np.arange(count), 10)
     if not (0 <= values.min() and values.max() <= 1):
