@@ -33,3 +33,7 @@ class InfeasibleError(GridfirstError):
 
 class SolverError(GridfirstError):
     """The solver failed for a reason other than infeasibility (time limit, numerical trouble)."""
+
+
+class RunCancelled(GridfirstError):
+    """The run was interrupted (Ctrl-C); outstanding work was cancelled and its workers stopped."""

@@ -35,8 +35,8 @@ def risk(
         TimeRemainingColumn,
     )
 
-    from gridfirst.errors import GridfirstError
-    from gridfirst.risk.executors import EXECUTORS, RunCancelled
+    from gridfirst.errors import GridfirstError, RunCancelled
+    from gridfirst.parallel import EXECUTORS
     from gridfirst.risk.robust import compare_plans
     from gridfirst.scenario import load_scenario
 

@@ -19,7 +19,7 @@ from gridfirst.errors import ScenarioError
 from gridfirst.planning.cache import ResultCache
 
 if TYPE_CHECKING:
-    from gridfirst.planning.executors import PlanExecutor
+    from gridfirst.parallel import ParallelExecutor
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
     from gridfirst.scenario import Scenario
@@ -207,7 +207,7 @@ def plan(
         Bad scenario or data; an impossible demand is not an error but a shortfall with its
         explanation in ``result.shortfalls``.
     """
-    from gridfirst.planning.executors import choose_executor, plan_executor
+    from gridfirst.parallel import choose_executor, open_executor
     from gridfirst.planning.procure import ProcurementTask, pending_solves, procure_sites
     from gridfirst.portfolio import portfolio_inputs, solve_portfolio
     from gridfirst.procurement.site import scenario_costs, site_market
@@ -266,11 +266,12 @@ def plan(
         executor = choose_executor(pending_solves(tasks, store), risk_samples)
         notes.append(f"executor 'auto' chose {executor!r}")
 
-    with plan_executor(executor, address=dask_address, workers=workers) as pool:
+    with open_executor(executor, address=dask_address, workers=workers) as pool:
         started = time.perf_counter()
         hits_before, misses_before = store.hits, store.misses
         procurement = procure_sites(
-            tasks, pool.map, store, progress=lambda done, total: report("procurement", done, total)
+            tasks, lambda f, items, step: pool.map(f, items, step, unit="sites"), store,
+            progress=lambda done, total: report("procurement", done, total),
         )
         timed("procurement", started)
 
@@ -321,7 +322,7 @@ def plan(
 
 
 def _run_risk(scenario: Scenario, portfolio: PortfolioResult, samples: int, seed: int,
-              pool: PlanExecutor, progress: Callable[[int, int], None]) -> RiskResult:
+              pool: ParallelExecutor, progress: Callable[[int, int], None]) -> RiskResult:
     """Monte Carlo of the chosen plan (:mod:`gridfirst.risk`) on the plan's open executor."""
     from gridfirst.risk import problem_from_plan, run_risk
 
