@@ -32,6 +32,10 @@ def _slow(seconds: float) -> float:
     return seconds
 
 
+def _reciprocal(x: int) -> float:
+    return 1 / x
+
+
 def _worker_state(_: object) -> tuple[bool, int]:
     """Whether this process ignores SIGINT, and its death signal (prctl PR_GET_PDEATHSIG)."""
     import ctypes
@@ -75,6 +79,14 @@ def test_cancel_mid_run_leaves_no_live_worker(kind: str) -> None:
         with open_executor(kind, workers=2) as pool:
             # The first short item finishes; the other worker is 30 s into a long one.
             pool.map(_slow, [0.01, 30, 30, 30, 30, 30], progress=interrupt, unit="sites")
+    assert _children_after(5.0) == []
+
+
+@pytest.mark.parametrize("kind", ["serial", "processes"])
+def test_an_item_that_fails_propagates_its_own_error(kind: str) -> None:
+    with pytest.raises(ZeroDivisionError):
+        with open_executor(kind, workers=2) as pool:
+            pool.map(_reciprocal, [1, 2, 0, 4])
     assert _children_after(5.0) == []
 
 

@@ -135,11 +135,6 @@ class ParallelExecutor:
     target: Any
     workers: int
 
-    @property
-    def name(self) -> str:
-        """Same as :attr:`kind`."""
-        return self.kind
-
     def map(self, function: Callable[..., Any], items: Sequence[Any], progress: Progress | None = None,
             *, weights: Sequence[int] | None = None, shared: Any = _NOTHING, unit: str = "items"
             ) -> list[Any]:
@@ -164,7 +159,8 @@ class ParallelExecutor:
         ------
         gridfirst.errors.RunCancelled
             On Ctrl-C (or a KeyboardInterrupt from ``progress``), after cancelling the work not
-            yet finished. Leaving :func:`open_executor`'s block with it stops the workers.
+            yet finished. Leaving :func:`open_executor`'s block with it stops the workers. Any
+            other failure (an item's own exception) also cancels the rest, then propagates.
         """
         items = list(items)
         counts = [1] * len(items) if weights is None else [int(w) for w in weights]
@@ -198,10 +194,12 @@ class ParallelExecutor:
                     done += counts[i]
                     if progress:
                         progress(done, total)
-            except KeyboardInterrupt:
+            except BaseException as exc:
                 for fut in futures:
                     fut.cancel()
-                raise RunCancelled(f"cancelled after {done} of {total} {unit}") from None
+                if isinstance(exc, KeyboardInterrupt):
+                    raise RunCancelled(f"cancelled after {done} of {total} {unit}") from None
+                raise
             return results
         from distributed import as_completed as dask_completed
 
@@ -220,9 +218,11 @@ class ParallelExecutor:
                 done += counts[i]
                 if progress:
                     progress(done, total)
-        except KeyboardInterrupt:
+        except BaseException as exc:
             client.cancel(dask_futures)
-            raise RunCancelled(f"cancelled after {done} of {total} {unit}") from None
+            if isinstance(exc, KeyboardInterrupt):
+                raise RunCancelled(f"cancelled after {done} of {total} {unit}") from None
+            raise
         return results
 
 
