@@ -11,16 +11,14 @@ Run: ``.venv/bin/python benchmarks/risk.py [--samples 10000] [--workers 2]``
 from __future__ import annotations
 
 import argparse
-import logging
-import multiprocessing as mp
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from gridfirst.parallel import open_executor
 from gridfirst.portfolio import portfolio_inputs, solve_portfolio
-from gridfirst.risk.executors import _ignore_sigint, run
 from gridfirst.risk.problem import problem_from_plan
+from gridfirst.risk.run import run
 from gridfirst.scenario import load_scenario
 
 
@@ -45,29 +43,15 @@ def main() -> None:
     serial_s = time.perf_counter() - t
     rows.append(("serial", 1, serial_s, 0.0, True))
 
-    t = time.perf_counter()
-    pool = ProcessPoolExecutor(max_workers=w, mp_context=mp.get_context("spawn"), initializer=_ignore_sigint)
-    list(pool.map(abs, range(w)))  # start the workers
-    run(problem, samples=2 * w * 250, seed=0, executor=pool, workers=w)  # warm imports
-    startup = time.perf_counter() - t
-    t = time.perf_counter()
-    res = run(problem, samples=n, seed=args.seed, executor=pool, workers=w)
-    rows.append((f"{w} local processes", w, time.perf_counter() - t, startup, _same(ref, res)))
-    pool.shutdown()
-
-    from distributed import Client, LocalCluster
-
-    t = time.perf_counter()
-    cluster = LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
-    client = Client(cluster)
-    run(problem, samples=2 * w * 250, seed=0, executor=client)
-    startup = time.perf_counter() - t
-    t = time.perf_counter()
-    res = run(problem, samples=n, seed=args.seed, executor=client)
-    rows.append((f"Dask LocalCluster, {w} workers", w, time.perf_counter() - t, startup, _same(ref, res)))
-    client.close()
-    cluster.close()
+    for kind, label in (("processes", f"{w} local processes"), ("dask", f"Dask LocalCluster, {w} workers")):
+        t = time.perf_counter()
+        with open_executor(kind, workers=w) as pool:
+            pool.map(abs, range(pool.workers))  # start the workers
+            run(problem, samples=2 * w * 250, seed=0, executor=pool)  # warm imports
+            startup = time.perf_counter() - t
+            t = time.perf_counter()
+            res = run(problem, samples=n, seed=args.seed, executor=pool)
+            rows.append((label, w, time.perf_counter() - t, startup, _same(ref, res)))
 
     print(f"\n{n} futures, seed {args.seed}")
     print(f"{'executor':<32}{'seconds':>9}{'futures/s':>11}{'speed-up':>10}{'efficiency':>12}"

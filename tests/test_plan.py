@@ -12,8 +12,8 @@ import pytest
 from plan_fixtures import plan_to, small_scenario_dict, write_yaml
 
 from gridfirst.errors import ScenarioError
+from gridfirst.parallel import open_executor
 from gridfirst.planning import PlanResult, ResultCache
-from gridfirst.planning.executors import plan_executor
 from gridfirst.resolve.cache import content_key
 from gridfirst.scenario import scenario_from_dict
 
@@ -188,7 +188,7 @@ def _negate(x: int) -> int:
 @pytest.mark.parametrize("name", ["serial", "processes", "dask"])
 def test_executors_keep_item_order(name: str) -> None:
     done: list[int] = []
-    with plan_executor(name, workers=2) as pool:
+    with open_executor(name, workers=2) as pool:
         out = pool.map(abs, [-3, 1, -2, 5], progress=lambda d, t: done.append(d))
     assert out == [3, 1, 2, 5]
     assert done[-1] == 4
@@ -196,10 +196,10 @@ def test_executors_keep_item_order(name: str) -> None:
 
 def test_bad_executor_is_a_clear_error() -> None:
     with pytest.raises(ScenarioError, match="executor"):
-        with plan_executor("threads"):
+        with open_executor("threads"):
             pass
     with pytest.raises(ScenarioError, match="dask"):
-        with plan_executor("serial", address="tcp://127.0.0.1:1"):
+        with open_executor("serial", address="tcp://127.0.0.1:1"):
             pass
 
 
@@ -250,8 +250,8 @@ def test_ctrl_c_cancels_the_outstanding_work(name: str) -> None:
     import multiprocessing
 
     with pytest.raises(RunCancelled, match="cancelled after 1 of 6 sites"):
-        with plan_executor(name, workers=2) as pool:
-            pool.map(_slow_identity, [1, 1, 20, 20, 20, 20], progress=interrupt)
+        with open_executor(name, workers=2) as pool:
+            pool.map(_slow_identity, [1, 1, 20, 20, 20, 20], progress=interrupt, unit="sites")
     # Workers were stopped, not left to finish their 4 s sleeps.
     assert multiprocessing.active_children() == []
 

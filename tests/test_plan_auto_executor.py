@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from gridfirst.planning.executors import AUTO_MIN_SOLVES, choose_executor
+from gridfirst.parallel import AUTO_MIN_SOLVES, choose_executor
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests of gridfirst.risk executors and CLI: same seed, same numbers on every executor."""
+"""Tests of the risk run on every executor and its CLI: same seed, same numbers on every executor."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from test_risk import tiny_problem
 from typer.testing import CliRunner
 
 from gridfirst.errors import GridfirstError
-from gridfirst.risk.executors import run
+from gridfirst.risk.run import run
 
 
 def _same(a, b) -> None:
@@ -59,7 +59,7 @@ def test_dask_local_cluster_matches_serial(serial) -> None:
 @given(n_blocks=st.integers(1, 2_000), workers=st.integers(1, 16), max_blocks=st.integers(1, 50))
 def test_chunks_cover_every_block_once_in_order_and_stay_small(n_blocks: int, workers: int,
                                                                max_blocks: int) -> None:
-    from gridfirst.risk.executors import _chunks
+    from gridfirst.risk.run import _chunks
 
     chunks = _chunks(n_blocks, workers, max_blocks)
     assert [b for c in chunks for b in c] == list(range(n_blocks))
@@ -68,7 +68,7 @@ def test_chunks_cover_every_block_once_in_order_and_stay_small(n_blocks: int, wo
 
 
 def test_small_chunks_on_processes_match_one_serial_pass() -> None:
-    from gridfirst.risk.executors import MAX_CHUNK_BLOCKS
+    from gridfirst.risk.run import MAX_CHUNK_BLOCKS
 
     problem, *_ = tiny_problem()
     # 200 blocks: more than 4 chunks per worker once each is capped at MAX_CHUNK_BLOCKS blocks.
@@ -91,7 +91,7 @@ def test_bad_arguments_are_clear_errors(serial) -> None:
 
 
 def test_interrupt_cancels_cleanly(serial) -> None:
-    from gridfirst.risk.executors import RunCancelled
+    from gridfirst.errors import RunCancelled
 
     problem, _ = serial
 
@@ -118,7 +118,7 @@ def test_cancelled_process_run_stops_its_running_workers(serial) -> None:
     """Ctrl-C terminates the pool's workers instead of letting their running chunk finish."""
     import time
 
-    from gridfirst.risk.executors import RunCancelled
+    from gridfirst.errors import RunCancelled
 
     problem, _ = serial
     seen: list[int] = []

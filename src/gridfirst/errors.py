@@ -37,3 +37,7 @@ class SolverError(GridfirstError):
 
 class OutputError(GridfirstError, OSError):
     """An output folder or file cannot be written (a file in the way, no permission, disk full)."""
+
+
+class RunCancelled(GridfirstError):
+    """The run was interrupted (Ctrl-C); outstanding work was cancelled and its workers stopped."""

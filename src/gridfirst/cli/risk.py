@@ -42,9 +42,9 @@ def risk(
         TimeRemainingColumn,
     )
 
-    from gridfirst.errors import GridfirstError
+    from gridfirst.errors import GridfirstError, RunCancelled
+    from gridfirst.parallel import EXECUTORS
     from gridfirst.planning import decide, resolve_for_plan
-    from gridfirst.risk.executors import EXECUTORS, RunCancelled
     from gridfirst.risk.robust import compare_plans
     from gridfirst.scenario import load_scenario
 

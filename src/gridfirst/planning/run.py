@@ -20,7 +20,7 @@ from gridfirst.errors import ScenarioError
 from gridfirst.resolve import Resolved, ResultCache
 
 if TYPE_CHECKING:
-    from gridfirst.planning.executors import PlanExecutor
+    from gridfirst.parallel import ParallelExecutor
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
     from gridfirst.scenario import Scenario
@@ -50,7 +50,7 @@ class PlanResult:
         Where the latency came from.
     procurement : pandas.DataFrame
         Per candidate site at the policy's CFE target (see
-        :data:`gridfirst.planning.procure.RECORD_COLUMNS`).
+        :data:`gridfirst.resolve.energy.RECORD_COLUMNS`).
     portfolio : PortfolioResult
         The build-out plan.
     risk : object or None
@@ -171,7 +171,7 @@ def plan(
         Bad scenario or data; an impossible demand is not an error but a shortfall with its
         explanation in ``result.shortfalls``.
     """
-    from gridfirst.planning.executors import choose_executor, plan_executor
+    from gridfirst.parallel import choose_executor, open_executor
     from gridfirst.resolve import procurement_tasks, resolve
     from gridfirst.resolve.energy import pending_solves
     from gridfirst.scenario import Scenario, load_scenario
@@ -210,12 +210,12 @@ def plan(
         executor = choose_executor(pending_solves(procurement_tasks(resolved), store), risk_samples)
         notes.append(f"executor 'auto' chose {executor!r}")
 
-    with plan_executor(executor, address=dask_address, workers=workers) as pool:
+    with open_executor(executor, address=dask_address, workers=workers) as pool:
         started = time.perf_counter()
         hits_before, misses_before = store.hits, store.misses
         first = resolved
         resolved = resolve(
-            scenario, seed=seed, energy=True, run_map=pool.map, cache=store,
+            scenario, seed=seed, energy=True, run_map=lambda f, items, step: pool.map(f, items, step, unit="sites"), cache=store,
             latency_ms=first.latency_ms,
             progress=lambda stage, done, total: report("procurement", done, total)
             if stage == "procurement" else None,
@@ -255,7 +255,7 @@ def plan(
 
 
 def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,
-              pool: PlanExecutor, progress: Callable[[int, int], None]) -> RiskResult:
+              pool: ParallelExecutor, progress: Callable[[int, int], None]) -> RiskResult:
     """Monte Carlo of the chosen plan (:mod:`gridfirst.risk`) on the plan's open executor."""
     from gridfirst.risk import problem_from_plan, run_risk
 

@@ -145,7 +145,7 @@ def procure_sites(
     run_map : callable
         ``run_map(function, items, progress) -> results`` in item order (an executor's map).
     cache : ResultCache
-        Records keyed by :func:`~gridfirst.planning.cache.content_key` of the task's inputs.
+        Records keyed by :func:`~gridfirst.resolve.cache.content_key` of the task's inputs.
     progress : callable, optional
         ``progress(done, total)`` as sites are done (cached ones first).
 

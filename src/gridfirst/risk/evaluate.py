@@ -3,7 +3,7 @@
 Per future: the IT MW each site delivers after delays, power slips, outages and cable cuts; the
 demand it serves (plan-following dispatch plus a greedy re-allocation of spare capacity within
 latency eligibility); shortfall and cost. Sampling is in :mod:`gridfirst.risk.sampling`, running
-many blocks in :mod:`gridfirst.risk.executors`.
+many blocks in :mod:`gridfirst.risk.run`.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ import pandas as pd
 
 from gridfirst.errors import ScenarioError
 from gridfirst.risk.evaluate import RiskResult
-from gridfirst.risk.executors import run
 from gridfirst.risk.problem import problem_from_plan
+from gridfirst.risk.run import run
 from gridfirst.risk.uncertainty import RiskOptions, options_from_scenario
 
 if TYPE_CHECKING:
