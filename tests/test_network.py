@@ -472,7 +472,7 @@ def _geonames_by_own_name(name: str) -> list[dict]:
     """Peer of the resolver: a plain scan of every GeoNames city's own name."""
     import unicodedata
 
-    from gridfirst.network.data import _geonames_cities
+    from gridfirst.data.gazetteer import city_records
 
     def plain(text: str) -> str:
         text = unicodedata.normalize("NFKD", text)
@@ -480,7 +480,7 @@ def _geonames_by_own_name(name: str) -> list[dict]:
 
     return [
         c
-        for c in _geonames_cities().values()
+        for c in city_records()
         if plain(name) in (plain(c["name"]), plain(c.get("asciiname") or ""))
     ]
 

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from gridfirst import solver
 from gridfirst.errors import DataError, InfeasibleError, SolverError
+from gridfirst.geo import capital_recovery_factor
 from gridfirst.procurement import (
     ProcurementCosts,
     build_lp,
-    capital_recovery_factor,
     costs_from_mapping,
     default_costs,
     load_costs,

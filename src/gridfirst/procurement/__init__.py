@@ -13,7 +13,6 @@ _API = {
     "default_costs": "gridfirst.procurement.costs",
     "load_costs": "gridfirst.procurement.costs",
     "costs_from_mapping": "gridfirst.procurement.costs",
-    "capital_recovery_factor": "gridfirst.procurement.costs",
     "ProcurementLP": "gridfirst.procurement.model",
     "ProcurementOptions": "gridfirst.procurement.model",
     "build_lp": "gridfirst.procurement.model",

@@ -1,7 +1,8 @@
 """Cost and performance inputs of the 24/7 carbon-free procurement LP, annualised.
 
-Holds :class:`ProcurementCosts` (the issue's annualised keys), the capital recovery factor, the
-sourced defaults and the loader of a user's cost file; it knows nothing of the LP itself.
+Holds :class:`ProcurementCosts` (the issue's annualised keys), the sourced defaults and the loader
+of a user's cost file (annualising with :func:`gridfirst.geo.capital_recovery_factor`); it knows
+nothing of the LP itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gridfirst.errors import DataError
+from gridfirst.geo import capital_recovery_factor
 
 # Technologies whose annualised cost may be given as overnight cost + lifetime (+ fixed O&M).
 # key prefix -> unit suffix of the capacity ("mw" or "mwh")
@@ -24,36 +26,6 @@ _CAPITAL_TECHS = {
     "firm": "mw",
     "backup": "mw",
 }
-
-
-def capital_recovery_factor(discount_rate: float, lifetime_years: float) -> float:
-    """Annual payment per unit of overnight cost over ``lifetime_years`` at ``discount_rate``.
-
-    Parameters
-    ----------
-    discount_rate : float
-        Real discount rate per year [-]; 0 gives straight-line ``1 / lifetime``.
-    lifetime_years : float
-        Economic lifetime [years], > 0.
-
-    Returns
-    -------
-    float
-        CRF = r (1 + r)^n / ((1 + r)^n - 1) [1/year].
-
-    References
-    ----------
-    .. [1] Short, W., Packey, D., Holt, T. (1995). A Manual for the Economic Evaluation of Energy
-       Efficiency and Renewable Energy Technologies. NREL/TP-462-5173, eq. 4-5.
-    """
-    if lifetime_years <= 0:
-        raise DataError(f"lifetime_years must be > 0, got {lifetime_years}")
-    if discount_rate < 0:
-        raise DataError(f"discount_rate must be >= 0, got {discount_rate}")
-    if discount_rate == 0:
-        return 1.0 / lifetime_years
-    growth = (1.0 + discount_rate) ** lifetime_years
-    return discount_rate * growth / (growth - 1.0)
 
 
 class ProcurementCosts(BaseModel):

@@ -14,38 +14,36 @@ import numpy as np
 import pandas as pd
 
 from gridfirst.errors import ScenarioError
+from gridfirst.geo import FALLBACK_RTT_SOURCE, fallback_rtt_ms
 from gridfirst.scenario import Market, Scenario
-
-# Light in silica fibre travels at c / n with n ~ 1.468, i.e. ~204 km/ms; we use 200 km/ms.
-FIBRE_KM_PER_MS = 200.0
-# Assumption: real cable routes are ~1.5x the great-circle distance (landing detours, terrestrial
-# backhaul); used only when gridfirst.network is not available.
-ROUTE_FACTOR = 1.5
-EARTH_RADIUS_KM = 6371.0
 
 
 def great_circle_rtt_ms(
     markets: Sequence[Market], points: dict[str, tuple[float, float]]
 ) -> pd.DataFrame:
-    """Round-trip time estimate from great-circle distance: ``2 * 1.5 * d_km / 200 km/ms``.
+    """Round-trip time from each market to each point without a cable route [ms].
 
-    A fallback for when :mod:`gridfirst.network` is not installed; it ignores real cable routes.
+    The one fallback of :func:`gridfirst.geo.fallback_rtt_ms` (see
+    :data:`gridfirst.geo.FALLBACK_RTT_SOURCE`), so scoring and the portfolio estimate the same
+    round trip for the same pair; used when :mod:`gridfirst.network` is not.
+
+    Parameters
+    ----------
+    markets : sequence of Market
+        Rows; their ``latitude`` and ``longitude`` [degrees].
+    points : dict
+        Point id -> ``(latitude, longitude)`` [degrees]; the columns.
 
     Returns
     -------
     pandas.DataFrame
         Index market id, columns point id, values RTT [ms].
     """
-    lat1 = np.radians([m.latitude for m in markets])[:, None]
-    lon1 = np.radians([m.longitude for m in markets])[:, None]
-    lat2 = np.radians([p[0] for p in points.values()])[None, :]
-    lon2 = np.radians([p[1] for p in points.values()])[None, :]
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    d_km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-    rtt = 2.0 * ROUTE_FACTOR * d_km / FIBRE_KM_PER_MS
+    lat1 = np.array([m.latitude for m in markets], dtype=float)[:, None]
+    lon1 = np.array([m.longitude for m in markets], dtype=float)[:, None]
+    lat2 = np.array([p[0] for p in points.values()], dtype=float)[None, :]
+    lon2 = np.array([p[1] for p in points.values()], dtype=float)[None, :]
+    rtt = fallback_rtt_ms(lat1, lon1, lat2, lon2)
     return pd.DataFrame(rtt, index=[m.id for m in markets], columns=list(points))
 
 
@@ -111,10 +109,7 @@ def user_latency_columns(
             note = "latency from gridfirst.network.latency_to_points"
         else:
             table = great_circle_rtt_ms(markets, points)
-            note = (
-                f"latency estimated from great-circle distance x {ROUTE_FACTOR} at "
-                f"{FIBRE_KM_PER_MS:g} km/ms (gridfirst.network not used)"
-            )
+            note = f"latency from the {FALLBACK_RTT_SOURCE} (gridfirst.network not used)"
     else:
         table = latency_ms
         note = "latency from the latency_ms table given"

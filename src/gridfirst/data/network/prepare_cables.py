@@ -6,6 +6,8 @@ Submarine Cable Map API v3 (``cable/<id>.json``, ``cable/cable-geo.json`` and
 
     python prepare_cables.py /path/to/submarinecables
 
+(with gridfirst importable: distances are :func:`gridfirst.geo.great_circle_km`).
+
 Segment lengths are measured along the cable's drawn route (TeleGeography's route geometry) between
 adjacent landings: a landing pair is adjacent when the shortest route between them passes no other
 landing of the same cable. The route factor on top of the drawn length is applied later, by the
@@ -23,8 +25,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from gridfirst.geo import great_circle_km
+
 SOURCE_ID = "network-telegeography-2024"
-EARTH_RADIUS_KM = 6371.0088
 
 # Cables bundled: trans-Pacific, Australia-Asia/US, intra-Asia, Asia-Europe (Red Sea and around),
 # transatlantic, Gulf and India, plus the domestic/short links that tie the markets to them.
@@ -66,11 +69,9 @@ CORRIDORS = {
 }
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance [km] of one pair (:func:`gridfirst.geo.great_circle_km`)."""
+    return float(great_circle_km(lat1, lon1, lat2, lon2))
 
 
 def _key(lon: float, lat: float) -> tuple[float, float]:
@@ -83,7 +84,7 @@ def _corridors(path: list[tuple[float, float]]) -> set[str]:
     for (lon1, lat1), (lon2, lat2) in zip(path, path[1:], strict=False):
         if abs(lon2 - lon1) > 180:  # antimeridian hop; no corridor there
             continue
-        steps = max(1, int(haversine_km(lat1, lon1, lat2, lon2) / 10.0))
+        steps = max(1, int(_km(lat1, lon1, lat2, lon2) / 10.0))
         for i in range(steps + 1):
             t = i / steps
             lat, lon = lat1 + t * (lat2 - lat1), lon1 + t * (lon2 - lon1)
@@ -134,7 +135,7 @@ def build(root: Path, out: Path) -> None:
                 a, b = _key(x1, y1), _key(x2, y2)
                 if a == b:
                     continue
-                w = haversine_km(a[1], a[0], b[1], b[0])
+                w = _km(a[1], a[0], b[1], b[0])
                 adj[a].append((b, w))
                 adj[b].append((a, w))
         verts = list(adj)
@@ -164,7 +165,7 @@ def build(root: Path, out: Path) -> None:
                 for r in roots[1:]:
                     for u in base[:: max(1, len(base) // 400)]:
                         for v in members[r][:: max(1, len(members[r]) // 400)]:
-                            d = haversine_km(u[1], u[0], v[1], v[0])
+                            d = _km(u[1], u[0], v[1], v[0])
                             if d < best[0]:
                                 best = (d, u, v, r)
                 d, u, v, r = best
@@ -181,8 +182,8 @@ def build(root: Path, out: Path) -> None:
             node = ("landing", lp["id"])
             node_of[lp["id"]] = node
             if verts:
-                near = min(verts, key=lambda v: haversine_km(lat, lon, v[1], v[0]))
-                d = haversine_km(lat, lon, near[1], near[0])
+                near = min(verts, key=lambda v: _km(lat, lon, v[1], v[0]))
+                d = _km(lat, lon, near[1], near[0])
                 adj[node].append((near, d))
                 adj[near].append((node, d))
                 attach[node] = near
@@ -217,7 +218,7 @@ def build(root: Path, out: Path) -> None:
                         "to_landing": pair[1],
                         # never shorter than the great circle (two stations on one vertex)
                         "length_km": round(
-                            max(dist[t], haversine_km(*coords(src)[::-1], *coords(t)[::-1]), 0.1), 1
+                            max(dist[t], _km(*coords(src)[::-1], *coords(t)[::-1]), 0.1), 1
                         ),
                         "method": method,
                         "corridors": ";".join(sorted(_corridors(pts))),
@@ -230,7 +231,7 @@ def build(root: Path, out: Path) -> None:
             while rest:
                 closest = min(
                     ((a, b) for a in done for b in rest),
-                    key=lambda p: haversine_km(
+                    key=lambda p: _km(
                         lp_xy[p[0]["id"]][1],
                         lp_xy[p[0]["id"]][0],
                         lp_xy[p[1]["id"]][1],
@@ -245,7 +246,7 @@ def build(root: Path, out: Path) -> None:
                         "cable_id": cid,
                         "from_landing": pair[0],
                         "to_landing": pair[1],
-                        "length_km": round(haversine_km(y1, x1, y2, x2), 1),
+                        "length_km": round(_km(y1, x1, y2, x2), 1),
                         "method": method,
                         "corridors": ";".join(sorted(_corridors([(x1, y1), (x2, y2)]))),
                         "source_id": SOURCE_ID,
