@@ -176,16 +176,13 @@ _ONE_HOME = {
 _ALLOWED = {
     "haversine (great-circle) code": {
         "geo.py",
-        "portfolio/inputs.py",  # removed by the resolve step
     },
     "an Earth radius": {
         "geo.py",
-        "portfolio/inputs.py",  # removed by the resolve step
     },
     "a GeoNames loader": {"data/gazetteer.py"},
     "a capital recovery factor": {
         "geo.py",
-        "portfolio/inputs.py",  # removed by the resolve step
     },
 }
 
