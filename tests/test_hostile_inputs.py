@@ -176,3 +176,17 @@ def test_bad_input_is_one_clear_line(argv: list[str], expected: str, files: dict
     assert "internal error" not in output, output
     assert expected in output, output
     assert len(output) < 4000
+
+
+def test_the_shipped_cost_file_reads_back_as_it_is(tmp_path: Path) -> None:
+    """The format the project ships is the format it reads (it used to crash with TypeError)."""
+    from gridfirst.data import data_dir
+    from gridfirst.procurement.costs import default_costs, load_costs
+
+    shipped = data_dir() / "procurement_costs.yaml"
+    assert load_costs(shipped) == default_costs()
+    edited = yaml.safe_load(shipped.read_text())
+    edited["solar"]["overnight_usd_per_mw"] = 2 * float(edited["solar"]["overnight_usd_per_mw"])
+    path = tmp_path / "costs.yaml"
+    path.write_text(yaml.safe_dump(edited))
+    assert load_costs(path).solar_usd_per_mw_year > default_costs().solar_usd_per_mw_year

@@ -7,6 +7,7 @@ nothing of the LP itself.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -91,26 +92,57 @@ def _defaults_path() -> Path:
     return data_dir() / "procurement_costs.yaml"
 
 
+def flatten_sourced(raw: dict[str, Any], source: str = "procurement_costs.yaml") -> dict[str, float]:
+    """The sourced (nested) cost file's figures as flat cost keys.
+
+    Each technology entry holds ``overnight_usd_per_<unit>``, ``lifetime_years``, optional
+    ``fixed_om_usd_per_<unit>_year`` and ``marginal_usd_per_mwh`` / ``intensity_tco2_per_mwh``
+    beside its ``source_id``, ``data_year`` and ``note``; scalar entries hold ``value``. Entries
+    the file leaves out keep the defaults. This is the format the project ships, so a copy of
+    ``data/procurement_costs.yaml`` edited by a user reads back as it is.
+    """
+    flat: dict[str, float] = {}
+    meta = {"source_id", "data_year", "note"}
+    for key, entry in raw.items():
+        if not isinstance(entry, dict):
+            flat[key] = entry
+            continue
+        values = {k: v for k, v in entry.items() if k not in meta}
+        if set(values) == {"value"}:
+            flat[key] = values["value"]
+            continue
+        if key not in _CAPITAL_TECHS:
+            raise DataError(f"{source}: {key}: unknown technology; known: {sorted(_CAPITAL_TECHS)}")
+        unit = _CAPITAL_TECHS[key]
+        for name, value in values.items():
+            if name in (f"overnight_usd_per_{unit}", "lifetime_years",
+                        f"fixed_om_usd_per_{unit}_year", "marginal_usd_per_mwh",
+                        "intensity_tco2_per_mwh"):
+                flat[f"{key}_{name}"] = value
+            else:
+                raise DataError(f"{source}: {key}.{name}: unknown figure")
+    out: dict[str, float] = {}
+    for key, value in flat.items():
+        try:
+            # YAML 1.1 reads 1.279e6 (no exponent sign) as text; it is still a number
+            number = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
+            raise DataError(f"{source}: {key}: {value!r} is not a finite number")
+        out[key] = number
+    return out
+
+
 @lru_cache(maxsize=1)
 def _default_inputs() -> dict[str, float]:
     """The bundled defaults as flat overnight/lifetime keys (before annualisation)."""
     import yaml
 
     path = _defaults_path()
-    raw = yaml.safe_load(path.read_text())
-    flat: dict[str, float] = {"discount_rate": float(raw["discount_rate"]["value"])}
+    flat = flatten_sourced(yaml.safe_load(path.read_text()), path.name)
     for tech, unit in _CAPITAL_TECHS.items():
-        entry = raw[tech]
-        flat[f"{tech}_overnight_usd_per_{unit}"] = float(entry[f"overnight_usd_per_{unit}"])
-        flat[f"{tech}_lifetime_years"] = float(entry["lifetime_years"])
-        flat[f"{tech}_fixed_om_usd_per_{unit}_year"] = float(
-            entry.get(f"fixed_om_usd_per_{unit}_year", 0.0)
-        )
-    flat["firm_marginal_usd_per_mwh"] = float(raw["firm"]["marginal_usd_per_mwh"])
-    flat["backup_marginal_usd_per_mwh"] = float(raw["backup"]["marginal_usd_per_mwh"])
-    flat["backup_intensity_tco2_per_mwh"] = float(raw["backup"]["intensity_tco2_per_mwh"])
-    for key in ("battery_charge_efficiency", "battery_discharge_efficiency", "grid_limit_mw"):
-        flat[key] = float(raw[key]["value"])
+        flat.setdefault(f"{tech}_fixed_om_usd_per_{unit}_year", 0.0)
     return flat
 
 
@@ -176,13 +208,12 @@ def load_costs(path: str | Path) -> ProcurementCosts:
     DataError
         The file is missing, unreadable, or a key or value is invalid.
     """
-    import yaml
+    from gridfirst.scenario import read_yaml
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: cost file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise DataError(f"{path}: not valid YAML: {exc}") from None
-    return costs_from_mapping(data or {}, source=str(path))
+    data = read_yaml(path, DataError, what="cost file")
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a mapping of cost keys, got {type(data).__name__}")
+    if any(isinstance(v, dict) for v in data.values()):
+        data = flatten_sourced(data, str(path))
+    return costs_from_mapping(data, source=str(path))
