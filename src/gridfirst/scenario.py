@@ -6,6 +6,7 @@ optimised or shown; it only defines, validates and (de)serialises it, with units
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -235,6 +236,63 @@ class DemandRegion(_Model):
     city: str = Field(description="City name as in the demand-centre data, e.g. 'Tokyo'.")
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
+    serve_from: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Data residency: countries (ISO 3166-1 alpha-2) or market ids whose sites may serve "
+            "this region's inference; empty means anywhere the latency allows."
+        ),
+    )
+    residency_basis: str = Field(
+        default="", description="The law or contract behind serve_from, e.g. 'Korea PIPA art. 28-8'."
+    )
+
+
+class Buyer(_Model):
+    """Who deploys the accelerators: the buyer's home jurisdiction, its chips and its licences.
+
+    Export-control rules (:mod:`gridfirst.compliance`) are evaluated for this buyer.
+    """
+
+    jurisdiction: str = Field(pattern=_ISO2_PATTERN, description="Home country, ISO 3166-1 alpha-2.")
+    accelerators: list[str] = Field(
+        min_length=1, description="Accelerator ids of data/accelerators.yaml, e.g. 'gb200-nvl72'."
+    )
+    licences: list[str] = Field(
+        default_factory=list,
+        description="Export licences or authorisations held: a rule id or a destination country.",
+    )
+    as_of: date | None = Field(
+        default=None,
+        description="Date the rules are read as of (default: 1 January of the horizon's start).",
+    )
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _known_country(cls, code: str) -> str:
+        return _check_country(code)
+
+    @field_validator("accelerators")
+    @classmethod
+    def _known_accelerators(cls, ids: list[str]) -> list[str]:
+        known = accelerator_ids()
+        for acc in ids:
+            if acc not in known:
+                import difflib
+
+                close = difflib.get_close_matches(acc, sorted(known), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ValueError(f"{acc!r} is not a known accelerator id{hint} (known: {sorted(known)})")
+        return ids
+
+
+@lru_cache(maxsize=1)
+def accelerator_ids() -> frozenset[str]:
+    """Accelerator ids of the bundled ``data/accelerators.yaml``."""
+    from gridfirst.data import data_dir
+
+    raw = yaml.safe_load((data_dir() / "accelerators.yaml").read_text(encoding="utf-8"))
+    return frozenset(raw.get("accelerators", {}))
 
 
 class DemandPoint(_Model):
@@ -361,6 +419,10 @@ class Scenario(_Model):
     deals: list[Deal] = Field(default_factory=list)
     demand: DemandOutlook = Field(default_factory=DemandOutlook)
     policy: Policy = Field(default_factory=Policy)
+    buyer: Buyer | None = Field(
+        default=None,
+        description="Who deploys the chips; export controls are evaluated only when it is given.",
+    )
     weights: dict[str, float] = Field(
         default_factory=dict, description="Scoring weight overrides by criterion name."
     )
@@ -418,6 +480,12 @@ class Scenario(_Model):
                     f"twice (also demand.points[{seen_points[point_key]}]); give each point once"
                 )
             seen_points.setdefault(point_key, i)
+        countries = iso_country_codes()
+        for i, region in enumerate(self.demand.regions):
+            for j, where in enumerate(region.serve_from):
+                if where not in ids and where not in countries:
+                    problems.append(_missing(f"demand.regions[{i}].serve_from[{j}]", where, ids)
+                                    .replace("is not a known id", "is not a market id or a country code"))
         sla_keys = {"inference", "training"} | {r.id for r in self.demand.regions}
         for key in self.policy.latency_sla_ms:
             if key not in sla_keys:
