@@ -28,6 +28,7 @@ _COMMAND_MODULES = [
     "procure",
     "risk",
     "plan",
+    "supply",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -81,6 +81,8 @@ def _csv_cell(value: Any) -> Any:
 def _table_cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
     if isinstance(value, float):
         if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
             return f"{value:.3g}"
