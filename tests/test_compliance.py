@@ -355,6 +355,22 @@ def test_fdi_lead_time():
     assert fdi_lead_time_months("AU", "US") > 0
     assert fdi_lead_time_months("JP", "US") >= 1
     assert fdi_lead_time_months("US", "US") == 0.0
-    assert fdi_lead_time_months("US", "JP") > 0
+    # CFIUS, the NSIA and Korea's FIPA review acquisitions, not new builds
+    assert fdi_lead_time_months("US", "JP") == 0.0
+    assert fdi_lead_time_months("US", "JP", acquisition=True) == 3.0
+    assert fdi_lead_time_months("GB", "US") == 0.0 < fdi_lead_time_months("GB", "US", True)
+    assert fdi_lead_time_months("KR", "US", acquisition=True) > fdi_lead_time_months("KR", "US")
     assert fdi_lead_time_months("IN", "US") == 0.0
     assert fdi_lead_time_months("IN", "CN") > 0
+
+
+def test_compliance_table_takes_a_market_id_column_and_names_bad_countries():
+    markets = pd.DataFrame({"market_id": ["a", "b", "c"], "country": ["VN", "VN", "JP"]})
+    table = compliance_table(markets, "US", GB200, LATE_2026, licences_held=["US-BIS-2023-D1D4"])
+    assert table["status"].tolist() == ["allowed", "allowed", "allowed"]
+    assert table["licence_held"].tolist() == [True, True, False]
+    bad = pd.DataFrame({"market_id": ["x"], "country": ["Hong Kong"]})
+    with pytest.raises(ScenarioError, match="market 'x', country"):
+        compliance_table(bad, "US", GB200, LATE_2026)
+    with pytest.raises(DataError, match="missing column"):
+        compliance_table(pd.DataFrame({"market_id": ["x"]}), "US", GB200, LATE_2026)

@@ -72,12 +72,15 @@ FDI_COLUMNS = [
     "country",
     "regime",
     "applies_to",
+    "trigger",
     "buyer_jurisdictions",
     "lead_time_months",
     "citation",
     "source_id",
     "note",
 ]
+#: What sets a review off: any build or acquisition, or only acquiring control of an existing firm.
+FDI_TRIGGERS = ("build_or_acquisition", "acquisition")
 PARAMETER_COLUMNS = ["parameter", "value", "unit", "source_id", "note"]
 
 
@@ -346,6 +349,7 @@ def load_fdi_review(path: Path | None = None) -> pd.DataFrame:
     """Foreign-investment review regimes: who they catch and their lead time [months]."""
     table = _Table(_path(path, "fdi_review.csv"), FDI_COLUMNS)
     table.required("country", "regime", "buyer_jurisdictions", "citation")
+    table.choices("trigger", FDI_TRIGGERS)
     table.countries("country")
     table.countries("buyer_jurisdictions", extra={"foreign"})
     table.numbers("lead_time_months", 0.0, 60.0)

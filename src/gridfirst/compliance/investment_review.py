@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def fdi_reviews(country: str, buyer_jurisdiction: str) -> pd.DataFrame:
+def fdi_reviews(country: str, buyer_jurisdiction: str, acquisition: bool = False) -> pd.DataFrame:
     """Review regimes of ``country`` that catch a buyer from ``buyer_jurisdiction``.
 
     A row with ``buyer_jurisdictions = foreign`` catches every buyer from another country; a
-    list of codes catches only those.
+    list of codes catches only those. Regimes triggered only by acquiring control of an existing
+    firm (``trigger = acquisition``) count when ``acquisition`` is True; a new build
+    (``acquisition=False``) meets only ``build_or_acquisition`` regimes.
     """
     check_country(country, "country")
     check_country(buyer_jurisdiction, "buyer jurisdiction")
@@ -33,13 +35,28 @@ def fdi_reviews(country: str, buyer_jurisdiction: str) -> pd.DataFrame:
         items = split_list(scope)
         return "foreign" in items or buyer_jurisdiction in items
 
-    return rows[rows["buyer_jurisdictions"].map(catches)].reset_index(drop=True)
+    rows = rows[rows["buyer_jurisdictions"].map(catches)]
+    if not acquisition:
+        rows = rows[rows["trigger"] == "build_or_acquisition"]
+    return rows.reset_index(drop=True)
 
 
-def fdi_lead_time_months(country: str, buyer_jurisdiction: str) -> float:
+def fdi_lead_time_months(country: str, buyer_jurisdiction: str, acquisition: bool = False) -> float:
     """Lead time of the foreign-investment review the buyer faces in ``country`` [months].
 
-    The longest applicable regime's lead time (they run in parallel); 0 when none applies.
+    Parameters
+    ----------
+    country, buyer_jurisdiction : str
+        Host country and the buyer's home, ISO 3166-1 alpha-2.
+    acquisition : bool
+        True when the buyer acquires control of an existing firm or site (e.g. a data-centre
+        operator); False for a new build.
+
+    Returns
+    -------
+    float
+        The longest applicable regime's lead time (regimes run in parallel) [months]; 0 when
+        none applies, always 0 in the buyer's own country.
     """
-    rows = fdi_reviews(country, buyer_jurisdiction)
+    rows = fdi_reviews(country, buyer_jurisdiction, acquisition)
     return float(rows["lead_time_months"].max()) if len(rows) else 0.0
