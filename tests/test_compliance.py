@@ -18,6 +18,7 @@ from gridfirst.compliance import (
     alliance_score,
     compliance_table,
     evaluate,
+    export_classification,
     fdi_lead_time_months,
     in_country_scopes,
     residency_rules,
@@ -219,6 +220,11 @@ def test_item_classes_cover_the_bundled_accelerators():
     classes = cdata.item_classes()
     assert set(classes["accelerator_id"]) == set(accelerators)
     assert set(classes["eccn"]) <= {"3A090.a", "4A090.a"}
+    assert export_classification("gb200-nvl72")[0] == "4A090.a"
+    assert "tpp_below_21000" in export_classification("h100-sxm")[1]
+    assert "tpp_below_21000" not in export_classification("gb200-nvl72")[1]
+    with pytest.raises(ScenarioError, match="no export classification"):
+        export_classification("mi300x")
 
 
 def _copy_rules(tmp_path):

@@ -14,6 +14,7 @@ from gridfirst.compliance.export_controls import (
     RuleBook,
     compliance_table,
     evaluate,
+    export_classification,
 )
 from gridfirst.compliance.investment_review import fdi_lead_time_months, fdi_reviews
 from gridfirst.compliance.residency import in_country_scopes, residency_rules
@@ -29,6 +30,7 @@ __all__ = [
     "alliance_score",
     "compliance_table",
     "evaluate",
+    "export_classification",
     "fdi_lead_time_months",
     "fdi_reviews",
     "in_country_scopes",

@@ -335,6 +335,22 @@ def evaluate(
     )
 
 
+def export_classification(accelerator_id: str) -> tuple[str, tuple[str, ...]]:
+    """ECCN and item classes of an accelerator id of ``data/accelerators.yaml``.
+
+    Returns ``(eccn, item_classes)``, e.g. ``("4A090.a", ("advanced_computing", ...))``; raises
+    :class:`gridfirst.errors.ScenarioError` for an id without a classification.
+    """
+    table = data.item_classes()
+    rows = table[table["accelerator_id"] == accelerator_id]
+    if rows.empty:
+        raise ScenarioError(
+            f"accelerator {accelerator_id!r} has no export classification in item_classes.csv; "
+            f"known: {sorted(set(table['accelerator_id']))}"
+        )
+    return str(rows["eccn"].iloc[0]), tuple(sorted(rows["item_class"]))
+
+
 def compliance_table(
     markets: pd.DataFrame,
     buyer_jurisdiction: str,
