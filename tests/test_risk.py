@@ -130,11 +130,12 @@ def test_overrides_apply_and_bad_values_name_the_path() -> None:
 
 def test_disruption_rate_rises_with_each_hazard_and_hits_the_475_year_anchor() -> None:
     o = risk_options().disruption
-    base = disruption_rate_per_year(o, np.array([1.0]), np.array([0.0]), np.array([0]))
-    for gpi, pga, cyc in [(3.0, 0.0, 0), (1.0, 0.3, 0), (1.0, 0.0, 2)]:
-        assert disruption_rate_per_year(o, np.array([gpi]), np.array([pga]), np.array([cyc]))[0] > base[0]
+    # the conflict input is the threat share (0 = no flashpoint near, 1 = at one)
+    base = disruption_rate_per_year(o, np.array([0.0]), np.array([0.0]), np.array([0]))
+    for share, pga, cyc in [(0.5, 0.0, 0), (0.0, 0.3, 0), (0.0, 0.0, 2)]:
+        assert disruption_rate_per_year(o, np.array([share]), np.array([pga]), np.array([cyc]))[0] > base[0]
     # At the damage PGA the seismic term is the return period's rate, 1/475 per year.
-    at = disruption_rate_per_year(o, np.array([1.0]), np.array([o.seismic_damage_pga_g]), np.array([0]))
+    at = disruption_rate_per_year(o, np.array([0.0]), np.array([o.seismic_damage_pga_g]), np.array([0]))
     assert at[0] - base[0] == pytest.approx(1 / 475.0)
 
 

@@ -42,15 +42,15 @@ def _with(example: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
-        ("options.portfolio.utilisaton", 0.7, "options.portfolio.utilisaton: unknown field"),
+        ("options.portfolio.utilisaton", 0.7, "options.portfolio.utilisaton: unknown option"),
         ("options.plan.procurement_load_mw", 0, "options.plan.procurement_load_mw: 0 must be greater than 0"),
         ("options.plan.procurement_method", "simplex", "options.plan.procurement_method"),
         ("options.plan.seed", -1, "options.plan.seed: -1 is below 0"),
-        ("options.risk.interconnection.sigmaa", 1.0, "options.risk.interconnection.sigmaa: unknown field"),
+        ("options.risk.interconnection.sigmaa", 1.0, "options.risk.interconnection.sigmaa: unknown option"),
         ("options.risk.price.common_sigma", -1, "options.risk.price.common_sigma: -1 is below 0"),
-        ("options.demand.sharez", {"tokyo": 1.0}, "options.demand.sharez: unknown field"),
+        ("options.demand.sharez", {"tokyo": 1.0}, "options.demand.sharez: unknown option"),
         ("options.demand.shares", {"tokio": 1.0}, "options.demand.shares.tokio: 'tokio' is not a known id"),
-        ("options.report", {}, "options.report: unknown field"),
+        ("options.report", {}, "options.report: unknown option"),
         ("costs.solar_capex", 1.0, "costs.solar_capex: unknown field"),
         ("costs.solar_usd_per_mw_year", math.nan, "costs.solar_usd_per_mw_year"),
         ("policy.latency_sla_ms", {"inferense": 20}, "policy.latency_sla_ms.inferense: 'inferense' is not a known id; did you mean inference?"),
@@ -134,5 +134,5 @@ def test_validate_cli_locates_an_options_typo(tmp_path: Path, example: dict[str,
     run = subprocess.run([sys.executable, "-m", "gridfirst", "validate", str(path)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
-    assert "typo.yaml: options.portfolio.utilisaton: unknown field" in run.stderr + run.stdout
+    assert "typo.yaml: options.portfolio.utilisaton: unknown option" in run.stderr + run.stdout
     assert "Traceback" not in run.stderr

@@ -113,14 +113,16 @@ class DelayOptions(_Section):
 class DisruptionOptions(_Section):
     """Site-down events per market (Poisson), each lasting an exponential time.
 
-    rate = base + conflict x ((GPI - 1) / 4)^2 + seismic + cyclone [events/year], with seismic =
+    rate = base + conflict x threat share + seismic + cyclone [events/year], where the threat
+    share is 1 - exp(-threat exposure) from named flashpoints near the site
+    (:func:`gridfirst.compliance.threat_exposure`), and seismic =
     (1 / return period) x (PGA_475 / damage PGA)^slope (a power-law hazard curve through the
     bundled 475-year PGA) and cyclone = -ln(1 - p10y) / 10 x outage-given-wind.
     """
 
     enabled: bool
     base_rate_per_year: float = Field(ge=0, le=10)
-    conflict_rate_per_year_at_gpi_5: float = Field(ge=0, le=10)
+    conflict_rate_per_year_at_full_threat: float = Field(ge=0, le=10)
     seismic_damage_pga_g: float = Field(gt=0, le=5)
     seismic_hazard_slope: float = Field(ge=0, le=10)
     seismic_return_period_years: float = Field(gt=0, le=1e6)

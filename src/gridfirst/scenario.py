@@ -616,7 +616,8 @@ def _format_error(err: Any, prefix: str = "") -> str:
     elif kind == "less_than":
         problem = f"{value!r} must be less than {ctx.get('lt')}"
     elif kind == "extra_forbidden":
-        problem = f"unknown field {loc.split('.')[-1]!r} (value {value!r}); check the spelling"
+        noun = "option" if path.startswith("options.") else "field"
+        problem = f"unknown {noun} {loc.split('.')[-1]!r} (value {value!r}); check the spelling"
     elif kind == "missing":
         problem = "required field is missing"
     elif kind == "value_error":

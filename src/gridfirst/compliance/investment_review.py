@@ -35,7 +35,7 @@ def fdi_reviews(country: str, buyer_jurisdiction: str, acquisition: bool = False
         items = split_list(scope)
         return "foreign" in items or buyer_jurisdiction in items
 
-    rows = rows[rows["buyer_jurisdictions"].map(catches)]
+    rows = rows[rows["buyer_jurisdictions"].map(catches).astype(bool)]
     if not acquisition:
         rows = rows[rows["trigger"] == "build_or_acquisition"]
     return rows.reset_index(drop=True)

@@ -177,7 +177,11 @@ def portfolio_inputs(
     annual = np.where(
         sites["kind"] == "deal", sites["deal_usd_per_mw_year"], sites["capex_usd_per_mw_year"]
     )
-    sites["risk_penalty_usd_per_mw_year"] = risk_weight * (1.0 - score) * annual
+    # An export licence still to be granted may be refused: the expected loss of the capacity's
+    # annual cost (probability of denial x annual cost) is charged like the score penalty.
+    denial = c["denial_probability"].to_numpy(float) if "denial_probability" in c else 0.0
+    sites["denial_probability"] = denial
+    sites["risk_penalty_usd_per_mw_year"] = (risk_weight * (1.0 - score) + denial) * annual
     market_ok = c.loc[c["kind"] == "market", "allowed"]
     ppas = resolved.ppas.copy()
     for i, (deal, row) in enumerate(ppas.iterrows()):

@@ -8,6 +8,7 @@ none of them goes back to the raw scenario for these.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gridfirst.compliance import (
+    alliance_score,
+    compliance_table,
+    fdi_lead_time_months,
+    threat_exposures,
+)
 from gridfirst.errors import ScenarioError
 from gridfirst.geo import FALLBACK_RTT_SOURCE, capital_recovery_factor, fallback_rtt_ms
 from gridfirst.resolve.cache import ResultCache
@@ -74,6 +81,12 @@ class Resolved:
         Round trip [ms], candidates x located demand regions.
     latency_source : str
         Where the latency came from.
+    compliance : pandas.DataFrame or None
+        Export-control decision per market for the scenario's buyer (index market id; columns of
+        :func:`gridfirst.compliance.compliance_table`), None when the scenario names no buyer.
+        Candidates carry ``export_status``, ``licence_lead_time_months``,
+        ``denial_probability`` and ``fdi_lead_time_months`` from it, and their ``lead_years``
+        include the licence and foreign-investment review waits.
     procurement : pandas.DataFrame or None
         Per procured candidate at the policy's CFE target (see
         :data:`gridfirst.resolve.energy.RECORD_COLUMNS`); None when energy was not resolved.
@@ -103,6 +116,7 @@ class Resolved:
     costs: ProcurementCosts
     crf: float
     seed: int
+    compliance: pd.DataFrame | None = None
     procurement: pd.DataFrame | None = None
     energy_usd_per_mwh: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     cache_hits: int = 0
@@ -277,7 +291,9 @@ def resolve(
                                    _site(scenario, str(cid), str(row["kind"])))
         for cid, row in cands.iterrows()
     }
-    screens = screen_candidates(cands, tables.markets, policy, tables.power_mw)
+    compliance = _compliance(scenario, markets)
+    _apply_compliance(scenario, cands, compliance)
+    screens = screen_candidates(cands, tables.markets, policy, tables.power_mw, compliance)
     for profile, ok_col, why_col in (("inference", "allowed", "screen_reason"),
                                      ("training", "training_eligible", "training_reason")):
         bad = failed(screens, profile)
@@ -293,12 +309,17 @@ def resolve(
     )
     labour.index.name = "country"
     mt = scenario.markets_table()
+    mt["threat_exposure"] = threat_exposures(mt["latitude"].to_numpy(float),
+                                             mt["longitude"].to_numpy(float))
+    if scenario.buyer is not None:
+        mt["alliance_score"] = [alliance_score(c, scenario.buyer.jurisdiction)
+                                for c in mt["country"]]
     resolved = Resolved(
         scenario=scenario, markets=markets, markets_table=mt, candidates=cands,
         candidate_markets=candidate_markets, screens=screens, power_mw=tables.power_mw,
         ppas=tables.ppas, clusters=tables.clusters, regions=regions, demand=demand,
         labour_mw=labour, latency_ms=latency, latency_source=source,
-        costs=scenario_costs(scenario), crf=crf,
+        costs=scenario_costs(scenario), crf=crf, compliance=compliance,
         seed=int(scenario.options.plan.seed if seed is None else seed),
     )
     if energy:
@@ -313,6 +334,49 @@ def resolve(
         resolved.cache_hits, resolved.cache_misses = store.hits - hits, store.misses - misses
     resolved.energy_usd_per_mwh = _energy(resolved)
     return resolved
+
+
+def as_of(scenario: Scenario) -> dt.date:
+    """The date export rules are read as of: the buyer's, else 1 January of the horizon start."""
+    if scenario.buyer is not None and scenario.buyer.as_of is not None:
+        return scenario.buyer.as_of
+    return dt.date(scenario.horizon.start_year, 1, 1)
+
+
+def _compliance(scenario: Scenario, markets: list[Market]) -> pd.DataFrame | None:
+    if scenario.buyer is None:
+        return None
+    buyer = scenario.buyer
+    frame = pd.DataFrame({"market_id": [m.id for m in markets],
+                          "country": [m.country for m in markets]})
+    table = compliance_table(frame, buyer.jurisdiction, buyer.accelerators, as_of(scenario),
+                             buyer.licences)
+    table["fdi_lead_time_months"] = [fdi_lead_time_months(c, buyer.jurisdiction)
+                                     for c in table["country"]]
+    return table.set_index("market_id")
+
+
+def _apply_compliance(scenario: Scenario, cands: pd.DataFrame,
+                      compliance: pd.DataFrame | None) -> None:
+    """Export status and waits per candidate; lead times grow by the licence and review waits.
+
+    Chips ship once the licence is granted, in parallel with construction, so the build waits
+    for the longer of the two; a foreign-investment review comes before either starts.
+    """
+    if compliance is None:
+        cands["export_status"] = "not evaluated"
+        for col in ("licence_lead_time_months", "denial_probability", "fdi_lead_time_months"):
+            cands[col] = 0.0
+        return
+    rows = compliance.loc[cands["market"]]
+    cands["export_status"] = rows["status"].to_numpy()
+    cands["licence_lead_time_months"] = rows["licence_lead_time_months"].to_numpy(float)
+    cands["denial_probability"] = rows["denial_probability"].to_numpy(float)
+    cands["fdi_lead_time_months"] = rows["fdi_lead_time_months"].to_numpy(float)
+    build_months = cands["lead_years"].to_numpy(float) * 12.0
+    wait = np.maximum(build_months, cands["licence_lead_time_months"].to_numpy(float))
+    wait = wait + np.where(cands["kind"] == "deal", 0.0, cands["fdi_lead_time_months"])
+    cands["lead_years"] = np.ceil(wait / 12.0 - 1e-9).astype(int)
 
 
 def _site(scenario: Scenario, cid: str, kind: str) -> Any:

@@ -45,9 +45,23 @@ def _grid_rule(policy: Policy, power: pd.Series, energised_year: int, kind: str
     return True, ""
 
 
+#: Export-control statuses under which the buyer's accelerators cannot be placed.
+BLOCKING_EXPORT_STATUSES = ("presumption_of_denial", "prohibited")
+
+
+def export_reason(decision: dict) -> str:
+    """An export-control decision in words (rule, citation, effective date)."""
+    status = str(decision["status"]).replace("_", " ")
+    return (
+        f"export controls: {status} for the buyer's accelerators in {decision['country']} under "
+        f"{decision['rule']} ({decision['citation']}, effective {decision['effective']}); "
+        "a licence held under that rule goes in buyer.licences"
+    )
+
+
 def candidate_rules(market: Market, policy: Policy, profile: str, kind: str,
-                    power: pd.Series, energised_year: int, deal_stage: str = ""
-                    ) -> list[tuple[str, bool, str]]:
+                    power: pd.Series, energised_year: int, deal_stage: str = "",
+                    export: dict | None = None) -> list[tuple[str, bool, str]]:
     """Every screen rule for one candidate and profile: (policy field, passed, reason in words)."""
     rules: list[tuple[str, bool, str]] = []
     rules.append((
@@ -75,14 +89,23 @@ def candidate_rules(market: Market, policy: Policy, profile: str, kind: str,
             f"AI-training legal regime {market.ai_training_legal_regime!r} is not allowed for "
             f"training (policy.training_legal_regimes: {allowed})",
         ))
+    if export is not None:
+        rules.append(("export_controls", export["status"] not in BLOCKING_EXPORT_STATUSES,
+                      export_reason(export)))
     if kind == "deal":
         rules.append(("deal_stage", deal_stage != "lost", "the deal is lost (deals[].stage)"))
     return [(f, ok, "" if ok else reason) for f, ok, reason in rules]
 
 
 def screen_candidates(candidates: pd.DataFrame, markets: dict[str, Market], policy: Policy,
-                      power_mw: pd.DataFrame) -> pd.DataFrame:
-    """The screens table: every rule for every candidate and profile (:data:`SCREEN_COLUMNS`)."""
+                      power_mw: pd.DataFrame, compliance: pd.DataFrame | None = None
+                      ) -> pd.DataFrame:
+    """The screens table: every rule for every candidate and profile (:data:`SCREEN_COLUMNS`).
+
+    ``compliance`` (index market id; :func:`gridfirst.compliance.compliance_table`'s columns)
+    adds the export-control rule when the scenario names a buyer.
+    """
+    exports = (compliance.to_dict(orient="index") if compliance is not None else {})
     rows = []
     for cid, row in candidates.iterrows():
         market = markets[str(row["market"])]
@@ -91,7 +114,7 @@ def screen_candidates(candidates: pd.DataFrame, markets: dict[str, Market], poli
         for profile in PROFILES:
             for field, ok, reason in candidate_rules(
                 market, policy, profile, str(row["kind"]), power, energised,
-                str(row["deal_stage"]),
+                str(row["deal_stage"]), exports.get(str(row["market"])) if exports else None,
             ):
                 rows.append((cid, profile, field, ok, reason))
     return pd.DataFrame(rows, columns=SCREEN_COLUMNS)

@@ -311,7 +311,12 @@ def problem_from_plan(
         mt = pd.DataFrame([m.model_dump() for m in bundled_markets()]).set_index("id")
         mt["cable_systems_count"] = mt["cable_systems"].map(len)
     markets = list(dict.fromkeys(st["market"]))
-    mkt = mt.loc[markets, MARKET_COLUMNS].astype(float)
+    extra = [c for c in ("threat_exposure",) if c in mt.columns]
+    mkt = mt.loc[markets, MARKET_COLUMNS + extra].astype(float)
+    if resolved is not None and resolved.compliance is not None:
+        # an export licence still needed may be refused (licence_required markets)
+        mkt["denial_probability"] = resolved.compliance["denial_probability"].reindex(
+            markets).fillna(0.0).to_numpy(float)
     m_index = {m: i for i, m in enumerate(markets)}
     site_market = st["market"].map(m_index).to_numpy(int)
     pool_first = {p: i for i, p in reversed(list(enumerate(st["power_pool"])))}

@@ -19,6 +19,7 @@ from gridfirst.risk.uncertainty import (
     DelayOptions,
     delay_sigma,
     disruption_rate_per_year,
+    threat_share,
     two_piece_quantile_scale,
 )
 
@@ -136,7 +137,7 @@ def draw(problem: RiskProblem, rng: np.random.Generator, n: int) -> Futures:
 
     u_count, u_length = rng.random((n, M, Y)), rng.random((n, M, Y))
     rate = disruption_rate_per_year(
-        o.disruption, facts["conflict_exposure_gpi"].to_numpy(), facts["seismic_hazard_pga_g"].to_numpy(),
+        o.disruption, threat_share(facts), facts["seismic_hazard_pga_g"].to_numpy(),
         facts["cyclone_hazard_level"].to_numpy().astype(int),
     )
     if o.disruption.enabled:
@@ -187,4 +188,11 @@ def draw(problem: RiskProblem, rng: np.random.Generator, n: int) -> Futures:
         demand = np.maximum(base + np.where(z > 0, z * up, z * down), 0.0)
     else:
         demand = np.broadcast_to(base, (n, K, Y)).copy()
+    # Export licences refused: a market whose licence is denied delivers nothing all horizon.
+    # Drawn last so that the streams above are those of plans without licence risk.
+    deny_p = (facts["denial_probability"].to_numpy(float) if "denial_probability" in facts
+              else np.zeros(M))
+    if (deny_p > 0).any():
+        denied = rng.random((n, M)) < deny_p[None, :]
+        outage = np.where(denied[:, :, None], 1.0, outage)
     return Futures(inter, build, outage, cable, price, demand)

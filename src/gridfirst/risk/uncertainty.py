@@ -85,7 +85,7 @@ def delay_sigma(options: DelayOptions, backlog: np.ndarray) -> np.ndarray:
 
 def disruption_rate_per_year(
     options: DisruptionOptions,
-    conflict_exposure_gpi: np.ndarray,
+    threat_share: np.ndarray,
     seismic_hazard_pga_g: np.ndarray,
     cyclone_hazard_level: np.ndarray,
 ) -> np.ndarray:
@@ -93,8 +93,9 @@ def disruption_rate_per_year(
 
     Parameters
     ----------
-    conflict_exposure_gpi : numpy.ndarray
-        Global Peace Index score, 1 (peaceful) to 5.
+    threat_share : numpy.ndarray
+        Share of the full conflict rate that applies to each market, 0..1 (see
+        :func:`threat_share`).
     seismic_hazard_pga_g : numpy.ndarray
         Peak ground acceleration with 10% exceedance in 50 years [g].
     cyclone_hazard_level : numpy.ndarray
@@ -106,8 +107,8 @@ def disruption_rate_per_year(
        guidelines. J. Struct. Eng. 128(4), 526-533 (power-law hazard curve).
     .. [2] GFDRR ThinkHazard! cyclone hazard levels.
     """
-    gpi = np.clip(np.asarray(conflict_exposure_gpi, dtype=float), 1.0, 5.0)
-    conflict = options.conflict_rate_per_year_at_gpi_5 * ((gpi - 1.0) / 4.0) ** 2
+    conflict = options.conflict_rate_per_year_at_full_threat * np.clip(
+        np.asarray(threat_share, dtype=float), 0.0, 1.0)
     pga = np.maximum(np.asarray(seismic_hazard_pga_g, dtype=float), 0.0)
     seismic = (1.0 / options.seismic_return_period_years) * (
         pga / options.seismic_damage_pga_g
@@ -117,6 +118,21 @@ def disruption_rate_per_year(
     p10 = np.asarray(options.cyclone_damaging_wind_probability_10y)[level]
     cyclone = -np.log1p(-p10) / 10.0 * options.cyclone_outage_given_wind
     return options.base_rate_per_year + conflict + seismic + cyclone
+
+
+def threat_share(market_facts: Any) -> np.ndarray:
+    """Share of the full conflict rate per market: 1 - exp(-threat exposure) [0, 1).
+
+    Threat exposure sums named flashpoints' severities, decaying with distance from the site
+    (:func:`gridfirst.compliance.threat_exposure`). Hand-made tables without a
+    ``threat_exposure`` column fall back to the Global Peace Index, ((GPI - 1) / 4)^2, and
+    should add the column: GPI measures a country, not the hazard at a site.
+    """
+    if "threat_exposure" in market_facts:
+        exposure = np.asarray(market_facts["threat_exposure"], dtype=float)
+        return np.asarray(1.0 - np.exp(-np.maximum(exposure, 0.0)))
+    gpi = np.clip(np.asarray(market_facts["conflict_exposure_gpi"], dtype=float), 1.0, 5.0)
+    return np.asarray(((gpi - 1.0) / 4.0) ** 2)
 
 
 def two_piece_quantile_scale(band_quantile: float) -> float:
