@@ -6,6 +6,8 @@ simplex), so a shared modelling mistake in the fast path's standard form would s
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import highspy
 import numpy as np
 import pytest
@@ -13,7 +15,8 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridfirst.procurement.fast import solve_fast, solve_fast_arrays
+from gridfirst.procurement.fast import lp_from_arrays, solve_fast, solve_fast_arrays
+from gridfirst.procurement.model import ProcurementOptions
 
 COSTS = {
     "solar_usd_per_mw_year": 60_000.0,
@@ -251,18 +254,11 @@ def test_solve_fast_reads_an_lp_object():
     t_n = 48
     p = _profiles(t_n, seed=2)
     costs = _scaled_costs(t_n)
+    lp = lp_from_arrays(**p, costs=costs, cfe_target=0.7)
 
-    class _LP:
-        def __init__(self) -> None:
-            for k, v in p.items():
-                setattr(self, k, v)
-            self.costs = costs
-            self.cfe_target = 0.7
-
-    sol = solve_fast(_LP())
+    sol = solve_fast(lp)
     assert sol.objective_usd == pytest.approx(highs_reference(p, costs, 0.7), rel=1e-6)
-    lp = _LP()
-    lp.flexible_load = True
+    lp = replace(lp, options=ProcurementOptions(flex_hours=2.0))
     with pytest.raises(NotImplementedError):
         solve_fast(lp)
 

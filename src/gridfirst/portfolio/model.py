@@ -1,7 +1,8 @@
-"""The build-out MILP as sparse matrices: variables, constraints and costs from PortfolioInputs.
+"""The build-out MILP: variables, constraints and costs from PortfolioInputs, one family at a time.
 
-Building only; no solver is called here (see :mod:`gridfirst.portfolio.solve`). Every block of
-rows carries a family name (power, labour, ...) so results and explanations speak in its terms.
+Building only, through :class:`gridfirst.solver.ModelBuilder`; no solver is called here (see
+:mod:`gridfirst.portfolio.solve`). Every block of rows is named after its family (power, labour,
+...) and labelled by entity and year, so results and explanations speak in its terms.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gridfirst.portfolio.inputs import PortfolioInputs, sla_ms
+from gridfirst.solver import Block, Layout, LinearModel, ModelBuilder
 
 #: Constraint families that the explanation pass relaxes one at a time.
 FAMILIES = (
@@ -37,7 +39,9 @@ class PortfolioModel:
     ``n`` blocks built (site, decision year), ``open`` (site), ``sign`` (space deal), ``cap``
     IT MW online (site x year, row-major), ``x`` MW served (site, demand key, year), ``unmet``
     (demand key x year), ``paid`` deal MW paid, ``ppa_sign``, ``ppa_use``, ``ppa_paid``.
-    Rows carry ``row_family``, ``row_entity`` and ``row_year`` (-1 when not by year).
+    Rows carry ``row_family`` (the constraint block's name), ``row_entity`` and ``row_year``
+    (-1 when not by year); ``layout`` is the builder's :class:`~gridfirst.solver.Layout` of the
+    same blocks, so a :class:`~gridfirst.solver.Solution` can be read by block name.
     """
 
     inputs: PortfolioInputs
@@ -65,6 +69,7 @@ class PortfolioModel:
     row_family: np.ndarray
     row_entity: np.ndarray
     row_year: np.ndarray
+    layout: Layout
     cost_parts: dict[str, np.ndarray] = field(default_factory=dict)
     col_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     discount: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -78,51 +83,439 @@ class PortfolioModel:
         return int(self.row_lower.size)
 
 
-class _Rows:
-    """Collects constraint triplets block by block (vectorised), with labels per row."""
-
-    def __init__(self) -> None:
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
-        self.family: list[np.ndarray] = []
-        self.entity: list[np.ndarray] = []
-        self.year: list[np.ndarray] = []
-        self.count = 0
-
-    def block(self, count: int, family: str, entity: np.ndarray | str, year: np.ndarray | int,
-              lo: np.ndarray | float, hi: np.ndarray | float) -> int:
-        """Open ``count`` new rows; returns the first row's index."""
-        first = self.count
-        self.count += count
-        self.lo.append(np.broadcast_to(np.asarray(lo, float), (count,)).copy())
-        self.hi.append(np.broadcast_to(np.asarray(hi, float), (count,)).copy())
-        self.family.append(np.full(count, family, dtype=object))
-        self.entity.append(np.broadcast_to(np.asarray(entity, dtype=object), (count,)).copy())
-        self.year.append(np.broadcast_to(np.asarray(year, dtype=int), (count,)).copy())
-        return first
-
-    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray | float) -> None:
-        rows = np.asarray(rows, dtype=np.int64)
-        self.r.append(rows.ravel())
-        self.c.append(np.broadcast_to(np.asarray(cols, dtype=np.int64), rows.shape).ravel())
-        self.v.append(np.broadcast_to(np.asarray(vals, float), rows.shape).ravel().copy())
-
-    def matrix(self, num_cols: int) -> sp.csr_matrix:
-        r = np.concatenate(self.r) if self.r else np.zeros(0, np.int64)
-        c = np.concatenate(self.c) if self.c else np.zeros(0, np.int64)
-        v = np.concatenate(self.v) if self.v else np.zeros(0)
-        return sp.csr_matrix((v, (r, c)), shape=(self.count, num_cols))
-
-
 def _ragged(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For ranges [start_i, stop_i): (owner i, value) of every element, vectorised."""
     lengths = np.maximum(stops - starts, 0)
     owner = np.repeat(np.arange(starts.size), lengths)
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     return owner, starts[owner] + offsets
+
+
+
+@dataclass
+class _Frame:
+    """What the blocks of the model are built from: sites, demand keys, eligibility, caps."""
+
+    inputs: PortfolioInputs
+    relax: frozenset[str]
+    years: np.ndarray
+    discount: np.ndarray
+    block_mw: float
+    sites: list[str]
+    st: pd.DataFrame
+    built: np.ndarray
+    deals: np.ndarray
+    pue: np.ndarray
+    lead: np.ndarray
+    keys: pd.DataFrame
+    demand_mw: np.ndarray
+    eligible: np.ndarray
+    rtt_ms: np.ndarray
+    max_it: np.ndarray
+    pools: np.ndarray
+    pool_power: pd.DataFrame
+    cap_site: np.ndarray
+    deal_active: np.ndarray
+    ppa_ids: list[str]
+    ppa_active: np.ndarray
+    n_site: np.ndarray
+    n_year: np.ndarray
+    x_site: np.ndarray
+    x_key: np.ndarray
+    x_year: np.ndarray
+
+    @property
+    def T(self) -> int:
+        return int(self.years.size)
+
+    @property
+    def S(self) -> int:
+        return len(self.sites)
+
+    @property
+    def site_names(self) -> np.ndarray:
+        return np.asarray(self.sites, dtype=object)
+
+    @property
+    def key_names(self) -> np.ndarray:
+        return (self.keys["region"] + ":" + self.keys["workload"]).to_numpy(object)
+
+
+def _kept_sites(inputs: PortfolioInputs, relax: frozenset[str], y0: int) -> list[str]:
+    """Candidates in the model: passing the screens (unless relaxed), deals not yet ended."""
+    table = inputs.sites
+    keep = table["allowed"].to_numpy(bool) | ("screens" in relax)
+    is_deal = (table["kind"] == "deal").to_numpy()
+    keep &= ~is_deal | (table["deal_end_year"].to_numpy(int) >= y0)
+    return list(table.index[keep])
+
+
+def _demand(inputs: PortfolioInputs, years: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Demand keys (region, workload) and the demand matrix [key x year, IT MW]."""
+    dem = inputs.demand
+    keys = dem[["region", "workload"]].drop_duplicates().reset_index(drop=True)
+    K, T, y0 = len(keys), years.size, int(years[0])
+    key_index = {(r, w): i for i, (r, w) in enumerate(zip(keys["region"], keys["workload"], strict=True))}
+    demand_mw = np.zeros((K, T))
+    if K:
+        ki = np.array([key_index[(r, w)] for r, w in zip(dem["region"], dem["workload"], strict=True)])
+        ti = dem["year"].to_numpy(int) - y0
+        ok = (ti >= 0) & (ti < T)
+        np.add.at(demand_mw, (ki[ok], ti[ok]), dem["mw"].to_numpy(float)[ok])
+    return keys, demand_mw
+
+
+def _eligibility(inputs: PortfolioInputs, relax: frozenset[str], sites: list[str],
+                 st: pd.DataFrame, keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Whether site s may serve key k (training screens, latency SLA), and the RTT [ms]."""
+    S, K = len(sites), len(keys)
+    eligible = np.ones((S, K), bool)
+    train_ok = st["training_eligible"].to_numpy(bool) | ("screens" in relax)
+    rtt_ms = np.full((S, K), math.inf)
+    for k, (region, workload) in enumerate(zip(keys["region"], keys["workload"], strict=True)):
+        if region in inputs.latency_ms.columns:
+            rtt_ms[:, k] = inputs.latency_ms.loc[sites, region].to_numpy(float)
+        if workload == "training":
+            eligible[:, k] &= train_ok
+        if "latency" not in relax:
+            limit = sla_ms(inputs, region, workload)
+            if math.isfinite(limit):
+                eligible[:, k] &= np.nan_to_num(rtt_ms[:, k], nan=math.inf) <= limit
+    return eligible, rtt_ms
+
+
+def _active(years: np.ndarray, start: np.ndarray, end: np.ndarray, relax: frozenset[str]
+            ) -> np.ndarray:
+    """Years a contract runs [contract x year]; from the first year if lead times are relaxed."""
+    if "lead_time" in relax:
+        start = np.minimum(start, int(years[0]))
+    return (years[None, :] >= start[:, None]) & (years[None, :] <= end[:, None])
+
+
+def _frame(inputs: PortfolioInputs, relax: frozenset[str]) -> _Frame:
+    """Sites, demand keys, eligibility, capacity caps and contract years of the model."""
+    p = inputs.params
+    years = np.asarray(inputs.years)
+    T = years.size
+    y0 = int(years[0])
+    block = float(p["block_mw"])
+    sites = _kept_sites(inputs, relax, y0)
+    S = len(sites)
+    st = inputs.sites.loc[sites]
+    kind_deal = (st["kind"] == "deal").to_numpy()
+    built = np.flatnonzero(~kind_deal)
+    deals = np.flatnonzero(kind_deal)
+    pue = st["pue"].to_numpy(float)
+    lead = np.zeros(S, int) if "lead_time" in relax else st["lead_years"].to_numpy(int)
+    discount = (1.0 + float(p["discount_rate"])) ** -(years - y0).astype(float)
+    keys, demand_mw = _demand(inputs, years)
+    total_peak = float(demand_mw.sum(axis=0).max()) if len(keys) else 0.0
+    eligible, rtt_ms = _eligibility(inputs, relax, sites, st, keys)
+
+    # Largest build per site [IT MW]: land, and the pool's peak power unless power is relaxed.
+    max_it = np.where(np.isinf(st["max_it_mw"].to_numpy(float)) | ("site_size" in relax),
+                      math.inf, st["max_it_mw"].to_numpy(float))
+    pools = st["power_pool"].to_numpy(object)
+    pool_power = inputs.power_mw.reindex(index=list(dict.fromkeys(pools)), columns=list(years)
+                                         ).fillna(0.0)
+    if "power" not in relax:
+        peak_power = pool_power.max(axis=1).reindex(pools).to_numpy(float) / pue
+        cap_site = np.minimum(max_it, peak_power)
+    else:
+        cap_site = max_it
+    cap_site = np.where(np.isinf(cap_site), max(total_peak, block), cap_site)
+
+    deal_active = _active(years, st["deal_start_year"].to_numpy(int)[deals],
+                          st["deal_end_year"].to_numpy(int)[deals], relax)
+    ppa = inputs.ppas
+    ppa_keep = ppa["allowed"].to_numpy(bool) | ("screens" in relax) if len(ppa) else np.zeros(0, bool)
+    ppa_ids = list(ppa.index[ppa_keep]) if len(ppa) else []
+    if ppa_ids:
+        pp = ppa.loc[ppa_ids]
+        ppa_active = _active(years, pp["start_year"].to_numpy(int), pp["end_year"].to_numpy(int),
+                             relax)
+    else:
+        ppa_active = np.zeros((0, T), bool)
+
+    # Block decisions: built site s decides in year index t while t + L_s is in the horizon.
+    nb_owner, nb_t = _ragged(np.zeros(built.size, int), T - lead[built])
+    n_site = built[nb_owner]
+    n_year = np.arange(T)[nb_t] if nb_t.size else nb_t
+    # Allocations: one column per eligible (site, key) and year.
+    x_s, x_k = np.nonzero(eligible)
+    return _Frame(
+        inputs=inputs, relax=relax, years=years, discount=discount, block_mw=block, sites=sites,
+        st=st, built=built, deals=deals, pue=pue, lead=lead, keys=keys, demand_mw=demand_mw,
+        eligible=eligible, rtt_ms=rtt_ms, max_it=max_it, pools=pools, pool_power=pool_power,
+        cap_site=cap_site, deal_active=deal_active, ppa_ids=ppa_ids, ppa_active=ppa_active,
+        n_site=n_site, n_year=n_year, x_site=np.repeat(x_s, T), x_key=np.repeat(x_k, T),
+        x_year=np.tile(np.arange(T), x_s.size),
+    )
+
+
+@dataclass
+class _Vars:
+    """The model's variable blocks (see :class:`PortfolioModel` for their meaning)."""
+
+    n: Block
+    open: Block
+    sign: Block
+    cap: Block
+    x: Block
+    unmet: Block
+    paid: Block
+    ppa_sign: Block
+    ppa_use: Block
+    ppa_paid: Block
+
+    def blocks(self) -> list[Block]:
+        return [self.n, self.open, self.sign, self.cap, self.x, self.unmet, self.paid,
+                self.ppa_sign, self.ppa_use, self.ppa_paid]
+
+
+def _variables(b: ModelBuilder, f: _Frame) -> _Vars:
+    """Add every variable block with its bounds, integrality and labels (costs come later)."""
+    T, S, years = f.T, f.S, f.years
+    names = f.site_names
+    D, P = f.deals.size, len(f.ppa_ids)
+
+    def yearly(entity: np.ndarray, label: str) -> dict[str, np.ndarray]:
+        return {label: np.repeat(entity, T), "year": np.tile(years, entity.size)}
+
+    n = b.variables("n", f.n_site.size, upper=np.floor(f.cap_site[f.n_site] / f.block_mw + 1e-9),
+                    integer=True, labels={"site": names[f.n_site], "decided": years[f.n_year]})
+    open_ = b.variables("open", f.built.size, upper=1.0, integer=True,
+                        labels={"site": names[f.built]})
+    sign = b.variables("sign", D, upper=1.0, integer=True, labels={"deal": names[f.deals]})
+    # Power limits reach capacity through the power rows (so their duals carry the value of
+    # power); only land (max IT MW) and a deal's own MW bound the column.
+    cap = b.variables("cap", S * T, upper=np.repeat(f.max_it, T), labels=yearly(names, "site"))
+    x = b.variables("x", f.x_site.size, labels={
+        "site": names[f.x_site], "demand": f.key_names[f.x_key], "year": years[f.x_year]})
+    unmet = b.variables("unmet", len(f.keys) * T, labels=yearly(f.key_names, "demand"))
+    paid = b.variables("paid", D * T, upper=np.where(f.deal_active, np.inf, 0.0),
+                       labels=yearly(names[f.deals], "deal"))
+    ppa_names = np.asarray(f.ppa_ids, dtype=object)
+    ppa_sign = b.variables("ppa_sign", P, upper=1.0, integer=True, labels={"ppa": ppa_names})
+    ppa_upper = np.where(f.ppa_active, np.inf, 0.0)
+    ppa_use = b.variables("ppa_use", P * T, upper=ppa_upper, labels=yearly(ppa_names, "ppa"))
+    ppa_paid = b.variables("ppa_paid", P * T, upper=ppa_upper, labels=yearly(ppa_names, "ppa"))
+    return _Vars(n, open_, sign, cap, x, unmet, paid, ppa_sign, ppa_use, ppa_paid)
+
+
+def _costs(b: ModelBuilder, f: _Frame, v: _Vars) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Cost parts per column and year (undiscounted), the year of each column, and the
+    discounted objective set on the builder."""
+    p = f.inputs.params
+    T, S, N = f.T, f.S, b.num_cols
+    st = f.st
+    col_year = np.full(N, -1, int)
+    parts = {name: np.zeros(N) for name in COST_PARTS}
+    cap_cols = v.cap.index.reshape(S, T)
+    x_cols = v.x.index
+    unmet_cols = v.unmet.index.reshape(len(f.keys), T)
+    paid_cols = v.paid.index.reshape(f.deals.size, T)
+    for cols in (cap_cols, unmet_cols, paid_cols):
+        col_year[cols] = np.arange(T)[None, :]
+    col_year[x_cols] = f.x_year
+    annuity = st["capex_usd_per_mw_year"].to_numpy(float)
+    parts["capital"][cap_cols[f.built]] = annuity[f.built][:, None]
+    parts["risk"][cap_cols] = st["risk_penalty_usd_per_mw_year"].to_numpy(float)[:, None]
+    energy = f.pue * HOURS_PER_YEAR * float(p["utilisation"]) * st["energy_usd_per_mwh"].to_numpy(float)
+    energy[f.deals] = 0.0  # deal rent is all-in
+    parts["energy"][x_cols] = energy[f.x_site]
+    net = np.nan_to_num(f.rtt_ms[f.x_site, f.x_key], nan=0.0, posinf=0.0)
+    parts["network"][x_cols] = float(p["network_usd_per_mw_year_per_ms"]) * net
+    parts["unmet"][unmet_cols] = float(p["unmet_penalty_usd_per_mw_year"])
+    parts["deals"][paid_cols] = st["deal_usd_per_mw_year"].to_numpy(float)[f.deals][:, None]
+    if f.ppa_ids:
+        P = len(f.ppa_ids)
+        pp = f.inputs.ppas.loc[f.ppa_ids]
+        pu, pd_ = v.ppa_use.index.reshape(P, T), v.ppa_paid.index.reshape(P, T)
+        col_year[pu] = np.arange(T)[None, :]
+        col_year[pd_] = np.arange(T)[None, :]
+        parts["ppa"][pu] = -HOURS_PER_YEAR * pp["market_price_usd_per_mwh"].to_numpy(float)[:, None]
+        parts["ppa"][pd_] = HOURS_PER_YEAR * pp["price_usd_per_mwh"].to_numpy(float)[:, None]
+    disc = np.where(col_year >= 0, f.discount[np.clip(col_year, 0, T - 1)], 0.0)
+    cost = disc * sum(parts.values())
+    for block in v.blocks():
+        b.set_cost(block, cost[block.slice])
+    return parts, col_year
+
+
+def _yearly_rows(b: ModelBuilder, name: str, entities: np.ndarray, years: np.ndarray,
+                 lower: float | np.ndarray, upper: float | np.ndarray) -> int:
+    """Add one row per entity and year (entity-major); returns the first row."""
+    block = b.constraints(name, entities.size * years.size, lower=lower, upper=upper,
+                          labels={"entity": np.repeat(entities, years.size),
+                                  "year": np.tile(years, entities.size)})
+    return block.start
+
+
+def _capacity_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Capacity online: cap[s, t] = block x blocks decided at t' <= t - L (built sites)."""
+    if not f.built.size:
+        return
+    T = f.T
+    first = _yearly_rows(b, "capacity", f.site_names[f.built], f.years, 0.0, 0.0)
+    row_of = first + (np.searchsorted(f.built, np.arange(f.S)) * T)
+    cap_cols = v.cap.index.reshape(f.S, T)
+    b.coefficients(row_of[f.built][:, None] + np.arange(T)[None, :], cap_cols[f.built], 1.0)
+    owner, t_on = _ragged(f.n_year + f.lead[f.n_site], np.full(f.n_site.size, T))
+    b.coefficients(row_of[f.n_site[owner]] + t_on, v.n.index[owner], -f.block_mw)
+
+
+def _deal_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Space deals: cap = MW x signed in active years; take-or-pay: paid >= used and
+    paid >= share x MW x signed."""
+    deals, T = f.deals, f.T
+    if not deals.size:
+        return
+    D = deals.size
+    st = f.st
+    cap_cols = v.cap.index.reshape(f.S, T)
+    paid_cols = v.paid.index.reshape(D, T)
+    sign_cols = v.sign.index
+    deal_mw = st["deal_mw"].to_numpy(float)[deals]
+    names = f.site_names[deals]
+    d_i, t_i = np.nonzero(f.deal_active)
+    rr = _yearly_rows(b, "deal_capacity", names, f.years, 0.0, 0.0) + np.arange(D * T).reshape(D, T)
+    b.coefficients(rr, cap_cols[deals], 1.0)
+    b.coefficients(rr[d_i, t_i], sign_cols[d_i], -deal_mw[d_i])
+    rr = _yearly_rows(b, "deal_use", names, f.years, 0.0, np.inf) + np.arange(D * T).reshape(D, T)
+    b.coefficients(rr, paid_cols, 1.0)
+    pos = np.searchsorted(deals, np.arange(f.S))
+    on_deal = np.isin(f.x_site, deals)
+    b.coefficients(rr[pos[f.x_site[on_deal]], f.x_year[on_deal]], v.x.index[on_deal], -1.0)
+    rr = _yearly_rows(b, "take_or_pay", names, f.years, 0.0, np.inf) + np.arange(D * T).reshape(D, T)
+    b.coefficients(rr, paid_cols, 1.0)
+    top = st["take_or_pay_share"].to_numpy(float)[deals]
+    b.coefficients(rr[d_i, t_i], sign_cols[d_i], -top[d_i] * deal_mw[d_i])
+
+
+def _build_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Open binary and minimum build: min_build x open <= total built <= cap x open."""
+    built = f.built
+    if not built.size:
+        return
+    min_build = float(f.inputs.params["min_build_mw"])
+    labels = {"entity": f.site_names[built], "year": -1}
+    pos = np.searchsorted(built, f.n_site)
+    first = b.constraints("min_build", built.size, lower=0.0, upper=np.inf, labels=labels).start
+    b.coefficients(first + pos, v.n.index, f.block_mw)
+    b.coefficients(first + np.arange(built.size), v.open.index, -min_build)
+    first = b.constraints("open", built.size, lower=-np.inf, upper=0.0, labels=labels).start
+    b.coefficients(first + pos, v.n.index, f.block_mw)
+    b.coefficients(first + np.arange(built.size), v.open.index,
+                   -np.maximum(f.cap_site[built], f.block_mw))
+
+
+def _power_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Power first: sum over a power pool of PUE x IT MW online <= power available [MW]."""
+    built, T = f.built, f.T
+    if "power" in f.relax or not built.size:
+        return
+    bpools = f.pools[built]
+    pool_ids = list(dict.fromkeys(bpools))
+    pidx = np.array([pool_ids.index(x) for x in bpools])
+    bound = f.pool_power.loc[pool_ids].to_numpy(float)
+    first = _yearly_rows(b, "power", np.asarray(pool_ids, object), f.years, -np.inf, bound.ravel())
+    b.coefficients(first + pidx[:, None] * T + np.arange(T)[None, :],
+                   v.cap.index.reshape(f.S, T)[built], f.pue[built][:, None] * np.ones((1, T)))
+
+
+def _labour_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Labour: MW under construction per country and year <= the country's cap."""
+    if "labour" in f.relax or not f.n_site.size:
+        return
+    T = f.T
+    country = f.st["country"].to_numpy(object)
+    c_ids = sorted(set(country[f.built]))
+    cap_c = f.inputs.labour_mw.reindex(c_ids).fillna(0.0).to_numpy(float)
+    first = _yearly_rows(b, "labour", np.asarray(c_ids, object), f.years, -np.inf,
+                         np.repeat(cap_c, T))
+    cpos = np.array([c_ids.index(c) for c in country[f.n_site]])
+    owner, t_b = _ragged(f.n_year, np.minimum(f.n_year + np.maximum(f.lead[f.n_site], 1), T))
+    b.coefficients(first + cpos[owner] * T + t_b, v.n.index[owner], f.block_mw)
+
+
+def _allocation_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """A site's capacity online serves its allocations: sum_k x[s, k, t] <= cap[s, t]."""
+    first = _yearly_rows(b, "allocation", f.site_names, f.years, -np.inf, 0.0)
+    b.coefficients(first + np.arange(f.S * f.T), v.cap.index, -1.0)
+    b.coefficients(first + f.x_site * f.T + f.x_year, v.x.index, 1.0)
+
+
+def _demand_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Demand balance: served + unmet = demand, per key and year."""
+    K, T = len(f.keys), f.T
+    first = _yearly_rows(b, "demand", f.key_names, f.years, f.demand_mw.ravel(),
+                         f.demand_mw.ravel())
+    b.coefficients(first + f.x_key * T + f.x_year, v.x.index, 1.0)
+    b.coefficients(first + np.arange(K * T), v.unmet.index, 1.0)
+
+
+def _diversification_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Diversification: members' cap - share x total cap <= 0, per country or cluster and year."""
+    S, T = f.S, f.T
+    if "diversification" in f.relax or not S:
+        return
+    p = f.inputs.params
+    groups: list[tuple[str, float, np.ndarray]] = []
+    country = f.st["country"].to_numpy(object)
+    share_c = float(p["max_share_per_country"])
+    if share_c < 1.0:
+        for c in sorted(set(country)):
+            groups.append((f"country:{c}", share_c, country == c))
+    share_k = float(p["max_share_per_cluster"])
+    if share_k < 1.0:
+        member = f.inputs.clusters[f.inputs.clusters["site"].isin(f.sites)]
+        for label, frame in member.groupby("cluster"):
+            groups.append((str(label), share_k, np.isin(f.site_names, frame["site"].to_numpy())))
+    if not groups:
+        return
+    G = len(groups)
+    coef = np.array([np.where(m, 1.0 - s, -s) for _, s, m in groups])  # G x S
+    first = _yearly_rows(b, "diversification", np.asarray([g[0] for g in groups], object),
+                         f.years, -np.inf, 0.0)
+    g3, s3, t3 = (a.ravel() for a in np.meshgrid(np.arange(G), np.arange(S), np.arange(T),
+                                                 indexing="ij"))
+    b.coefficients(first + g3 * T + t3, v.cap.index.reshape(S, T)[s3, t3], coef[g3, s3])
+
+
+def _ppa_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """PPAs: use <= MW x signed (active years), use <= energy drawn by built sites in the
+    market, paid >= use, paid >= share x MW x signed."""
+    P, T = len(f.ppa_ids), f.T
+    if not P:
+        return
+    pp = f.inputs.ppas.loc[f.ppa_ids]
+    names = np.asarray(f.ppa_ids, object)
+    ps, pu, pd_ = v.ppa_sign.index, v.ppa_use.index, v.ppa_paid.index
+    mw = pp["mw"].to_numpy(float)
+    a_i, t_i = np.nonzero(f.ppa_active)
+    first = _yearly_rows(b, "ppa_volume", names, f.years, -np.inf, 0.0)
+    b.coefficients(first + np.arange(P * T), pu, 1.0)
+    b.coefficients(first + a_i * T + t_i, ps[a_i], -mw[a_i])
+    first = _yearly_rows(b, "ppa_load", names, f.years, -np.inf, 0.0)
+    b.coefficients(first + np.arange(P * T), pu, 1.0)
+    site_market = f.st["market"].to_numpy(object)
+    util = float(f.inputs.params["utilisation"])
+    for j, market in enumerate(pp["market"].to_numpy(object)):
+        sel = (site_market[f.x_site] == market) & ~np.isin(f.x_site, f.deals)
+        b.coefficients(first + j * T + f.x_year[sel], v.x.index[sel], -f.pue[f.x_site[sel]] * util)
+    first = _yearly_rows(b, "ppa_paid", names, f.years, 0.0, np.inf)
+    b.coefficients(first + np.arange(P * T), pd_, 1.0)
+    b.coefficients(first + np.arange(P * T), pu, -1.0)
+    first = _yearly_rows(b, "ppa_take_or_pay", names, f.years, 0.0, np.inf)
+    b.coefficients(first + np.arange(P * T), pd_, 1.0)
+    top = pp["take_or_pay_share"].to_numpy(float)
+    b.coefficients(first + a_i * T + t_i, ps[a_i], -top[a_i] * mw[a_i])
+
+
+#: Constraint families in row order; each adds its blocks of rows to the builder.
+_ROW_FAMILIES = (_capacity_rows, _deal_rows, _build_rows, _power_rows, _labour_rows,
+                 _allocation_rows, _demand_rows, _diversification_rows, _ppa_rows)
 
 
 def build_model(inputs: PortfolioInputs, relax: frozenset[str] | set[str] = frozenset()
@@ -158,290 +551,21 @@ def build_model(inputs: PortfolioInputs, relax: frozenset[str] | set[str] = froz
     unknown = relax - set(FAMILIES)
     if unknown:
         raise ValueError(f"relax: unknown constraint families {sorted(unknown)}; known {FAMILIES}")
-    p = inputs.params
-    years = np.asarray(inputs.years)
-    T = years.size
-    y0 = int(years[0])
-    block = float(p["block_mw"])
-    table = inputs.sites
-    keep = table["allowed"].to_numpy(bool) | ("screens" in relax)
-    is_deal = (table["kind"] == "deal").to_numpy()
-    deal_end = table["deal_end_year"].to_numpy(int)
-    keep &= ~is_deal | (deal_end >= y0)
-    sites = list(table.index[keep])
-    S = len(sites)
-    st = table.loc[sites]
-    kind_deal = (st["kind"] == "deal").to_numpy()
-    built = np.flatnonzero(~kind_deal)
-    deals = np.flatnonzero(kind_deal)
-    pue = st["pue"].to_numpy(float)
-    lead = np.zeros(S, int) if "lead_time" in relax else st["lead_years"].to_numpy(int)
-    discount = (1.0 + float(p["discount_rate"])) ** -(years - y0).astype(float)
-
-    # Demand keys (region, workload) and the demand matrix [key x year].
-    dem = inputs.demand
-    keys = dem[["region", "workload"]].drop_duplicates().reset_index(drop=True)
-    K = len(keys)
-    key_index = {(r, w): i for i, (r, w) in enumerate(zip(keys["region"], keys["workload"], strict=True))}
-    demand_mw = np.zeros((K, T))
-    if K:
-        ki = np.array([key_index[(r, w)] for r, w in zip(dem["region"], dem["workload"], strict=True)])
-        ti = dem["year"].to_numpy(int) - y0
-        ok = (ti >= 0) & (ti < T)
-        np.add.at(demand_mw, (ki[ok], ti[ok]), dem["mw"].to_numpy(float)[ok])
-    total_peak = float(demand_mw.sum(axis=0).max()) if K else 0.0
-
-    # Eligibility of site s for key k: screens (training) and latency.
-    eligible = np.ones((S, K), bool)
-    train_ok = st["training_eligible"].to_numpy(bool) | ("screens" in relax)
-    rtt_ms = np.full((S, K), math.inf)
-    for k, (region, workload) in enumerate(zip(keys["region"], keys["workload"], strict=True)):
-        if region in inputs.latency_ms.columns:
-            rtt_ms[:, k] = inputs.latency_ms.loc[sites, region].to_numpy(float)
-        if workload == "training":
-            eligible[:, k] &= train_ok
-        if "latency" not in relax:
-            limit = sla_ms(inputs, region, workload)
-            if math.isfinite(limit):
-                eligible[:, k] &= np.nan_to_num(rtt_ms[:, k], nan=math.inf) <= limit
-
-    # Largest build per site [IT MW].
-    max_it = np.where(np.isinf(st["max_it_mw"].to_numpy(float)) | ("site_size" in relax),
-                      math.inf, st["max_it_mw"].to_numpy(float))
-    pools = st["power_pool"].to_numpy(object)
-    pool_power = inputs.power_mw.reindex(index=list(dict.fromkeys(pools)), columns=list(years)
-                                         ).fillna(0.0)
-    if "power" not in relax:
-        peak_power = pool_power.max(axis=1).reindex(pools).to_numpy(float) / pue
-        cap_site = np.minimum(max_it, peak_power)
-    else:
-        cap_site = max_it
-    cap_site = np.where(np.isinf(cap_site), max(total_peak, block), cap_site)
-
-    # ----- columns -----
-    start_idx = np.arange(T)
-    nb_owner, nb_t = _ragged(np.zeros(built.size, int), T - lead[built])
-    n_site = built[nb_owner]
-    n_year = start_idx[nb_t] if nb_t.size else nb_t
-    x_s, x_k = np.nonzero(eligible)
-    x_site = np.repeat(x_s, T)
-    x_key = np.repeat(x_k, T)
-    x_year = np.tile(np.arange(T), x_s.size)
-    ppa = inputs.ppas
-    ppa_keep = ppa["allowed"].to_numpy(bool) | ("screens" in relax) if len(ppa) else np.zeros(0, bool)
-    ppa_ids = list(ppa.index[ppa_keep]) if len(ppa) else []
-    P = len(ppa_ids)
-    sizes = {"n": n_site.size, "open": built.size, "sign": deals.size, "cap": S * T,
-             "x": x_site.size, "unmet": K * T, "paid": deals.size * T,
-             "ppa_sign": P, "ppa_use": P * T, "ppa_paid": P * T}
-    cols: dict[str, slice] = {}
-    offset = 0
-    for name, size in sizes.items():
-        cols[name] = slice(offset, offset + size)
-        offset += size
-    N = offset
-    lo = np.zeros(N)
-    hi = np.full(N, np.inf)
-    integrality = np.zeros(N, np.int8)
-    col_year = np.full(N, -1, int)
-    parts = {name: np.zeros(N) for name in COST_PARTS}
-
-    def idx(name: str) -> np.ndarray:
-        return np.arange(cols[name].start, cols[name].stop)
-
-    n_cols, open_cols, sign_cols = idx("n"), idx("open"), idx("sign")
-    cap_cols = idx("cap").reshape(S, T)
-    x_cols, unmet_cols = idx("x"), idx("unmet").reshape(K, T)
-    paid_cols = idx("paid").reshape(deals.size, T)
-    hi[n_cols] = np.floor(cap_site[n_site] / block + 1e-9)
-    integrality[n_cols] = 1
-    hi[open_cols] = 1.0
-    integrality[open_cols] = 1
-    hi[sign_cols] = 1.0
-    integrality[sign_cols] = 1
-    # Power limits reach capacity through the power rows (so their duals carry the value of
-    # power); only land (max IT MW) and a deal's own MW bound the column.
-    hi[cap_cols] = np.where(np.isinf(max_it), math.inf, max_it)[:, None]
-    col_year[cap_cols] = np.arange(T)[None, :]
-    col_year[x_cols] = x_year
-    col_year[unmet_cols] = np.arange(T)[None, :]
-    col_year[paid_cols] = np.arange(T)[None, :]
-
-    # Costs per unit and year, undiscounted.
-    annuity = st["capex_usd_per_mw_year"].to_numpy(float)
-    parts["capital"][cap_cols[built]] = annuity[built][:, None]
-    parts["risk"][cap_cols] = st["risk_penalty_usd_per_mw_year"].to_numpy(float)[:, None]
-    energy = pue * HOURS_PER_YEAR * float(p["utilisation"]) * st["energy_usd_per_mwh"].to_numpy(float)
-    energy[deals] = 0.0  # deal rent is all-in
-    parts["energy"][x_cols] = energy[x_site]
-    net = np.nan_to_num(rtt_ms[x_site, x_key], nan=0.0, posinf=0.0)
-    parts["network"][x_cols] = float(p["network_usd_per_mw_year_per_ms"]) * net
-    parts["unmet"][unmet_cols] = float(p["unmet_penalty_usd_per_mw_year"])
-    parts["deals"][paid_cols] = st["deal_usd_per_mw_year"].to_numpy(float)[deals][:, None]
-
-    rows = _Rows()
-    site_names = np.asarray(sites, dtype=object)
-    yr = np.broadcast_to(years, (max(S, 1), T))
-
-    # Capacity online: cap[s, t] = block x blocks decided at t' <= t - L (built sites).
-    if built.size:
-        first = rows.block(built.size * T, "capacity", np.repeat(site_names[built], T),
-                           np.tile(years, built.size), 0.0, 0.0)
-        row_of = first + (np.searchsorted(built, np.arange(S)) * T)
-        rows.add(row_of[built][:, None] + np.arange(T)[None, :], cap_cols[built], 1.0)
-        owner, t_on = _ragged(n_year + lead[n_site], np.full(n_site.size, T))
-        rows.add(row_of[n_site[owner]] + t_on, n_cols[owner], -block)
-
-    # Deals: cap = MW x signed in active years (from the first year if lead times are relaxed).
-    if deals.size:
-        start = st["deal_start_year"].to_numpy(int)[deals]
-        if "lead_time" in relax:
-            start = np.minimum(start, y0)
-        active = (years[None, :] >= start[:, None]) & (years[None, :] <= deal_end[keep][deals][:, None])
-        deal_mw = st["deal_mw"].to_numpy(float)[deals]
-        first = rows.block(deals.size * T, "deal_capacity", np.repeat(site_names[deals], T),
-                           np.tile(years, deals.size), 0.0, 0.0)
-        rr = first + np.arange(deals.size * T).reshape(deals.size, T)
-        rows.add(rr, cap_cols[deals], 1.0)
-        d_i, t_i = np.nonzero(active)
-        rows.add(rr[d_i, t_i], sign_cols[d_i], -deal_mw[d_i])
-        hi[paid_cols[~active]] = 0.0
-        # Take-or-pay: paid >= used and paid >= share x MW x signed.
-        first = rows.block(deals.size * T, "deal_use", np.repeat(site_names[deals], T),
-                           np.tile(years, deals.size), 0.0, np.inf)
-        rr = first + np.arange(deals.size * T).reshape(deals.size, T)
-        rows.add(rr, paid_cols, 1.0)
-        pos = np.searchsorted(deals, np.arange(S))
-        on_deal = np.isin(x_site, deals)
-        rows.add(rr[pos[x_site[on_deal]], x_year[on_deal]], x_cols[on_deal], -1.0)
-        first = rows.block(deals.size * T, "take_or_pay", np.repeat(site_names[deals], T),
-                           np.tile(years, deals.size), 0.0, np.inf)
-        rr = first + np.arange(deals.size * T).reshape(deals.size, T)
-        rows.add(rr, paid_cols, 1.0)
-        top = st["take_or_pay_share"].to_numpy(float)[deals]
-        rows.add(rr[d_i, t_i], sign_cols[d_i], -top[d_i] * deal_mw[d_i])
-
-    # Open binary and minimum build: min_build x open <= total built <= cap x open.
-    if built.size:
-        min_build = float(p["min_build_mw"])
-        first = rows.block(built.size, "min_build", site_names[built], -1, 0.0, np.inf)
-        pos = np.searchsorted(built, n_site)
-        rows.add(first + pos, n_cols, block)
-        rows.add(first + np.arange(built.size), open_cols, -min_build)
-        first = rows.block(built.size, "open", site_names[built], -1, -np.inf, 0.0)
-        rows.add(first + pos, n_cols, block)
-        rows.add(first + np.arange(built.size), open_cols, -np.maximum(cap_site[built], block))
-
-    # Power first: sum over a pool of PUE x cap <= power available.
-    if "power" not in relax and built.size:
-        bpools = pools[built]
-        pool_ids = list(dict.fromkeys(bpools))
-        pidx = np.array([pool_ids.index(x) for x in bpools])
-        bound = pool_power.loc[pool_ids].to_numpy(float)
-        first = rows.block(len(pool_ids) * T, "power", np.repeat(np.asarray(pool_ids, object), T),
-                           np.tile(years, len(pool_ids)), -np.inf, bound.ravel())
-        rows.add(first + pidx[:, None] * T + np.arange(T)[None, :], cap_cols[built],
-                 pue[built][:, None] * np.ones((1, T)))
-
-    # Labour: MW under construction per country and year.
-    if "labour" not in relax and n_site.size:
-        country = st["country"].to_numpy(object)
-        c_ids = sorted(set(country[built]))
-        cap_c = inputs.labour_mw.reindex(c_ids).fillna(0.0).to_numpy(float)
-        first = rows.block(len(c_ids) * T, "labour", np.repeat(np.asarray(c_ids, object), T),
-                           np.tile(years, len(c_ids)), -np.inf, np.repeat(cap_c, T))
-        cpos = np.array([c_ids.index(c) for c in country[n_site]])
-        owner, t_b = _ragged(n_year, np.minimum(n_year + np.maximum(lead[n_site], 1), T))
-        rows.add(first + cpos[owner] * T + t_b, n_cols[owner], block)
-
-    # Site capacity serves its allocations.
-    first = rows.block(S * T, "allocation", np.repeat(site_names, T), yr[:S].ravel(), -np.inf, 0.0)
-    rows.add(first + np.arange(S * T), cap_cols.ravel(), -1.0)
-    rows.add(first + x_site * T + x_year, x_cols, 1.0)
-
-    # Demand: served + unmet = demand.
-    first = rows.block(K * T, "demand",
-                       np.repeat((keys["region"] + ":" + keys["workload"]).to_numpy(object), T),
-                       np.tile(years, K), demand_mw.ravel(), demand_mw.ravel())
-    rows.add(first + x_key * T + x_year, x_cols, 1.0)
-    rows.add(first + np.arange(K * T), unmet_cols.ravel(), 1.0)
-
-    # Diversification: members' cap - share x total cap <= 0, per group and year.
-    if "diversification" not in relax and S:
-        groups: list[tuple[str, float, np.ndarray]] = []
-        country = st["country"].to_numpy(object)
-        share_c = float(p["max_share_per_country"])
-        if share_c < 1.0:
-            for c in sorted(set(country)):
-                groups.append((f"country:{c}", share_c, country == c))
-        share_k = float(p["max_share_per_cluster"])
-        if share_k < 1.0:
-            member = inputs.clusters[inputs.clusters["site"].isin(sites)]
-            for label, frame in member.groupby("cluster"):
-                groups.append((str(label), share_k, np.isin(site_names, frame["site"].to_numpy())))
-        if groups:
-            G = len(groups)
-            coef = np.array([np.where(m, 1.0 - s, -s) for _, s, m in groups])  # G x S
-            first = rows.block(G * T, "diversification",
-                               np.repeat(np.asarray([g[0] for g in groups], object), T),
-                               np.tile(years, G), -np.inf, 0.0)
-            g3, s3, t3 = (a.ravel() for a in np.meshgrid(np.arange(G), np.arange(S), np.arange(T),
-                                                         indexing="ij"))
-            rows.add(first + g3 * T + t3, cap_cols[s3, t3], coef[g3, s3])
-
-    # PPAs: use <= MW x signed (active years), use <= energy drawn by built sites in the market,
-    # paid >= use, paid >= share x MW x signed.
-    if P:
-        pp = ppa.loc[ppa_ids]
-        ps, pu, pd_ = idx("ppa_sign"), idx("ppa_use").reshape(P, T), idx("ppa_paid").reshape(P, T)
-        hi[ps] = 1.0
-        integrality[ps] = 1
-        col_year[pu] = np.arange(T)[None, :]
-        col_year[pd_] = np.arange(T)[None, :]
-        start = pp["start_year"].to_numpy(int)
-        if "lead_time" in relax:
-            start = np.minimum(start, y0)
-        active = (years[None, :] >= start[:, None]) & (years[None, :] <= pp["end_year"].to_numpy(int)[:, None])
-        mw = pp["mw"].to_numpy(float)
-        parts["ppa"][pu] = -HOURS_PER_YEAR * pp["market_price_usd_per_mwh"].to_numpy(float)[:, None]
-        parts["ppa"][pd_] = HOURS_PER_YEAR * pp["price_usd_per_mwh"].to_numpy(float)[:, None]
-        hi[pu[~active]] = 0.0
-        hi[pd_[~active]] = 0.0
-        a_i, t_i = np.nonzero(active)
-        first = rows.block(P * T, "ppa_volume", np.repeat(np.asarray(ppa_ids, object), T),
-                           np.tile(years, P), -np.inf, 0.0)
-        rows.add(first + np.arange(P * T), pu.ravel(), 1.0)
-        rows.add(first + a_i * T + t_i, ps[a_i], -mw[a_i])
-        first = rows.block(P * T, "ppa_load", np.repeat(np.asarray(ppa_ids, object), T),
-                           np.tile(years, P), -np.inf, 0.0)
-        rows.add(first + np.arange(P * T), pu.ravel(), 1.0)
-        site_market = st["market"].to_numpy(object)
-        util = float(p["utilisation"])
-        for j, market in enumerate(pp["market"].to_numpy(object)):
-            sel = (site_market[x_site] == market) & ~np.isin(x_site, deals)
-            rows.add(first + j * T + x_year[sel], x_cols[sel], -pue[x_site[sel]] * util)
-        first = rows.block(P * T, "ppa_paid", np.repeat(np.asarray(ppa_ids, object), T),
-                           np.tile(years, P), 0.0, np.inf)
-        rows.add(first + np.arange(P * T), pd_.ravel(), 1.0)
-        rows.add(first + np.arange(P * T), pu.ravel(), -1.0)
-        first = rows.block(P * T, "ppa_take_or_pay", np.repeat(np.asarray(ppa_ids, object), T),
-                           np.tile(years, P), 0.0, np.inf)
-        rows.add(first + np.arange(P * T), pd_.ravel(), 1.0)
-        top = pp["take_or_pay_share"].to_numpy(float)
-        rows.add(first + a_i * T + t_i, ps[a_i], -top[a_i] * mw[a_i])
-
-    disc = np.where(col_year >= 0, discount[np.clip(col_year, 0, T - 1)], 0.0)
-    cost = disc * sum(parts.values())
+    f = _frame(inputs, relax)
+    b = ModelBuilder()
+    v = _variables(b, f)
+    parts, col_year = _costs(b, f, v)
+    for add_rows in _ROW_FAMILIES:
+        add_rows(b, f, v)
+    lp: LinearModel = b.build("csr")
+    layout = lp.layout
     return PortfolioModel(
-        inputs=inputs, relax=relax, cost=cost, A=rows.matrix(N),
-        row_lower=np.concatenate(rows.lo) if rows.lo else np.zeros(0),
-        row_upper=np.concatenate(rows.hi) if rows.hi else np.zeros(0),
-        col_lower=lo, col_upper=hi, integrality=integrality, cols=cols, sites=sites, keys=keys,
-        demand_mw=demand_mw, eligible=eligible, n_site=n_site, n_year=n_year,
-        built_sites=built, deal_sites=deals, x_site=x_site, x_key=x_key, x_year=x_year,
-        ppa_ids=ppa_ids,
-        row_family=np.concatenate(rows.family) if rows.family else np.zeros(0, object),
-        row_entity=np.concatenate(rows.entity) if rows.entity else np.zeros(0, object),
-        row_year=np.concatenate(rows.year) if rows.year else np.zeros(0, int),
-        cost_parts=parts, col_year=col_year, discount=discount,
+        inputs=inputs, relax=relax, cost=lp.c, A=lp.A, row_lower=lp.row_lo, row_upper=lp.row_hi,
+        col_lower=lp.col_lo, col_upper=lp.col_hi, integrality=lp.integrality,
+        cols={blk.name: blk.slice for blk in v.blocks()}, sites=f.sites, keys=f.keys,
+        demand_mw=f.demand_mw, eligible=f.eligible, n_site=f.n_site, n_year=f.n_year,
+        built_sites=f.built, deal_sites=f.deals, x_site=f.x_site, x_key=f.x_key,
+        x_year=f.x_year, ppa_ids=f.ppa_ids, row_family=layout.row_blocks(),
+        row_entity=layout.row_label("entity"), row_year=layout.row_label("year", -1).astype(int),
+        layout=layout, cost_parts=parts, col_year=col_year, discount=f.discount,
     )

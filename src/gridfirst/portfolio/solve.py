@@ -7,7 +7,7 @@ in :mod:`gridfirst.portfolio.model` and the shortfall explanation in :mod:`.expl
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 
@@ -15,18 +15,9 @@ from gridfirst.errors import InfeasibleError, SolverError
 from gridfirst.portfolio.inputs import PortfolioInputs
 from gridfirst.portfolio.model import PortfolioModel, build_model
 from gridfirst.portfolio.result import PortfolioResult, binding_table, decode
+from gridfirst.solver import HighsModel, Solution
 
-
-@dataclass
-class Solution:
-    """Primal values, row duals, objective and status of one solve."""
-
-    x: np.ndarray
-    row_dual: np.ndarray
-    objective: float
-    status: str
-    mip_gap: float
-    seconds: float
+__all__ = ["Solution", "solve_portfolio"]
 
 
 def _run_highs(
@@ -39,29 +30,28 @@ def _run_highs(
     threads: int | None = None,
     row_upper: np.ndarray | None = None,
 ) -> Solution:
-    """Solve ``model`` through :mod:`gridfirst.solver` (the MIP, or its LP relaxation)."""
-    from gridfirst import solver
+    """Solve ``model`` through :mod:`gridfirst.solver` (the MIP, or its LP relaxation).
 
+    Returns the solver's :class:`~gridfirst.solver.Solution` (readable by block name, e.g.
+    ``sol.primal("cap")``, ``sol.dual("power")``) with ``gap`` 0 for an LP, ``row_dual`` zeros
+    for a MIP, and a ``status`` that says when a MIP stopped early with a feasible plan.
+    """
     has_integers = integer and bool(model.integrality.any())
-    labels = (model.row_family, model.row_entity, model.row_year)
-    out = solver.solve(
+    highs = HighsModel(
         model.cost, model.A, model.row_lower, model.row_upper if row_upper is None else row_upper,
         model.col_lower if col_lower is None else col_lower,
         model.col_upper if col_upper is None else col_upper,
         model.integrality if has_integers else None,
-        row_name=lambda i: f"{labels[0][i]} {labels[1][i]} {labels[2][i]}",
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_gap if has_integers else None,
-        threads=threads,
+        layout=model.layout,
     )
+    out = highs.solve(time_limit_s=time_limit_s, mip_rel_gap=mip_gap if has_integers else None,
+                      threads=threads)
     gap = float(out.gap) if has_integers else 0.0
-    return Solution(
-        x=out.x,
+    return replace(
+        out,
         row_dual=out.row_dual if out.row_dual.size else np.zeros(model.num_rows),
-        objective=out.objective,
         status=out.status if out.status == "optimal" else f"{out.status} (feasible plan, gap {gap:.2%})",
-        mip_gap=gap,
-        seconds=out.solve_seconds,
+        gap=gap,
     )
 
 
@@ -132,8 +122,9 @@ def _fixed_lp_duals(model: PortfolioModel, x: np.ndarray, threads: int | None) -
     # Blocks free of their power-derived bounds, so power rows (not bounds) hold the duals.
     hi[model.cols["n"]] = np.inf
     row_hi = model.row_upper.copy()
-    is_open = np.flatnonzero(model.row_family == "open")
-    row_hi[is_open[np.round(x[model.cols["open"]]) > 0.5]] = np.inf
+    if "open" in model.layout.rows:
+        is_open = model.layout.row("open")
+        row_hi[is_open][np.round(x[model.cols["open"]]) > 0.5] = np.inf
     try:
         lp = _run_highs(model, integer=False, col_lower=lo, col_upper=hi, threads=threads,
                         row_upper=row_hi)

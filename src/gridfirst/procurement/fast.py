@@ -1,8 +1,10 @@
 """The fast, structure-exploiting solver of the reference 24/7 CFE procurement LP (issue 5).
 
-Holds :func:`solve_fast` / :func:`solve_fast_arrays` and :class:`FastSolution`; the LP layout is
-in :mod:`fast_build`, the interior-point method in :mod:`fast_ipm`, repair and bound in
-:mod:`fast_certify`. It solves exactly the reference LP; options beyond it are the HiGHS path's.
+Holds :func:`solve_fast` (takes the same :class:`~gridfirst.procurement.model.ProcurementLP` as
+the HiGHS path), :func:`solve_fast_arrays` / :func:`lp_from_arrays` (the same LP from plain
+arrays) and :class:`FastSolution`; the method's own banded standard form is in :mod:`fast_build`,
+the interior-point method in :mod:`fast_ipm`, repair and bound in :mod:`fast_certify`. It solves
+exactly the reference LP; options beyond it are the HiGHS path's.
 
 Method: a Mehrotra predictor-corrector interior-point method whose normal equations are banded
 (hour by hour, bandwidth 9) plus a border of at most a few dozen unknowns (five capacities, the
@@ -26,37 +28,34 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sla
 
 from gridfirst.errors import SolverError
+from gridfirst.procurement.costs import ProcurementCosts
 from gridfirst.procurement.fast_build import (
     CAPACITIES,
-    ProcurementData,
+    StandardForm,
     build_standard_form,
     split_solution,
 )
 from gridfirst.procurement.fast_certify import lagrangian_bound, plan_cost_usd, repair_dispatch
-from gridfirst.procurement.fast_ipm import BorderedBandedLP, IPMState, mehrotra, unscale, warm_point
+from gridfirst.procurement.fast_ipm import (
+    BorderedBandedLP,
+    IPMResult,
+    IPMState,
+    mehrotra,
+    unscale,
+    warm_point,
+)
+from gridfirst.procurement.model import ProcurementLP
 
-_COST_KEYS = (
-    "solar_usd_per_mw_year",
-    "wind_usd_per_mw_year",
-    "battery_power_usd_per_mw_year",
-    "battery_energy_usd_per_mwh_year",
-    "firm_usd_per_mw_year",
-)
-_PROFILE_KEYS = (
-    "load_mw",
-    "solar_cf",
-    "wind_cf",
-    "grid_price_usd_per_mwh",
-    "grid_cfe_share",
-)
-_OPTION_FLAGS = ("volumetric", "annual_matching", "excess_sale", "flexible_load", "backup")
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 @dataclass
@@ -117,46 +116,71 @@ class FastSolution:
     warm_start: FastWarmStart | None = field(default=None, repr=False)
 
 
-def _cost(costs: Any, key: str) -> float:
-    if isinstance(costs, dict):
+def _cost(costs: ProcurementCosts | Mapping[str, float], key: str) -> float:
+    if isinstance(costs, Mapping):
         return float(costs[key])
     return float(getattr(costs, key))
 
 
-def data_from_arrays(
-    load_mw: Any,
-    solar_cf: Any,
-    wind_cf: Any,
-    grid_price_usd_per_mwh: Any,
-    grid_cfe_share: Any,
-    costs: Any,
+def lp_from_arrays(
+    load_mw: ArrayLike,
+    solar_cf: ArrayLike,
+    wind_cf: ArrayLike,
+    grid_price_usd_per_mwh: ArrayLike,
+    grid_cfe_share: ArrayLike | None,
+    costs: ProcurementCosts | Mapping[str, float],
     cfe_target: float,
-) -> ProcurementData:
-    """Pack plain arrays and a costs object (ProcurementCosts or dict) into ProcurementData."""
+) -> ProcurementLP:
+    """The reference :class:`ProcurementLP` from plain hourly arrays and a costs object.
+
+    Parameters
+    ----------
+    load_mw, solar_cf, wind_cf, grid_price_usd_per_mwh : array-like
+        Hourly load [MW], capacity factors [-] and grid price [USD/MWh], length T.
+    grid_cfe_share : array-like or None
+        Carbon-free share of grid supply [-] (clipped to [0, 1]); None means 0.
+    costs : ProcurementCosts or mapping
+        The annualised cost keys ``solar_usd_per_mw_year`` ... ``firm_usd_per_mw_year``,
+        ``firm_marginal_usd_per_mwh``, ``battery_charge_efficiency``,
+        ``battery_discharge_efficiency`` and ``grid_limit_mw``.
+    cfe_target : float
+        Hourly CFE target in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        The target is outside [0, 1].
+    """
     load = np.asarray(load_mw, float)
     share = np.zeros_like(load) if grid_cfe_share is None else np.asarray(grid_cfe_share, float)
     if not 0.0 <= float(cfe_target) <= 1.0:
         raise ValueError(f"cfe_target must lie in [0, 1], got {cfe_target}")
-    return ProcurementData(
+    return ProcurementLP(
         load_mw=load,
         solar_cf=np.asarray(solar_cf, float),
         wind_cf=np.asarray(wind_cf, float),
-        grid_price_usd_per_mwh=np.asarray(grid_price_usd_per_mwh, float),
+        price_usd_per_mwh=np.asarray(grid_price_usd_per_mwh, float),
         grid_cfe_share=np.clip(share, 0.0, 1.0),
-        capital_usd_per_unit_year=np.array([_cost(costs, k) for k in _COST_KEYS]),
+        grid_intensity_tco2_per_mwh=np.zeros_like(load),
+        solar_usd_per_mw_year=_cost(costs, "solar_usd_per_mw_year"),
+        wind_usd_per_mw_year=_cost(costs, "wind_usd_per_mw_year"),
+        battery_power_usd_per_mw_year=_cost(costs, "battery_power_usd_per_mw_year"),
+        battery_energy_usd_per_mwh_year=_cost(costs, "battery_energy_usd_per_mwh_year"),
+        firm_usd_per_mw_year=_cost(costs, "firm_usd_per_mw_year"),
         firm_marginal_usd_per_mwh=_cost(costs, "firm_marginal_usd_per_mwh"),
         eta_charge=_cost(costs, "battery_charge_efficiency"),
         eta_discharge=_cost(costs, "battery_discharge_efficiency"),
         grid_limit_mw=_cost(costs, "grid_limit_mw"),
         cfe_target=float(cfe_target),
+        costs=costs if isinstance(costs, ProcurementCosts) else None,
     )
 
 
-def _fingerprint(d: ProcurementData) -> str:
+def _fingerprint(d: ProcurementLP) -> str:
     hsh = hashlib.sha1()
     for arr in (d.load_mw, d.solar_cf, d.wind_cf, d.grid_price_usd_per_mwh, d.grid_cfe_share):
         hsh.update(np.ascontiguousarray(arr).tobytes())
-    hsh.update(d.capital_usd_per_unit_year.tobytes())
+    hsh.update(d.capacity_costs.tobytes())
     hsh.update(
         np.array(
             [d.firm_marginal_usd_per_mwh, d.eta_charge, d.eta_discharge, d.grid_limit_mw]
@@ -172,7 +196,7 @@ def _gap(obj: float, lb: float) -> float:
 
 
 def _reuse(
-    d: ProcurementData, ws: FastWarmStart, fp: str, tol: float, t0: float
+    d: ProcurementLP, ws: FastWarmStart, fp: str, tol: float, t0: float
 ) -> FastSolution | None:
     """A previous plan stays optimal for a new target if it still meets the CFE row and the
     bound moved by the CFE price times the budget change still certifies it."""
@@ -194,7 +218,9 @@ def _reuse(
     return sol
 
 
-def _certified_plan(d: ProcurementData, sf: Any, lp: BorderedBandedLP, res: Any) -> tuple:
+def _certified_plan(
+    d: ProcurementLP, sf: StandardForm, lp: BorderedBandedLP, res: IPMResult
+) -> tuple[dict[str, np.ndarray], np.ndarray, float, float, float, float]:
     """Repaired plan, its cost, certified gap, bound and CFE price from an IPM result."""
     x, y = unscale(lp, res.state)
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
@@ -219,7 +245,7 @@ def _certified_plan(d: ProcurementData, sf: Any, lp: BorderedBandedLP, res: Any)
     return hourly, caps, obj, _gap(obj, lb), lb, mu
 
 
-def _solve(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> FastSolution:
+def _solve(d: ProcurementLP, tol: float, warm_start: FastWarmStart | None) -> FastSolution:
     t0 = time.perf_counter()
     fp = _fingerprint(d)
     if warm_start is not None:
@@ -276,7 +302,7 @@ def _solve(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> 
     return sol
 
 
-def _run(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> FastSolution:
+def _run(d: ProcurementLP, tol: float, warm_start: FastWarmStart | None) -> FastSolution:
     # the linear algebra is many small BLAS calls: threads only add contention
     try:
         from threadpoolctl import threadpool_limits
@@ -290,71 +316,54 @@ def _run(d: ProcurementData, tol: float, warm_start: FastWarmStart | None) -> Fa
 
 
 def solve_fast_arrays(
-    load_mw: Any,
-    solar_cf: Any,
-    wind_cf: Any,
-    grid_price_usd_per_mwh: Any,
-    grid_cfe_share: Any,
-    costs: Any,
+    load_mw: ArrayLike,
+    solar_cf: ArrayLike,
+    wind_cf: ArrayLike,
+    grid_price_usd_per_mwh: ArrayLike,
+    grid_cfe_share: ArrayLike | None,
+    costs: ProcurementCosts | Mapping[str, float],
     cfe_target: float,
     tol: float = 1e-6,
     warm_start: FastWarmStart | None = None,
 ) -> FastSolution:
-    """Solve the reference procurement LP from plain hourly arrays.
+    """Solve the reference procurement LP from plain hourly arrays (see :func:`lp_from_arrays`).
 
     Parameters
     ----------
-    load_mw, solar_cf, wind_cf, grid_price_usd_per_mwh : array-like
-        Hourly load [MW], capacity factors [-] and grid price [USD/MWh], length T.
-    grid_cfe_share : array-like or None
-        Carbon-free share of grid supply [-]; None means 0.
-    costs : ProcurementCosts or dict
-        The issue's annualised cost keys (``solar_usd_per_mw_year`` ... ``grid_limit_mw``).
-    cfe_target : float
-        Hourly CFE target in [0, 1].
     tol : float
         Certified relative optimality gap to reach.
     warm_start : FastWarmStart, optional
         ``warm_start`` of a previous solution on the same profiles and costs.
     """
-    d = data_from_arrays(
+    lp = lp_from_arrays(
         load_mw, solar_cf, wind_cf, grid_price_usd_per_mwh, grid_cfe_share, costs, cfe_target
     )
-    return _run(d, tol, warm_start)
+    return _run(lp, tol, warm_start)
 
 
-def solve_fast(lp: Any, tol: float = 1e-6, warm_start: FastWarmStart | None = None) -> FastSolution:
+def solve_fast(
+    lp: ProcurementLP, tol: float = 1e-6, warm_start: FastWarmStart | None = None
+) -> FastSolution:
     """Solve a :class:`~gridfirst.procurement.model.ProcurementLP` with the structured IPM.
 
-    Reads the hourly arrays (``load_mw, solar_cf, wind_cf, grid_price_usd_per_mwh`` or
-    ``price_usd_per_mwh``, ``grid_cfe_share``), the scalar costs (``solar_usd_per_mw_year`` ...
-    ``eta_charge, eta_discharge, grid_limit_mw``, or a ``costs`` object) and ``cfe_target``.
-    Raises NotImplementedError if ``lp`` enables an option beyond the reference formulation.
+    Parameters
+    ----------
+    lp : ProcurementLP
+        The same LP the HiGHS path solves (from :func:`~gridfirst.procurement.model.build_lp`
+        or :func:`lp_from_arrays`); its options must be off (the reference formulation).
+    tol : float
+        Certified relative optimality gap to reach.
+    warm_start : FastWarmStart, optional
+        ``warm_start`` of a previous solution on the same profiles and costs.
+
+    Raises
+    ------
+    NotImplementedError
+        ``lp.options`` enables an extension beyond the reference formulation (use HiGHS).
     """
-    opts = getattr(lp, "options", None)
-    if opts is not None and hasattr(opts, "is_reference") and not opts.is_reference:
+    if not lp.options.is_reference:
         raise NotImplementedError("fast method: only the reference formulation; use method='highs'")
-    if isinstance(opts, dict) and any(opts.get(k) for k in _OPTION_FLAGS):
-        raise NotImplementedError("fast method: only the reference formulation; use method='highs'")
-    for flag in _OPTION_FLAGS:
-        if getattr(lp, flag, None):
-            raise NotImplementedError(f"fast method: option {flag!r} is only in method='highs'")
-    if hasattr(lp, "load_mw"):
-        price = getattr(lp, "grid_price_usd_per_mwh", None)
-        if price is None:
-            price = lp.price_usd_per_mwh
-        arrays = [lp.load_mw, lp.solar_cf, lp.wind_cf, price, getattr(lp, "grid_cfe_share", None)]
-    else:
-        prof = lp.profiles
-        arrays = [prof[k].to_numpy() if k in prof else None for k in _PROFILE_KEYS]
-    if hasattr(lp, "eta_charge"):
-        costs: Any = {k: getattr(lp, k) for k in (*_COST_KEYS, "firm_marginal_usd_per_mwh")}
-        costs["battery_charge_efficiency"] = lp.eta_charge
-        costs["battery_discharge_efficiency"] = lp.eta_discharge
-        costs["grid_limit_mw"] = lp.grid_limit_mw
-    else:
-        costs = lp.costs
-    load, solar, wind, price, share = arrays
-    return solve_fast_arrays(
-        load, solar, wind, price, share, costs, lp.cfe_target, tol=tol, warm_start=warm_start
-    )
+    share = np.clip(lp.grid_cfe_share, 0.0, 1.0)
+    if not np.array_equal(share, lp.grid_cfe_share):
+        lp = replace(lp, grid_cfe_share=share)
+    return _run(lp, tol, warm_start)

@@ -1,12 +1,14 @@
-"""The reference procurement LP in standard form, laid out so its normal equations are banded.
+"""The fast method's own layout of the reference procurement LP: a banded standard form.
 
-Holds :class:`ProcurementData` (the plain arrays and costs of one instance) and
-:func:`build_standard_form`; the solve itself lives in :mod:`fast_ipm`, the API in :mod:`fast`.
-
-Every inequality of the issue's reference formulation gets a slack column, so the LP becomes
-``min c'x, Ax = b, x >= 0``. Rows are numbered hour by hour (links, balance, storage) so that the
-product of the hourly columns is banded; the five capacity columns and the state of charge of the
-last hour (the cyclic wrap) are dense columns, and the CFE budget is the one dense row.
+Holds :func:`build_standard_form`, which lays a :class:`~gridfirst.procurement.model.ProcurementLP`
+(the one LP data class both methods take) out for the interior-point method in :mod:`fast_ipm`;
+the API is in :mod:`fast`. This is deliberately not built through
+:class:`gridfirst.solver.ModelBuilder`: the IPM needs every inequality turned into an equality
+with a slack column (``min c'x, Ax = b, x >= 0``) and rows numbered hour by hour (links, balance,
+storage) so that the normal equations of the hourly columns are banded; the five capacity
+columns and the state of charge of the last hour (the cyclic wrap) are dense columns, and the
+CFE budget is the one dense row. HiGHS never sees this form (it solves
+:func:`~gridfirst.procurement.model.to_sparse`), and nothing outside the fast method reads it.
 """
 
 from __future__ import annotations
@@ -16,47 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from gridfirst.procurement.model import CAPACITY_NAMES, HOURLY_BLOCKS, ProcurementLP
+
 # hourly row types, in band order within an hour
 _ROW_KINDS = ("ls", "lw", "lf", "lg", "bal", "lc", "ld", "sto", "le")
 _LEAF_KINDS = ("ls", "lw", "lf", "lg", "lc", "ld", "le")
-HOURLY = ("solar", "wind", "firm", "grid", "charge", "discharge", "soc")
-CAPACITIES = ("solar_mw", "wind_mw", "battery_mw", "battery_mwh", "firm_mw")
-
-
-@dataclass
-class ProcurementData:
-    """One instance of the reference LP as plain arrays (hourly, length T) and scalars.
-
-    Attributes
-    ----------
-    load_mw, solar_cf, wind_cf, grid_price_usd_per_mwh, grid_cfe_share : numpy.ndarray
-        Hourly load [MW], capacity factors [-], grid price [USD/MWh], carbon-free grid share [-].
-    capital_usd_per_unit_year : numpy.ndarray
-        Annualised cost of S, W, P [USD/MW/yr], E [USD/MWh/yr] and F [USD/MW/yr].
-    firm_marginal_usd_per_mwh, eta_charge, eta_discharge, grid_limit_mw, cfe_target : float
-        The remaining scalars of the issue's formulation.
-    """
-
-    load_mw: np.ndarray
-    solar_cf: np.ndarray
-    wind_cf: np.ndarray
-    grid_price_usd_per_mwh: np.ndarray
-    grid_cfe_share: np.ndarray
-    capital_usd_per_unit_year: np.ndarray
-    firm_marginal_usd_per_mwh: float
-    eta_charge: float
-    eta_discharge: float
-    grid_limit_mw: float
-    cfe_target: float
-
-    @property
-    def hours(self) -> int:
-        return int(self.load_mw.size)
-
-    @property
-    def cfe_budget_mwh(self) -> float:
-        """Right-hand side of the CFE row, (1 - target) * annual load [MWh]."""
-        return float((1.0 - self.cfe_target) * self.load_mw.sum())
+HOURLY = HOURLY_BLOCKS
+CAPACITIES = CAPACITY_NAMES
 
 
 @dataclass
@@ -76,7 +44,7 @@ class StandardForm:
     leaf_rows: np.ndarray  # banded rows eliminated first (the capacity and grid links)
 
 
-def build_standard_form(d: ProcurementData) -> StandardForm:
+def build_standard_form(d: ProcurementLP) -> StandardForm:
     """Build ``min c'x, Ax = b, x >= 0`` for the reference LP with a banded row order."""
     t_n = d.hours
     hours = np.arange(t_n)
@@ -209,7 +177,7 @@ def build_standard_form(d: ProcurementData) -> StandardForm:
     gcol = cols["grid"]
     c[gcol[gcol >= 0]] = d.grid_price_usd_per_mwh[gcol >= 0]
     c[cols["firm"]] = d.firm_marginal_usd_per_mwh
-    c[cap_cols] = d.capital_usd_per_unit_year
+    c[cap_cols] = d.capacity_costs
     dense = np.concatenate([cap_cols, [cols["soc"][-1]]])
     leaf = np.zeros(n_band, bool)
     for kind in _LEAF_KINDS:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridfirst.procurement.fast_build import ProcurementData
+from gridfirst.procurement.model import ProcurementLP
 
 
-def plan_cost_usd(d: ProcurementData, hourly: dict[str, np.ndarray], caps: np.ndarray) -> float:
+def plan_cost_usd(d: ProcurementLP, hourly: dict[str, np.ndarray], caps: np.ndarray) -> float:
     """Objective of a plan: annualised capital plus grid energy plus firm energy [USD]."""
     return float(
-        d.capital_usd_per_unit_year @ caps
+        d.capacity_costs @ caps
         + d.grid_price_usd_per_mwh @ hourly["grid"]
         + d.firm_marginal_usd_per_mwh * hourly["firm"].sum()
     )
@@ -27,7 +27,7 @@ def _take(need: np.ndarray, room: np.ndarray) -> np.ndarray:
 
 
 def repair_dispatch(
-    d: ProcurementData, hourly: dict[str, np.ndarray], caps: np.ndarray
+    d: ProcurementLP, hourly: dict[str, np.ndarray], caps: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Make a nearly feasible plan exactly feasible, changing it as little as cheaply possible.
 
@@ -141,7 +141,7 @@ def repair_dispatch(
 
 
 def lagrangian_bound(
-    d: ProcurementData,
+    d: ProcurementLP,
     pi: np.ndarray,
     nu: np.ndarray,
     mu: float,
@@ -180,7 +180,7 @@ def lagrangian_bound(
         g_open[:] = False
     if d.cfe_budget_mwh <= 0.0:
         g_open &= dirty <= 0.0
-    caps_cost = d.capital_usd_per_unit_year
+    caps_cost = d.capacity_costs
     rc_cap = caps_cost - np.array(
         [
             d.solar_cf @ alpha,

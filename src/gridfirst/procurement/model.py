@@ -1,9 +1,12 @@
-"""The 24/7 carbon-free procurement LP of one site: its data and its sparse matrices.
+"""The 24/7 carbon-free procurement LP of one site: its data and its named model blocks.
 
 :func:`build_lp` turns hourly profiles and costs into a :class:`ProcurementLP` (plain numpy
-arrays, no solver); :func:`to_sparse` lays that out as ``(c, A, row_lo, row_hi, col_lo, col_hi,
-names)`` for HiGHS. Solving lives in :mod:`gridfirst.procurement.solve`, the fast
-structure-exploiting method in :mod:`gridfirst.procurement.fast`.
+arrays, no solver), the one data class both solving methods take. :func:`to_sparse` lays it out
+through :class:`gridfirst.solver.ModelBuilder` as named blocks of columns and rows for HiGHS
+(``method="highs"``). The fast method (:mod:`gridfirst.procurement.fast`) reads the same
+:class:`ProcurementLP` and keeps its own internal standard form with a banded row order
+(:mod:`gridfirst.procurement.fast_build`), which only its interior-point method uses.
+Solving lives in :mod:`gridfirst.procurement.solve`.
 
 Reference formulation (issue 5; /work/notes/procurement_contract.md has the exact layout)::
 
@@ -24,16 +27,21 @@ layout is a prefix of every extended layout.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gridfirst.errors import DataError
 from gridfirst.procurement.costs import ProcurementCosts, default_costs
+from gridfirst.solver import Layout, LinearModel, ModelBuilder
 
 if TYPE_CHECKING:
     import pandas as pd
-    import scipy.sparse as sp
+
+__all__ = [
+    "CAPACITY_NAMES", "HOURLY_BLOCKS", "ROW_BLOCKS", "Layout", "ProcurementLP",
+    "ProcurementOptions", "build_lp", "cfe_row_bounds", "column_layout", "to_sparse",
+]
 
 CAPACITY_NAMES = ("solar_mw", "wind_mw", "battery_mw", "battery_mwh", "firm_mw")
 HOURLY_BLOCKS = ("solar", "wind", "firm", "grid", "charge", "discharge", "soc")
@@ -230,98 +238,87 @@ def _is_datetime_index(index: object) -> bool:
     return isinstance(index, pd.DatetimeIndex)
 
 
-class Layout(NamedTuple):
-    """Where each named block of columns and rows sits: name -> (start, stop)."""
+def _columns(b: ModelBuilder, lp: ProcurementLP) -> dict[str, int]:
+    """Add the LP's variable blocks with bounds and costs; returns each block's first column.
 
-    columns: dict[str, tuple[int, int]]
-    rows: dict[str, tuple[int, int]]
+    Order: the 5 capacities (S, W, P, E, F), the hourly blocks solar, wind, firm, grid, charge,
+    discharge, soc (T each); options append export, curtail, backup (T each) and backup_mw.
+    """
+    T = lp.hours
+    opts = lp.options
+    hour = {"hour": np.arange(T)}
+    first = {name: b.variables(name, 1, cost=cost).start
+             for name, cost in zip(CAPACITY_NAMES, lp.capacity_costs, strict=True)}
+    hourly_cost = {"firm": lp.firm_marginal_usd_per_mwh, "grid": lp.price_usd_per_mwh}
+    for name in HOURLY_BLOCKS:
+        first[name] = b.variables(
+            name, T, upper=lp.grid_limit_mw if name == "grid" else np.inf,
+            cost=hourly_cost.get(name, 0.0), labels=hour).start
+    if opts.exports:
+        sale_cap = opts.sale_cap_mw if opts.sale_cap_mw is not None else lp.grid_limit_mw
+        first["export"] = b.variables("export", T, upper=sale_cap,
+                                      cost=-(opts.sale_price_usd_per_mwh or 0.0), labels=hour).start
+    if opts.flex_hours > 0:
+        first["curtail"] = b.variables("curtail", T, upper=lp.load_mw,
+                                       cost=opts.flex_value_usd_per_mwh, labels=hour).start
+    if opts.backup:
+        costs = lp.costs or default_costs()
+        first["backup"] = b.variables("backup", T, cost=costs.backup_marginal_usd_per_mwh,
+                                      labels=hour).start
+        first["backup_mw"] = b.variables("backup_mw", 1, cost=costs.backup_usd_per_mw_year).start
+    return first
 
-    def col(self, name: str) -> slice:
-        start, stop = self.columns[name]
-        return slice(start, stop)
 
-    def row(self, name: str) -> slice:
-        start, stop = self.rows[name]
-        return slice(start, stop)
-
-
-class SparseLP(NamedTuple):
-    """min c x s.t. row_lo <= A x <= row_hi, col_lo <= x <= col_hi (A in CSC)."""
-
-    c: np.ndarray
-    A: sp.csc_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    col_lo: np.ndarray
-    col_hi: np.ndarray
-    names: Layout
+def column_layout(lp: ProcurementLP) -> Layout:
+    """The column blocks of ``to_sparse(lp)`` without building its matrix (no rows)."""
+    b = ModelBuilder()
+    _columns(b, lp)
+    return b.build("csc").layout
 
 
-def to_sparse(lp: ProcurementLP) -> SparseLP:
-    """Lay the LP out as sparse matrices with vectorised numpy (about 0.05 s for 8760 hours).
+def cfe_row_bounds(lp: ProcurementLP) -> tuple[float, float]:
+    """Bounds of the CFE row: hourly, non-CFE energy <= (1 - target) x load [MWh]; annual,
+    clean energy >= target x load [MWh]."""
+    if lp.options.matching == "hourly":
+        return -np.inf, lp.cfe_budget_mwh
+    return lp.cfe_target * lp.total_load_mwh, np.inf
 
-    Column order: the 5 capacities (S, W, P, E, F), then the hourly blocks solar, wind, firm,
-    grid, charge, discharge, soc (T each); options append export, curtail, backup (T each) and
-    the backup capacity. Row order: balance, solar_avail, wind_avail, firm_cap, charge_cap,
-    discharge_cap, soc_cap, storage (T each), cfe (1); options append backup_cap (T) and
-    flex_budget (1).
+
+def to_sparse(lp: ProcurementLP) -> LinearModel:
+    """Lay the LP out as named blocks through :class:`~gridfirst.solver.ModelBuilder`
+    (vectorised; about 0.05 s for 8760 hours).
+
+    Columns as :func:`column_layout`. Row blocks: balance, solar_avail, wind_avail, firm_cap,
+    charge_cap, discharge_cap, soc_cap, storage (T each, labelled by hour), cfe (1); options
+    append backup_cap (T) and flex_budget (1).
 
     Returns
     -------
-    SparseLP
-        ``(c, A, row_lo, row_hi, col_lo, col_hi, names)``; ``names`` is a :class:`Layout`.
+    gridfirst.solver.LinearModel
+        ``c, A`` (CSC), ``row_lo, row_hi, col_lo, col_hi`` and ``layout``; solve it with
+        ``.solve()`` and read e.g. ``solution.dual("cfe")``.
     """
-    import scipy.sparse as sp
-
     T = lp.hours
     opts = lp.options
-    inf = np.inf
     t = np.arange(T)
+    hour = {"hour": t}
+    b = ModelBuilder()
+    col = _columns(b, lp)
+    S, W, P, E, F = (col[name] for name in CAPACITY_NAMES)
+    s, w, f, g, c, d, e = (col[name] for name in HOURLY_BLOCKS)
 
-    columns: dict[str, tuple[int, int]] = {}
-    n = 0
-
-    def add_cols(name: str, count: int) -> int:
-        nonlocal n
-        columns[name] = (n, n + count)
-        n += count
-        return n - count
-
-    S, W, P, E, F = (add_cols(name, 1) for name in CAPACITY_NAMES)
-    s, w, f, g, c, d, e = (add_cols(name, T) for name in HOURLY_BLOCKS)
-    x = add_cols("export", T) if opts.exports else -1
-    u = add_cols("curtail", T) if opts.flex_hours > 0 else -1
-    b = add_cols("backup", T) if opts.backup else -1
-    B = add_cols("backup_mw", 1) if opts.backup else -1
-
-    rows: dict[str, tuple[int, int]] = {}
-    m = 0
-
-    def add_rows(name: str, count: int) -> int:
-        nonlocal m
-        rows[name] = (m, m + count)
-        m += count
-        return m - count
-
-    r_bal, r_sol, r_wind, r_firm, r_chg, r_dis, r_soc, r_sto = (
-        add_rows(name, T) for name in ROW_BLOCKS[:-1]
-    )
-    r_cfe = add_rows("cfe", 1)
-    r_bcap = add_rows("backup_cap", T) if opts.backup else -1
-    r_flex = add_rows("flex_budget", 1) if opts.flex_hours > 0 else -1
-
-    ri: list[np.ndarray] = []
-    ci: list[np.ndarray] = []
-    vv: list[np.ndarray] = []
-
-    def put(row: np.ndarray | int, col: np.ndarray | int, val: np.ndarray | float) -> None:
-        r_arr, c_arr, v_arr = np.broadcast_arrays(
-            np.asarray(row, dtype=np.int64), np.asarray(col, dtype=np.int64),
-            np.asarray(val, dtype=np.float64),
-        )
-        ri.append(r_arr.ravel())
-        ci.append(c_arr.ravel())
-        vv.append(v_arr.ravel())
+    r_bal = b.constraints("balance", T, lower=lp.load_mw, upper=lp.load_mw, labels=hour).start
+    r_sol, r_wind, r_firm, r_chg, r_dis, r_soc = (
+        b.constraints(name, T, upper=0.0, labels=hour).start for name in ROW_BLOCKS[1:7])
+    r_sto = b.constraints("storage", T, lower=0.0, upper=0.0, labels=hour).start
+    cfe_lo, cfe_hi = cfe_row_bounds(lp)
+    r_cfe = b.constraints("cfe", 1, lower=cfe_lo, upper=cfe_hi).start
+    if opts.backup:
+        r_bcap = b.constraints("backup_cap", T, upper=0.0, labels=hour).start
+    if opts.flex_hours > 0:
+        r_flex = b.constraints("flex_budget", 1,
+                               upper=opts.flex_hours * float(lp.load_mw.max())).start
+    put = b.coefficients
 
     # balance: s + w + f + g + d - c (- x - ... + u + b) = load
     for block in (s, w, f, g, d):
@@ -344,18 +341,16 @@ def to_sparse(lp: ProcurementLP) -> SparseLP:
     put(r_sto + t, c + t, -lp.eta_charge)
     put(r_sto + t, d + t, 1.0 / lp.eta_discharge)
 
-    load_total = lp.total_load_mwh
     target = lp.cfe_target
     if opts.matching == "hourly":
         # sum (1 - share) g (+ b + (1 - target) u) <= (1 - target) L
         non_cfe = 1.0 - lp.grid_cfe_share
         nz = np.flatnonzero(non_cfe)
         put(r_cfe, g + nz, non_cfe[nz])
-        cfe_lo, cfe_hi = -inf, (1.0 - target) * load_total
         if opts.backup:
-            put(r_cfe, b + t, 1.0)
+            put(r_cfe, col["backup"] + t, 1.0)
         if opts.flex_hours > 0 and target < 1.0:
-            put(r_cfe, u + t, 1.0 - target)
+            put(r_cfe, col["curtail"] + t, 1.0 - target)
     else:
         # sum (s + w + f + share g) (+ target u) >= target L
         for block in (s, w, f):
@@ -363,53 +358,15 @@ def to_sparse(lp: ProcurementLP) -> SparseLP:
         nz = np.flatnonzero(lp.grid_cfe_share)
         put(r_cfe, g + nz, lp.grid_cfe_share[nz])
         if opts.flex_hours > 0 and target > 0.0:
-            put(r_cfe, u + t, target)
-        cfe_lo, cfe_hi = target * load_total, inf
+            put(r_cfe, col["curtail"] + t, target)
 
     if opts.exports:
-        put(r_bal + t, x + t, -1.0)
+        put(r_bal + t, col["export"] + t, -1.0)
     if opts.flex_hours > 0:
-        put(r_bal + t, u + t, 1.0)
-        put(r_flex, u + t, 1.0)
+        put(r_bal + t, col["curtail"] + t, 1.0)
+        put(r_flex, col["curtail"] + t, 1.0)
     if opts.backup:
-        put(r_bal + t, b + t, 1.0)
-        put(r_bcap + t, b + t, 1.0)
-        put(r_bcap + t, B, -1.0)
-
-    A = sp.csc_matrix(
-        (np.concatenate(vv), (np.concatenate(ri), np.concatenate(ci))), shape=(m, n)
-    )
-
-    row_lo = np.zeros(m)
-    row_hi = np.zeros(m)
-    row_lo[r_bal : r_bal + T] = lp.load_mw
-    row_hi[r_bal : r_bal + T] = lp.load_mw
-    row_lo[r_sol:r_sto] = -inf  # availability and capacity rows are <= 0
-    row_lo[r_cfe], row_hi[r_cfe] = cfe_lo, cfe_hi
-    if opts.backup:
-        row_lo[r_bcap : r_bcap + T] = -inf
-    if opts.flex_hours > 0:
-        row_lo[r_flex], row_hi[r_flex] = -inf, opts.flex_hours * float(lp.load_mw.max())
-
-    col_lo = np.zeros(n)
-    col_hi = np.full(n, inf)
-    col_hi[g : g + T] = lp.grid_limit_mw
-
-    cost = np.zeros(n)
-    cost[:5] = lp.capacity_costs
-    cost[g : g + T] = lp.price_usd_per_mwh
-    cost[f : f + T] = lp.firm_marginal_usd_per_mwh
-    if opts.exports:
-        sale = opts.sale_price_usd_per_mwh or 0.0
-        cost[x : x + T] = -sale
-        sale_cap = opts.sale_cap_mw if opts.sale_cap_mw is not None else lp.grid_limit_mw
-        col_hi[x : x + T] = sale_cap
-    if opts.flex_hours > 0:
-        cost[u : u + T] = opts.flex_value_usd_per_mwh
-        col_hi[u : u + T] = lp.load_mw
-    if opts.backup:
-        costs = lp.costs or default_costs()
-        cost[b : b + T] = costs.backup_marginal_usd_per_mwh
-        cost[B] = costs.backup_usd_per_mw_year
-
-    return SparseLP(cost, A, row_lo, row_hi, col_lo, col_hi, Layout(columns, rows))
+        put(r_bal + t, col["backup"] + t, 1.0)
+        put(r_bcap + t, col["backup"] + t, 1.0)
+        put(r_bcap + t, col["backup_mw"], -1.0)
+    return b.build("csc")

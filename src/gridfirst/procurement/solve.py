@@ -6,7 +6,6 @@ or to the structure-exploiting solver in :mod:`gridfirst.procurement.fast` (``me
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -14,26 +13,28 @@ import numpy as np
 
 from gridfirst.errors import DataError
 from gridfirst.procurement.costs import ProcurementCosts
-from gridfirst.procurement.model import ProcurementLP, ProcurementOptions, build_lp, to_sparse
+from gridfirst.procurement.model import (
+    CAPACITY_NAMES,
+    HOURLY_BLOCKS,
+    ProcurementLP,
+    ProcurementOptions,
+    build_lp,
+    cfe_row_bounds,
+    column_layout,
+    to_sparse,
+)
 from gridfirst.procurement.result import ProcurementResult, result_from_primal
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gridfirst.procurement.fast import FastSolution
     from gridfirst.scenario import Market
 
 METHODS = ("fast", "highs")
 DEFAULT_METHOD = "fast"
 _OPTION_KEYS = {f for f in ProcurementOptions.__dataclass_fields__}
 _SOLVER_KEYS = {"algorithm", "time_limit_s", "threads", "tolerance"}
-
-
-def _fast_module() -> Any | None:
-    try:
-        module = importlib.import_module("gridfirst.procurement.fast")
-    except ImportError:
-        return None
-    return module if hasattr(module, "solve_fast") else None
 
 
 def _split_kwargs(kwargs: dict[str, Any]) -> tuple[ProcurementOptions, dict[str, Any]]:
@@ -46,59 +47,29 @@ def _split_kwargs(kwargs: dict[str, Any]) -> tuple[ProcurementOptions, dict[str,
     return options, solver_kwargs
 
 
-def _row_namer(lp: ProcurementLP, layout: Any) -> Any:
-    def name(i: int) -> str:
-        for block, (start, stop) in layout.rows.items():
-            if start <= i < stop:
-                return block if stop - start == 1 else f"{block}[hour {i - start}]"
-        return f"row {i}"
-
-    return name
-
-
 def _solve_highs(lp: ProcurementLP, label: str = "highs", **solver_kwargs: Any) -> ProcurementResult:
-    from gridfirst.solver import HighsModel
-
-    sparse = to_sparse(lp)
-    model = HighsModel(*sparse[:6], row_name=_row_namer(lp, sparse.names))
+    model = to_sparse(lp)
     sol = model.solve(**solver_kwargs)
-    cfe_row = sparse.names.rows["cfe"][0]
     return result_from_primal(
-        lp, sol.x, sparse.names, cfe_dual=float(sol.row_dual[cfe_row]),
+        lp, sol.x, model.layout, cfe_dual=float(sol.dual("cfe")[0]),
         optimality_gap=sol.gap, solve_seconds=sol.solve_seconds, method=label,
         iterations=sol.iterations,
     )
 
 
-def _result_from_fast(lp: ProcurementLP, sol: Any, method: str) -> ProcurementResult:
-    from gridfirst.procurement.model import CAPACITY_NAMES, HOURLY_BLOCKS
-
-    layout = to_sparse_layout(lp)
-    x = np.zeros(layout_size(layout))
-    for i, name in enumerate(CAPACITY_NAMES):
-        x[i] = sol.capacities[name]
+def _result_from_fast(lp: ProcurementLP, sol: FastSolution, method: str) -> ProcurementResult:
+    """The fast method's plan laid into the HiGHS path's columns, read like a HiGHS result."""
+    layout = column_layout(lp)
+    x = np.zeros(layout.num_cols)
+    for name in CAPACITY_NAMES:
+        x[layout.col(name)] = sol.capacities[name]
     for name in HOURLY_BLOCKS:
         x[layout.col(name)] = getattr(sol, name)
     return result_from_primal(
         lp, x, layout, cfe_dual=float(sol.cfe_dual_usd_per_mwh),
         optimality_gap=float(sol.optimality_gap), solve_seconds=float(sol.solve_seconds),
-        method=method, iterations=int(getattr(sol, "iterations", 0)),
+        method=method, iterations=int(sol.iterations),
     )
-
-
-def to_sparse_layout(lp: ProcurementLP) -> Any:
-    """The column/row layout of ``to_sparse(lp)`` (cheap for the reference LP's block sizes)."""
-    from gridfirst.procurement.model import CAPACITY_NAMES, HOURLY_BLOCKS, Layout
-
-    T = lp.hours
-    columns = {name: (i, i + 1) for i, name in enumerate(CAPACITY_NAMES)}
-    for k, name in enumerate(HOURLY_BLOCKS):
-        columns[name] = (5 + k * T, 5 + (k + 1) * T)
-    return Layout(columns, {})
-
-
-def layout_size(layout: Any) -> int:
-    return max(stop for _, stop in layout.columns.values())
 
 
 def _choose(method: str, lp: ProcurementLP) -> tuple[str, str]:
@@ -107,8 +78,6 @@ def _choose(method: str, lp: ProcurementLP) -> tuple[str, str]:
         raise DataError(f"method: {method!r} is not one of {list(METHODS)}")
     if method == "highs":
         return "highs", "highs"
-    if _fast_module() is None:
-        return "highs", "highs (fast solver not installed)"
     if not lp.options.is_reference:
         return "highs", "highs (fast method covers the reference LP only; options are on)"
     return "fast", "fast"
@@ -165,12 +134,12 @@ def optimise_procurement(
 
 def solve_lp(lp: ProcurementLP, method: str = DEFAULT_METHOD, **solver_kwargs: Any) -> ProcurementResult:
     """Solve an already built :class:`ProcurementLP` with the chosen method."""
+    from gridfirst.procurement.fast import solve_fast
+
     run, label = _choose(method, lp)
     if run == "highs":
         return _solve_highs(lp, label, **solver_kwargs)
-    fast = _fast_module()
-    sol = fast.solve_fast(lp)  # type: ignore[union-attr]
-    return _result_from_fast(lp, sol, label)
+    return _result_from_fast(lp, solve_fast(lp), label)
 
 
 def sweep_targets(
@@ -201,39 +170,31 @@ def sweep_targets(
     results: dict[int, ProcurementResult] = {}
     run, label = _choose(method, base)
     if run == "fast":
-        fast = _fast_module()
-        warm = None
+        from gridfirst.procurement.fast import FastWarmStart, solve_fast
+
+        warm: FastWarmStart | None = None
         for i in order:
             lp = base.with_target(targets[i])
-            sol = fast.solve_fast(lp, warm_start=warm)  # type: ignore[union-attr]
-            warm = getattr(sol, "warm_start", None)
-            results[i] = _result_from_fast(lp, sol, label + " (sweep, warm)")
+            fast_sol = solve_fast(lp, warm_start=warm)
+            warm = fast_sol.warm_start
+            results[i] = _result_from_fast(lp, fast_sol, label + " (sweep, warm)")
         return [results[i] for i in range(len(targets))]
 
-    from gridfirst.solver import HighsModel
-
     sparse = to_sparse(base)
-    model = HighsModel(*sparse[:6], row_name=_row_namer(base, sparse.names))
-    cfe_row = sparse.names.rows["cfe"][0]
+    model = sparse.highs()
+    cfe_row = sparse.layout.row("cfe").start
     solver_kwargs.setdefault("algorithm", "dual")
     for k, i in enumerate(order):
         lp = base.with_target(targets[i])
-        rhs = to_sparse_cfe_bounds(lp)
-        model.change_row_bounds([cfe_row], rhs[0], rhs[1])
+        lo, hi = cfe_row_bounds(lp)
+        model.change_row_bounds([cfe_row], lo, hi)
         sol = model.solve(**solver_kwargs)
         results[i] = result_from_primal(
-            lp, sol.x, sparse.names, cfe_dual=float(sol.row_dual[cfe_row]),
+            lp, sol.x, sparse.layout, cfe_dual=float(sol.dual("cfe")[0]),
             optimality_gap=sol.gap, solve_seconds=sol.solve_seconds,
             method=label + (" (sweep, warm)" if k else " (sweep)"), iterations=sol.iterations,
         )
     return [results[i] for i in range(len(targets))]
-
-
-def to_sparse_cfe_bounds(lp: ProcurementLP) -> tuple[float, float]:
-    """Bounds of the CFE row of ``to_sparse(lp)`` (matches :func:`to_sparse`)."""
-    if lp.options.matching == "hourly":
-        return -np.inf, lp.cfe_budget_mwh
-    return lp.cfe_target * lp.total_load_mwh, np.inf
 
 
 #: Most targets one sweep solves (each is a full-year LP).
