@@ -351,6 +351,33 @@ def _search(
     return total[best, cols], pred, best
 
 
+@lru_cache(maxsize=8)
+def _layer_links(
+    params: LatencyParameters,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    # Every link in both layers, sorted by (from, to, round trip, link position); models filter
+    # by their kept links, which keeps the order (as in NetworkGraph.link_weights).
+    g = cached_graph(params)
+    n = g.n
+    arrays = g.link_arrays()
+    rows, cols, ms, ids = [], [], [], []
+    for subsea in (False, True):
+        sel = np.flatnonzero(arrays["subsea"] == subsea)
+        lo, hi = arrays["lo"][sel], arrays["hi"][sel]
+        w = link_rtt_ms(arrays["length_km"][sel], np.full(len(sel), subsea), params)
+        layer_pairs = ((0, n), (n, n)) if subsea else ((0, 0), (n, n))
+        for off_from, off_to in layer_pairs:
+            for u, v in ((lo, hi), (hi, lo)):
+                rows.append(u + off_from)
+                cols.append(v + off_to)
+                ms.append(w)
+                ids.append(sel)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    w_all, id_all = np.concatenate(ms), np.concatenate(ids)
+    order = np.lexsort((id_all, w_all, c, r))
+    return n, r[order], c[order], w_all[order], id_all[order]
+
+
 class _SubseaLayers:
     """The graph twice: layer 0 before the first subsea link, layer 1 from it on.
 
@@ -359,34 +386,29 @@ class _SubseaLayers:
     subsea link, so a shortest-path search finds the fastest route with a subsea segment.
     """
 
-    def __init__(self, graph: NetworkGraph, links: LinkWeights, params: LatencyParameters):
+    def __init__(self, links: LinkWeights, params: LatencyParameters):
         from scipy.sparse import csr_matrix
 
-        n = graph.n
-        arrays = graph.link_arrays()
-        rows, cols, ms, ids = [], [], [], []
-        for subsea in (False, True):
-            sel = np.flatnonzero(links.keep & (arrays["subsea"] == subsea))
-            lo, hi = arrays["lo"][sel], arrays["hi"][sel]
-            w = link_rtt_ms(arrays["length_km"][sel], np.full(len(sel), subsea), params)
-            layer_pairs = ((0, n), (n, n)) if subsea else ((0, 0), (n, n))
-            for off_from, off_to in layer_pairs:
-                for u, v in ((lo, hi), (hi, lo)):
-                    rows.append(u + off_from)
-                    cols.append(v + off_to)
-                    ms.append(w)
-                    ids.append(sel)
-        r, c = np.concatenate(rows), np.concatenate(cols)
-        w_all, id_all = np.concatenate(ms), np.concatenate(ids)
+        n, r, c, w, ids = _layer_links(params)
+        keep = links.keep[ids]
+        r, c, w, ids = r[keep], c[keep], w[keep], ids[keep]
         # Parallel links keep the fastest (ties: the first in the link table).
-        order = np.lexsort((id_all, w_all, c, r))
-        r, c, w_all, id_all = r[order], c[order], w_all[order], id_all[order]
         first = np.ones(len(r), dtype=bool)
         first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-        r, c, w_all, id_all = r[first], c[first], w_all[first], id_all[first]
         self.n = n
-        self.matrix = csr_matrix((w_all, (r, c)), shape=(2 * n, 2 * n))
-        self.link_of = {(int(x), int(y)): int(i) for x, y, i in zip(r, c, id_all, strict=True)}
+        self._r, self._c, self._ids = r[first], c[first], ids[first]
+        self.matrix = csr_matrix((w[first], (self._r, self._c)), shape=(2 * n, 2 * n))
+        self._link_of: dict[tuple[int, int], int] | None = None
+
+    @property
+    def link_of(self) -> dict[tuple[int, int], int]:
+        """(from, to) in the two-layer graph -> position in ``graph.edges`` (built on first use)."""
+        if self._link_of is None:
+            self._link_of = {
+                (int(x), int(y)): int(i)
+                for x, y, i in zip(self._r, self._c, self._ids, strict=True)
+            }
+        return self._link_of
 
 
 class LatencyModel:
@@ -434,7 +456,7 @@ class LatencyModel:
     def layers(self) -> _SubseaLayers:
         """The two-layer graph of subsea routes (built on first use)."""
         if self._layers is None:
-            self._layers = _SubseaLayers(self.graph, self.links, self.params)
+            self._layers = _SubseaLayers(self.links, self.params)
         return self._layers
 
     def attach(self, ep: Endpoint) -> tuple[np.ndarray, np.ndarray]:
