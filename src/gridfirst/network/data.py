@@ -176,11 +176,19 @@ class LatencyParameters:
     subsea_route_factor : float
         Fibre length over the drawn cable route length [-].
     terrestrial_route_factor : float
-        Terrestrial fibre length over great-circle distance [-].
+        Terrestrial fibre length over great-circle distance, on the land legs of a route with
+        a subsea segment [-].
     hop_overhead_ms : float
-        Round-trip delay added per link traversed (equipment, regeneration) [ms].
+        Round-trip delay added per link of a route with a subsea segment [ms].
     fixed_overhead_ms : float
-        Round-trip delay added once per path (hosts, metro access) [ms].
+        Round-trip delay added once per route with a subsea segment (hosts, metro access) [ms].
+    land_route_factor : float
+        Fibre length over great-circle distance on a land route (no subsea segment) [-].
+    land_fixed_overhead_ms : float
+        Round-trip delay added once per land route (hosts, metro access) [ms].
+    p95_excess_ms : float
+        Round trip by which a monthly 95th percentile exceeds a 30-day mean [ms]. The model
+        gives the P95; calibration compares a source that publishes means with RTT - this.
     terrestrial_max_km : float
         Longest single terrestrial link the graph builds [km].
     terrestrial_neighbours : int
@@ -194,6 +202,9 @@ class LatencyParameters:
     terrestrial_route_factor: float
     hop_overhead_ms: float
     fixed_overhead_ms: float
+    land_route_factor: float
+    land_fixed_overhead_ms: float
+    p95_excess_ms: float
     terrestrial_max_km: float
     terrestrial_neighbours: int
     rule_of_thumb_factor: float
