@@ -344,7 +344,7 @@ demand:
 
 # options come last
 options:
-  note: keep me  # trailing
+  plan: {seed: 7}  # trailing
 """
 
 
@@ -365,7 +365,7 @@ def test_write_outlook_keeps_the_comments_outside_the_points(tmp_path):
         "# demand is rewritten by gridfirst demand",
         "# regions: where our users sit",
         "# options come last",
-        "note: keep me  # trailing",
+        "plan: {seed: 7}  # trailing",
     ]:
         assert comment in text, text
     assert "# old inference point" not in text  # it belonged to a replaced point
@@ -373,7 +373,7 @@ def test_write_outlook_keeps_the_comments_outside_the_points(tmp_path):
     head = SCENARIO_WITH_COMMENTS.split("  points:")[0]
     assert text.startswith(head)
     loaded = yaml.safe_load(text)
-    assert loaded["options"] == {"note": "keep me"}
+    assert loaded["options"] == {"plan": {"seed": 7}}
     assert loaded["policy"] == {"cfe_target": 0.8}
     assert load_scenario(out).demand.points == scenario.demand.points
     workloads = [p.workload for p in scenario.demand.points]

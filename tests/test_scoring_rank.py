@@ -158,7 +158,8 @@ def test_criteria_are_data_with_reasoned_weights():
     from gridfirst.scenario import Market
 
     fields = set(Market.model_fields) | {"cable_systems_count", "design_pue"}
-    derived = {"user_latency_ms", "users_within_sla_share"}
+    derived = {"user_latency_ms", "users_within_sla_share", "threat_exposure", "alliance_score",
+               "export_access"}  # columns of the resolved markets table
     assert {c.field for c in default_criteria()} <= fields | derived
 
 

@@ -29,6 +29,7 @@ _COMMAND_MODULES = [
     "risk",
     "plan",
     "supply",
+    "compliance",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gridfirst.portfolio.inputs import PortfolioInputs, sla_ms
-from gridfirst.portfolio.model import FAMILIES, PortfolioModel, build_model
+from gridfirst.portfolio.model import FAMILIES, PortfolioModel, build_model, residency_ok
 from gridfirst.scenario import TRAINING_POOL
 
 #: Every family an explanation can name, in the fixed order ``binding`` lists them.
@@ -26,6 +26,7 @@ WORDS = {
     "diversification": "diversification",
     "screens": "screens",
     "site_size": "site size",
+    "residency": "data residency",
     "blocks": "block size",
     "penalty": "unmet penalty",
 }
@@ -291,6 +292,7 @@ def _candidates(model: PortfolioModel, region: str, workload: str) -> tuple[list
     ok = st["allowed"].to_numpy(bool).copy()
     if workload == "training":
         ok &= st["training_eligible"].to_numpy(bool)
+    ok &= residency_ok(inputs, region, st)
     limit = sla_ms(inputs, region, workload)
     if math.isfinite(limit) and region in inputs.latency_ms.columns:
         ok &= np.nan_to_num(inputs.latency_ms.loc[st.index, region].to_numpy(float), nan=np.inf) <= limit
@@ -382,6 +384,13 @@ def _reason(model: PortfolioModel, family: str, region: str, workload: str, year
             texts.append(f"{len(screened)} site(s) that could serve it are screened out, e.g. "
                          f"{screened['name'].iloc[0]}: {screened['screen_reason'].iloc[0]}")
         return "; ".join(texts) or "the policy's screens exclude the sites that could serve it"
+    if family == "residency":
+        allowed = inputs.regions.at[region, "serve_from"] if "serve_from" in inputs.regions else []
+        basis = (inputs.regions.at[region, "residency_basis"]
+                 if "residency_basis" in inputs.regions else "")
+        law = f" ({basis})" if basis else ""
+        return (f"{_region_name(inputs, region)}'s data must be processed in "
+                f"{', '.join(allowed)}{law}, and the sites there cannot carry it")
     if family == "site_size":
         sizes = st.loc[sites, "max_it_mw"]
         sizes = sizes[np.isfinite(sizes)]

@@ -26,6 +26,7 @@ FAMILIES = (
     "diversification",
     "screens",
     "site_size",
+    "residency",
 )
 COST_PARTS = ("capital", "energy", "network", "risk", "deals", "ppa", "unmet")
 HOURS_PER_YEAR = 8760.0
@@ -181,7 +182,20 @@ def _eligibility(inputs: PortfolioInputs, relax: frozenset[str], sites: list[str
             limit = sla_ms(inputs, region, workload)
             if math.isfinite(limit):
                 eligible[:, k] &= np.nan_to_num(rtt_ms[:, k], nan=math.inf) <= limit
+        if "residency" not in relax:
+            eligible[:, k] &= residency_ok(inputs, region, st)
     return eligible, rtt_ms
+
+
+def residency_ok(inputs: PortfolioInputs, region: str, st: pd.DataFrame) -> np.ndarray:
+    """Sites whose country or market a region's data residency allows (all when unrestricted)."""
+    if "serve_from" not in inputs.regions.columns or region not in inputs.regions.index:
+        return np.ones(len(st), bool)
+    allowed = inputs.regions.at[region, "serve_from"]
+    if not isinstance(allowed, list | tuple) or not allowed:
+        return np.ones(len(st), bool)
+    where = set(allowed)
+    return (st["country"].isin(where) | st["market"].isin(where)).to_numpy(bool)
 
 
 def _active(years: np.ndarray, start: np.ndarray, end: np.ndarray, relax: frozenset[str]

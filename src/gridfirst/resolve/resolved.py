@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from gridfirst.options import Options
     from gridfirst.procurement.costs import ProcurementCosts
     from gridfirst.resolve.energy import ProcurementTask
-    from gridfirst.scenario import Market, Policy, Scenario
+    from gridfirst.scenario import Buyer, Market, Policy, Scenario
 
 #: ``run_map(function, items, progress) -> results`` in item order (an executor's map).
 RunMap = Callable[[Callable[[Any], Any], Sequence[Any], Callable[[int, int], None] | None], list[Any]]
@@ -162,8 +162,9 @@ class Resolved:
 def _demand_tables(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     regions = pd.DataFrame(
         [{"region": r.id, "name": r.city or r.name, "latitude": r.latitude,
-          "longitude": r.longitude} for r in scenario.demand.regions],
-        columns=["region", "name", "latitude", "longitude"],
+          "longitude": r.longitude, "serve_from": list(r.serve_from),
+          "residency_basis": r.residency_basis} for r in scenario.demand.regions],
+        columns=["region", "name", "latitude", "longitude", "serve_from", "residency_basis"],
     ).set_index("region")
     table = scenario.demand.table()
     demand = (
@@ -171,7 +172,8 @@ def _demand_tables(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
         .sum().sort_values(["region", "workload", "year"]).reset_index(drop=True)
     )
     for rid in sorted(set(demand["region"]) - set(regions.index)):
-        regions.loc[rid] = {"name": rid, "latitude": np.nan, "longitude": np.nan}
+        regions.loc[rid] = {"name": rid, "latitude": np.nan, "longitude": np.nan,
+                            "serve_from": [], "residency_basis": ""}
     sla = scenario.policy.latency_sla_ms
     # A region's own service level wins over its workload's.
     regions["sla_ms"] = [float(sla.get(rid, math.nan)) for rid in regions.index]
@@ -311,9 +313,15 @@ def resolve(
     mt = scenario.markets_table()
     mt["threat_exposure"] = threat_exposures(mt["latitude"].to_numpy(float),
                                              mt["longitude"].to_numpy(float))
-    if scenario.buyer is not None:
+    if scenario.buyer is not None and compliance is not None:
         mt["alliance_score"] = [alliance_score(c, scenario.buyer.jurisdiction)
                                 for c in mt["country"]]
+        status = compliance["status"].reindex(mt.index)
+        deny = compliance["denial_probability"].reindex(mt.index).astype(float)
+        mt["export_status"] = status
+        mt["export_access"] = np.where(
+            status.isin(["presumption_of_denial", "prohibited"]), 0.0,
+            np.where(status == "licence_required", 1.0 - deny, 1.0))
     resolved = Resolved(
         scenario=scenario, markets=markets, markets_table=mt, candidates=cands,
         candidate_markets=candidate_markets, screens=screens, power_mw=tables.power_mw,
@@ -346,11 +354,14 @@ def as_of(scenario: Scenario) -> dt.date:
 def _compliance(scenario: Scenario, markets: list[Market]) -> pd.DataFrame | None:
     if scenario.buyer is None:
         return None
-    buyer = scenario.buyer
+    return compliance_of(markets, scenario.buyer, as_of(scenario))
+
+
+def compliance_of(markets: list[Market], buyer: Buyer, when: dt.date) -> pd.DataFrame:
+    """Export-control decision and foreign-investment review wait per market (index market id)."""
     frame = pd.DataFrame({"market_id": [m.id for m in markets],
                           "country": [m.country for m in markets]})
-    table = compliance_table(frame, buyer.jurisdiction, buyer.accelerators, as_of(scenario),
-                             buyer.licences)
+    table = compliance_table(frame, buyer.jurisdiction, buyer.accelerators, when, buyer.licences)
     table["fdi_lead_time_months"] = [fdi_lead_time_months(c, buyer.jurisdiction)
                                      for c in table["country"]]
     return table.set_index("market_id")

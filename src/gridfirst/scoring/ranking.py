@@ -234,6 +234,25 @@ def rank_markets(
     notes: list[str] = []
     extra = pd.DataFrame(index=pd.Index([m.id for m in kept], name="market_id"))
 
+    # Site-level security columns come from the resolved markets table (alliance only with a
+    # buyer); a criterion without its column is dropped, with a note.
+    for name, column in (("threat_exposure", "threat_exposure"), ("alliance", "alliance_score"),
+                         ("export_access", "export_access")):
+        if column in tables.markets_table.columns:
+            extra[column] = tables.markets_table[column].reindex(extra.index).astype(float)
+        elif resolved[name] > 0:
+            resolved[name] = 0.0
+            notes.append(f"{name}: not scored (the scenario names no buyer)")
+
+    if tables.compliance is not None:
+        for mid, row in tables.compliance.iterrows():
+            if mid in extra.index and row["status"] == "licence_required":
+                notes.append(
+                    f"{mid}: the buyer needs an export licence under {row['rule']} "
+                    f"({row['citation']}); about {row['licence_lead_time_months']:g} months, "
+                    f"denial probability {row['denial_probability']:g} (both assumptions)"
+                )
+
     latency_names = {"user_latency", "users_within_sla"}
     if any(resolved[n] > 0 for n in latency_names) and kept:
         columns, note = user_latency_columns(scenario, kept, latency_ms, use_network)
