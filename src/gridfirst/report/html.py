@@ -192,6 +192,7 @@ def report_html(result: PlanResult) -> str:
         if key == "power":
             parts.append(table_html(_power_table(result)))
         parts.append("</section>")
+    parts.append(_compliance_section(result))
     parts.append('<section id="sec-binding"><h2>Binding constraints</h2><p class="note">Shadow '
                  "prices from the plan's LP with its yes/no decisions fixed.</p>"
                  + table_html(result.portfolio.binding.head(25)) + "</section>")
@@ -202,6 +203,26 @@ def report_html(result: PlanResult) -> str:
                  + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul></section>")
     parts.append("</main></body></html>")
     return "\n".join(parts)
+
+
+def _compliance_section(result: PlanResult) -> str:
+    """Who may put which chips where: each candidate market's export-control status."""
+    resolved = result.resolved
+    head = '<section id="sec-compliance"><h2>Compliance: export controls</h2>'
+    buyer = result.scenario.buyer
+    if resolved is None or resolved.compliance is None or buyer is None:
+        return (head + '<p class="note">The scenario names no buyer, so export controls were not '
+                "evaluated (add <code>buyer: {jurisdiction, accelerators}</code>).</p></section>")
+    from gridfirst.resolve.resolved import as_of
+
+    table = resolved.compliance.reset_index()[
+        ["market_id", "country", "status", "rule", "effective", "licence_lead_time_months",
+         "denial_probability", "fdi_lead_time_months", "citation", "source_id"]]
+    note = (f"A {html.escape(buyer.jurisdiction)} buyer of "
+            f"{html.escape(', '.join(buyer.accelerators))}, rules as of {as_of(result.scenario)}."
+            " Markets under a presumption of denial or prohibition are screened out; where a "
+            "licence is required its wait joins the lead time and its denial odds the risk.")
+    return head + f'<p class="note">{note}</p>' + table_html(table) + "</section>"
 
 
 def _power_table(result: PlanResult) -> pd.DataFrame:
