@@ -13,6 +13,7 @@ from gridfirst.data import (
     market_identities,
     sources,
 )
+from gridfirst.data.prepare_solar_basis import read_basis
 from gridfirst.scenario import Market
 
 IDENTITY = {"id", "name", "country", "region", "latitude", "longitude"}
@@ -73,6 +74,8 @@ def test_no_figure_lacks_a_source_or_an_assumption_mark() -> None:
 
 def test_every_source_is_used() -> None:
     used = set(market_facts().source_id) | set(market_identities().location_source_id)
+    basis = read_basis()  # solar figures and the sources of their conversion method
+    used |= set(basis.source_id) | {s for ids in basis.method_source_ids for s in ids.split(";")}
     own = {s for s in sources().index if s.split("-")[0] in {"en", "rk", "geonames"}}
     assert own <= used, f"unused sources: {sorted(own - used)}"
 
