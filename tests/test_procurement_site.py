@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridfirst.errors import DataError, ScenarioError
+from gridfirst.errors import ScenarioError
 from gridfirst.procurement import default_costs
 from gridfirst.procurement.site import scenario_costs, site_market
 from gridfirst.scenario import scenario_from_dict
@@ -58,5 +58,6 @@ def test_scenario_costs_lie_over_the_defaults() -> None:
     costs = scenario_costs(_scenario(costs={"firm_marginal_usd_per_mwh": 3.0, "grid_limit_mw": 50}))
     assert costs.firm_marginal_usd_per_mwh == 3.0 and costs.grid_limit_mw == 50
     assert costs.solar_usd_per_mw_year == default_costs().solar_usd_per_mw_year
-    with pytest.raises(DataError, match="scenario costs: .*battery_charge_efficiency"):
+    # a bad cost is now refused when the scenario is validated, with its path
+    with pytest.raises(ScenarioError, match=r"costs\.battery_charge_efficiency: 1\.5 is above 1"):
         scenario_costs(_scenario(costs={"battery_charge_efficiency": 1.5}))

