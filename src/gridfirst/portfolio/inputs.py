@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from gridfirst.resolve import Resolved
     from gridfirst.scenario import Scenario
 
-__all__ = ["DEFAULT_OPTIONS", "RISK_WEIGHT_BY_APPETITE", "SPACE_DEALS", "PortfolioInputs",
+__all__ = ["DEFAULT_OPTIONS", "HOURS_PER_YEAR", "energy_usd_per_mw_year", "RISK_WEIGHT_BY_APPETITE", "SPACE_DEALS", "PortfolioInputs",
            "capital_recovery_factor", "portfolio_inputs", "sla_ms"]
 
 #: Defaults of ``options.portfolio`` (kept for callers; the one definition is
@@ -217,6 +217,20 @@ def portfolio_inputs(
         labour_mw=resolved.labour_mw.copy(), clusters=resolved.clusters.copy(), ppas=ppas,
         params=params, latency_source=resolved.latency_source, name=resolved.name,
     )
+
+
+#: Hours in a (non-leap) year [h].
+HOURS_PER_YEAR = 8760.0
+
+
+def energy_usd_per_mw_year(pue: Any, utilisation: float, price_usd_per_mwh: Any) -> np.ndarray:
+    """Energy cost of 1 MW of IT for a year [USD/MW-year]: PUE x 8,760 h x utilisation x price.
+
+    The one energy-cost formula of the portfolio and the risk evaluation (a space deal whose
+    rent is all-in is zeroed by the caller).
+    """
+    return np.asarray(pue, dtype=float) * HOURS_PER_YEAR * float(utilisation) * np.asarray(
+        price_usd_per_mwh, dtype=float)
 
 
 def sla_ms(inputs: PortfolioInputs, region: str, workload: str) -> float:

@@ -14,7 +14,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gridfirst.portfolio.inputs import PortfolioInputs, sla_ms
+from gridfirst.portfolio.inputs import (
+    HOURS_PER_YEAR,
+    PortfolioInputs,
+    energy_usd_per_mw_year,
+    sla_ms,
+)
 from gridfirst.solver import Block, Layout, LinearModel, ModelBuilder
 
 #: Constraint families that the explanation pass relaxes one at a time.
@@ -29,7 +34,6 @@ FAMILIES = (
     "residency",
 )
 COST_PARTS = ("capital", "energy", "network", "risk", "deals", "ppa", "unmet")
-HOURS_PER_YEAR = 8760.0
 
 
 @dataclass
@@ -335,7 +339,7 @@ def _costs(b: ModelBuilder, f: _Frame, v: _Vars) -> tuple[dict[str, np.ndarray],
     annuity = st["capex_usd_per_mw_year"].to_numpy(float)
     parts["capital"][cap_cols[f.built]] = annuity[f.built][:, None]
     parts["risk"][cap_cols] = st["risk_penalty_usd_per_mw_year"].to_numpy(float)[:, None]
-    energy = f.pue * HOURS_PER_YEAR * float(p["utilisation"]) * st["energy_usd_per_mwh"].to_numpy(float)
+    energy = energy_usd_per_mw_year(f.pue, float(p["utilisation"]), st["energy_usd_per_mwh"])
     energy[f.deals] = 0.0  # deal rent is all-in
     parts["energy"][x_cols] = energy[f.x_site]
     net = np.nan_to_num(f.rtt_ms[f.x_site, f.x_key], nan=0.0, posinf=0.0)

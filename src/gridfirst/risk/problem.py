@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gridfirst.errors import DataError
+from gridfirst.portfolio.inputs import energy_usd_per_mw_year
 from gridfirst.risk.uncertainty import RiskOptions, backlog_years, risk_options
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from gridfirst.resolve import Resolved
     from gridfirst.scenario import Scenario
 
-HOURS_PER_YEAR = 8760.0
 #: Build lead time used when a sites table gives none [months] (as the portfolio's default).
 DEFAULT_BUILD_LEAD_MONTHS = 24.0
 MARKET_COLUMNS = ["interconnection_lead_time_months", "competing_pipeline_mw",
@@ -233,7 +233,7 @@ def problem_from_tables(
         demand_low_mw=key_tables["low_mw"], demand_high_mw=key_tables["high_mw"],
         market_facts=mkt.assign(backlog_years=backlog_years(
             mkt["competing_pipeline_mw"].to_numpy(), mkt["labour_capacity_mw_per_year"].to_numpy())),
-        energy_usd_per_mw_year=pue * HOURS_PER_YEAR * utilisation * price.to_numpy(float),
+        energy_usd_per_mw_year=energy_usd_per_mw_year(pue, utilisation, price.to_numpy(float)),
         network_usd_per_mw_year=np.zeros((len(site_ids), len(keys))),
         fixed_cost_usd=float(fixed_cost_usd),
         discount=(1.0 + discount_rate) ** -(yrs - yrs[0]).astype(float),
@@ -323,8 +323,7 @@ def problem_from_plan(
     pool_market = np.array([site_market[pool_first[p]] for p in pools])
     p = inputs.params
     is_deal = (st["kind"] == "deal").to_numpy()
-    energy = st["pue"].to_numpy(float) * HOURS_PER_YEAR * float(p["utilisation"]) * st[
-        "energy_usd_per_mwh"].to_numpy(float)
+    energy = energy_usd_per_mw_year(st["pue"], float(p["utilisation"]), st["energy_usd_per_mwh"])
     energy[is_deal] = 0.0  # deal rent is all-in, as in the portfolio model
     rtt = np.zeros((len(site_ids), len(keys)))
     for k, (region, _) in enumerate(keys):
