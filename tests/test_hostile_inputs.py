@@ -190,3 +190,28 @@ def test_the_shipped_cost_file_reads_back_as_it_is(tmp_path: Path) -> None:
     path = tmp_path / "costs.yaml"
     path.write_text(yaml.safe_dump(edited))
     assert load_costs(path).solar_usd_per_mw_year > default_costs().solar_usd_per_mw_year
+
+
+def _profiles_csv(path: Path, load_mw: float, price: float) -> Path:
+    import numpy as np
+    import pandas as pd
+
+    hours = np.arange(8760)
+    pd.DataFrame({
+        "timestamp": pd.date_range("2024-01-01", periods=8760, freq="h", tz="UTC"),
+        "load_mw": load_mw, "solar_cf": np.clip(np.sin(hours / 24 * 2 * np.pi), 0, None),
+        "wind_cf": 0.3, "grid_price_usd_per_mwh": price, "grid_intensity_tco2_per_mwh": 0.5,
+    }).to_csv(path, index=False)
+    return path
+
+
+def test_no_load_is_an_error_and_a_doubtful_answer_says_so(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    code, out = _run(["procure", "--hourly", str(_profiles_csv(tmp_path / "z.csv", 0.0, 80.0))],
+                     capsys)
+    assert code != 0 and "zero in every hour" in out
+    code, out = _run(["procure", "--hourly", str(_profiles_csv(tmp_path / "h.csv", 100.0, 1e12)),
+                      "--format", "json"], capsys)
+    assert code == 0
+    assert "warning: target 0.9: the certified optimality gap is" in out

@@ -110,6 +110,9 @@ def validate_profiles(
                 "(capacity factors and shares are fractions 0..1)"
             )
         frame[name] = arr
+    if not (frame["load_mw"] > 0).any():
+        raise DataError(f"{source}: column 'load_mw' is zero in every hour; there is no load to "
+                        "supply (a cost per MWh of nothing has no meaning)")
     return frame
 
 

@@ -98,6 +98,7 @@ def procure(
     except GridfirstError as exc:
         raise fail(str(exc)) from None
     records = [r.to_dict() for r in results]
+    _warn_uncertified(records)
     if fmt == Format.json:
         print_json(records[0] if sweep is None else records)
     elif fmt == Format.csv:
@@ -111,6 +112,23 @@ def procure(
         from rich.console import Console
 
         Console(stderr=True).print(f"dispatch plot written to {plot}")
+
+
+#: Above this certified relative optimality gap a result is reported as doubtful.
+GAP_WARNING = 1e-4
+
+
+def _warn_uncertified(records: list[dict[str, Any]]) -> None:
+    """A doubtful answer says so: a certified gap above :data:`GAP_WARNING` is a warning."""
+    from rich.console import Console
+
+    err = Console(stderr=True, soft_wrap=True)
+    for rec in records:
+        gap = rec.get("optimality_gap")
+        if isinstance(gap, float) and (gap != gap or gap > GAP_WARNING):
+            err.print(f"warning: target {rec.get('cfe_target')}: the certified optimality gap is "
+                      f"{gap:.3g} (above {GAP_WARNING:g}); the cost may be off by that share; "
+                      "try --method highs", markup=False, highlight=False)
 
 
 def _field_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
