@@ -69,7 +69,7 @@ def test_conversion_identity_and_physical_ranges() -> None:
         gain, clip, cf = float(row.tracking_gain), float(row.clipping_loss), float(row.solar_cf)
         assert cf == pytest.approx(pvout / HOURS_PER_YEAR * gain * DC_AC_RATIO * (1 - clip), abs=2e-4)
         # a tracker sees at least what a fixed plane sees, and at most ~35 % more (clear desert)
-        assert 1.0 <= gain <= 1.35, mid
+        assert gain >= 1.0 and gain <= 1.35, mid
         assert 0.0 <= clip <= 0.10, mid
         if row.source_basis == "dc_fixed_pvout_kwh_per_kwp":
             assert pvout == pytest.approx(float(row.source_value), rel=5e-3), mid
