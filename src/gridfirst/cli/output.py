@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from gridfirst.records import json_safe as _clean
+
 
 class Format(str, Enum):
     table = "table"
@@ -18,22 +20,6 @@ class Format(str, Enum):
 
 
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
-
-
-def _clean(value: Any) -> Any:
-    """Make a value JSON-safe: numpy scalars to Python, NaN to None, containers recursively."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        try:
-            value = value.item()
-        except (ValueError, TypeError):
-            pass
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def print_json(payload: Any) -> None:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from gridfirst.records import json_safe as _clean
+
 if TYPE_CHECKING:
     from gridfirst.planning.run import PlanResult
 
@@ -60,24 +62,6 @@ def plan_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
         "ranking": _ranking_table(result),
         "costs": p.costs.reset_index(drop=True),
     }
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN/inf and pandas NA to None, containers recursively."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item") and callable(value.item):
-        try:
-            value = value.item()
-        except (ValueError, TypeError):
-            pass
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
