@@ -144,3 +144,29 @@ def market_supply(market_id: str) -> pd.DataFrame:
     for col in ("kind", "publisher", "title", "year", "url"):
         rows[f"source_{col}"] = [str(src.at[s, col]) for s in rows["source_id"]]
     return rows
+
+
+def has_supply(market_id: str) -> bool:
+    """Whether the bundled data hold supply options for a market."""
+    return bool((supply_options()["market_id"] == market_id).any())
+
+
+@lru_cache(maxsize=1)
+def cost_factors() -> dict[tuple[str, str], float]:
+    """Capital-cost factors against US ATB by (country, technology), from ``cost_factors.csv``."""
+    path = supply_dir() / "cost_factors.csv"
+    frame = _read(path, ["country", "technology", "factor_vs_us", "source_id", "data_year"])
+    known = set(supply_sources().index)
+    out: dict[tuple[str, str], float] = {}
+    for row in frame.to_dict(orient="records"):
+        where = f"{path.name}: line {row['line']}"
+        try:
+            value = float(row["factor_vs_us"])
+        except ValueError:
+            raise DataError(f"{where}: factor_vs_us: {row['factor_vs_us']!r} is not a number") from None
+        if not (math.isfinite(value) and value > 0):
+            raise DataError(f"{where}: factor_vs_us: {value!r} must be > 0")
+        if row["source_id"] not in known:
+            raise DataError(f"{where}: source_id: {row['source_id']!r} joins no source")
+        out[(str(row["country"]), str(row["technology"]))] = value
+    return out

@@ -146,6 +146,11 @@ def _default_inputs() -> dict[str, float]:
     return flat
 
 
+def default_discount_rate() -> float:
+    """The bundled real discount rate of contracted projects (``discount_rate`` of the costs)."""
+    return float(_default_inputs()["discount_rate"])
+
+
 def default_costs() -> ProcurementCosts:
     """The bundled, sourced defaults (``data/procurement_costs.yaml``), annualised.
 

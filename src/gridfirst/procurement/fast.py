@@ -1,14 +1,17 @@
-"""The fast, structure-exploiting solver of the reference 24/7 CFE procurement LP (issue 5).
+"""The fast, structure-exploiting solver of the 24/7 CFE procurement LP (issues 5 and 13).
 
 Holds :func:`solve_fast` (takes the same :class:`~gridfirst.procurement.model.ProcurementLP` as
 the HiGHS path), :func:`solve_fast_arrays` / :func:`lp_from_arrays` (the same LP from plain
 arrays) and :class:`FastSolution`; the method's own banded standard form is in :mod:`fast_build`,
 the interior-point method in :mod:`fast_ipm`, repair and bound in :mod:`fast_certify`. It solves
-exactly the reference LP; options beyond it are the HiGHS path's.
+the LP with any supply options (generators and storages); the extensions of
+:class:`~gridfirst.procurement.model.ProcurementOptions` (exports, flexible load, backup) are the
+HiGHS path's.
 
 Method: a Mehrotra predictor-corrector interior-point method whose normal equations are banded
-(hour by hour, bandwidth 9) plus a border of at most a few dozen unknowns (five capacities, the
-cyclic state-of-charge wrap, the CFE row, rows lifted by the modified Schur complement), so each
+(hour by hour) plus a border of a few dozen unknowns (the capacities, each storage's cyclic
+state-of-charge wrap, the CFE, energy-limit and cap rows, rows lifted by the modified Schur
+complement), so each
 iteration costs time linear in the number of hours. The returned plan is repaired to exact
 feasibility and the optimality gap is certified by a Lagrangian bound built from the
 interior-point prices, so ``optimality_gap`` does not rely on the solver's own stopping test.
@@ -37,13 +40,14 @@ import scipy.linalg as sla
 
 from gridfirst.errors import SolverError
 from gridfirst.procurement.costs import ProcurementCosts
-from gridfirst.procurement.fast_build import (
-    CAPACITIES,
-    StandardForm,
-    build_standard_form,
-    split_solution,
+from gridfirst.procurement.fast_build import StandardForm, build_standard_form, split_solution
+from gridfirst.procurement.fast_certify import (
+    RepairFailed,
+    dirty_energy_mwh,
+    lagrangian_bound,
+    plan_cost_usd,
+    repair_dispatch,
 )
-from gridfirst.procurement.fast_certify import lagrangian_bound, plan_cost_usd, repair_dispatch
 from gridfirst.procurement.fast_ipm import (
     BorderedBandedLP,
     IPMResult,
@@ -52,7 +56,7 @@ from gridfirst.procurement.fast_ipm import (
     unscale,
     warm_point,
 )
-from gridfirst.procurement.model import ProcurementLP
+from gridfirst.procurement.model import ProcurementLP, reference_supply
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -79,11 +83,13 @@ class FastSolution:
     objective_usd : float
         Annualised cost of the returned plan [USD/yr].
     capacities : dict
-        ``solar_mw, wind_mw, battery_mw, battery_mwh, firm_mw`` [MW or MWh].
-    solar, wind, firm, grid, charge, discharge, soc : numpy.ndarray
-        Hourly dispatch [MW] and state of charge [MWh], length T.
+        Every capacity of :attr:`ProcurementLP.capacity_names` (``solar_mw``, ``battery_mwh``,
+        ...) [MW or MWh].
+    hourly : dict
+        Hourly dispatch [MW] by variable (``gen:<g>``, ``grid``, ``charge:<s>``,
+        ``discharge:<s>``) and state of charge ``soc:<s>`` [MWh], length T.
     cfe_dual_usd_per_mwh : float
-        Shadow price of the CFE row [USD per MWh of non-CFE grid energy], >= 0.
+        Shadow price of the CFE row [USD per MWh of non-CFE energy], >= 0.
     lower_bound_usd : float
         Certified lower bound on the LP optimum [USD/yr].
     optimality_gap : float
@@ -100,13 +106,7 @@ class FastSolution:
 
     objective_usd: float
     capacities: dict[str, float]
-    solar: np.ndarray
-    wind: np.ndarray
-    firm: np.ndarray
-    grid: np.ndarray
-    charge: np.ndarray
-    discharge: np.ndarray
-    soc: np.ndarray
+    hourly: dict[str, np.ndarray]
     cfe_dual_usd_per_mwh: float
     lower_bound_usd: float
     optimality_gap: float
@@ -114,6 +114,38 @@ class FastSolution:
     solve_seconds: float
     status: str = "optimal"
     warm_start: FastWarmStart | None = field(default=None, repr=False)
+
+    def _sum(self, prefix: str) -> np.ndarray:
+        parts = [v for k, v in self.hourly.items() if k.startswith(prefix)]
+        return np.sum(parts, axis=0) if parts else np.zeros_like(self.hourly["grid"])
+
+    @property
+    def grid(self) -> np.ndarray:
+        return self.hourly["grid"]
+
+    @property
+    def solar(self) -> np.ndarray:
+        return self.hourly.get("gen:solar", np.zeros_like(self.grid))
+
+    @property
+    def wind(self) -> np.ndarray:
+        return self.hourly.get("gen:wind", np.zeros_like(self.grid))
+
+    @property
+    def firm(self) -> np.ndarray:
+        return self.hourly.get("gen:firm", np.zeros_like(self.grid))
+
+    @property
+    def charge(self) -> np.ndarray:
+        return self._sum("charge:")
+
+    @property
+    def discharge(self) -> np.ndarray:
+        return self._sum("discharge:")
+
+    @property
+    def soc(self) -> np.ndarray:
+        return self._sum("soc:")
 
 
 def _cost(costs: ProcurementCosts | Mapping[str, float], key: str) -> float:
@@ -155,37 +187,47 @@ def lp_from_arrays(
     share = np.zeros_like(load) if grid_cfe_share is None else np.asarray(grid_cfe_share, float)
     if not 0.0 <= float(cfe_target) <= 1.0:
         raise ValueError(f"cfe_target must lie in [0, 1], got {cfe_target}")
+    gens, stores = reference_supply(
+        np.asarray(solar_cf, float), np.asarray(wind_cf, float), _CostView(costs))
     return ProcurementLP(
         load_mw=load,
-        solar_cf=np.asarray(solar_cf, float),
-        wind_cf=np.asarray(wind_cf, float),
         price_usd_per_mwh=np.asarray(grid_price_usd_per_mwh, float),
         grid_cfe_share=np.clip(share, 0.0, 1.0),
         grid_intensity_tco2_per_mwh=np.zeros_like(load),
-        solar_usd_per_mw_year=_cost(costs, "solar_usd_per_mw_year"),
-        wind_usd_per_mw_year=_cost(costs, "wind_usd_per_mw_year"),
-        battery_power_usd_per_mw_year=_cost(costs, "battery_power_usd_per_mw_year"),
-        battery_energy_usd_per_mwh_year=_cost(costs, "battery_energy_usd_per_mwh_year"),
-        firm_usd_per_mw_year=_cost(costs, "firm_usd_per_mw_year"),
-        firm_marginal_usd_per_mwh=_cost(costs, "firm_marginal_usd_per_mwh"),
-        eta_charge=_cost(costs, "battery_charge_efficiency"),
-        eta_discharge=_cost(costs, "battery_discharge_efficiency"),
+        generators=gens,
+        storages=stores,
         grid_limit_mw=_cost(costs, "grid_limit_mw"),
         cfe_target=float(cfe_target),
         costs=costs if isinstance(costs, ProcurementCosts) else None,
     )
 
 
+class _CostView:
+    """Attribute access to a costs mapping (for :func:`reference_supply`)."""
+
+    def __init__(self, costs: ProcurementCosts | Mapping[str, float]) -> None:
+        self._costs = costs
+
+    def __getattr__(self, key: str) -> float:
+        return _cost(self._costs, key)
+
+
 def _fingerprint(d: ProcurementLP) -> str:
     hsh = hashlib.sha1()
-    for arr in (d.load_mw, d.solar_cf, d.wind_cf, d.grid_price_usd_per_mwh, d.grid_cfe_share):
+    for arr in (d.load_mw, d.price_usd_per_mwh, d.grid_cfe_share):
         hsh.update(np.ascontiguousarray(arr).tobytes())
-    hsh.update(d.capacity_costs.tobytes())
-    hsh.update(
-        np.array(
-            [d.firm_marginal_usd_per_mwh, d.eta_charge, d.eta_discharge, d.grid_limit_mw]
-        ).tobytes()
-    )
+    for g in d.generators:
+        hsh.update(g.name.encode())
+        hsh.update(np.ascontiguousarray(g.profile).tobytes())
+        hsh.update(np.array([g.usd_per_mw_year, g.marginal_usd_per_mwh, g.max_mw, g.cfe_share,
+                             np.nan if g.energy_mwh_per_mw is None else g.energy_mwh_per_mw]
+                            ).tobytes())
+    for st in d.storages:
+        hsh.update(st.name.encode())
+        hsh.update(np.array([st.power_usd_per_mw_year, st.energy_usd_per_mwh_year, st.eta_charge,
+                             st.eta_discharge, np.nan if st.duration_h is None else st.duration_h,
+                             st.max_mw]).tobytes())
+    hsh.update(np.array([d.grid_limit_mw]).tobytes())
     return hsh.hexdigest()
 
 
@@ -204,8 +246,8 @@ def _reuse(
         return None
     prev = ws.solution
     budget = d.cfe_budget_mwh
-    used = float((1.0 - d.grid_cfe_share) @ prev.grid)
-    if used > budget + 1e-9 * max(1.0, budget) or budget <= 0.0:
+    used = dirty_energy_mwh(d, prev.hourly)
+    if used > budget + 1e-9 * max(1.0, budget) or budget <= 0.0 or d.soft_target:
         return None
     lb = prev.lower_bound_usd + prev.cfe_dual_usd_per_mwh * (ws.budget_mwh - budget)
     gap = _gap(prev.objective_usd, lb)
@@ -220,7 +262,7 @@ def _reuse(
 
 def _certified_plan(
     d: ProcurementLP, sf: StandardForm, lp: BorderedBandedLP, res: IPMResult
-) -> tuple[dict[str, np.ndarray], np.ndarray, float, float, float, float]:
+) -> tuple[dict[str, np.ndarray], dict[str, float], float, float, float, float]:
     """Repaired plan, its cost, certified gap, bound and CFE price from an IPM result."""
     x, y = unscale(lp, res.state)
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
@@ -229,17 +271,23 @@ def _certified_plan(
     hourly, caps = repair_dispatch(d, hourly, caps)
     obj = plan_cost_usd(d, hourly, caps)
     pi = y[sf.rows["bal"]]
-    nu = -y[sf.rows["sto"]]
+    nu = {s.name: y[sf.rows[f"sto:{s.name}"]] for s in d.storages}
+    lam = {g.name: -float(y[sf.dense_rows[f"energy_limit:{g.name}"]])
+           for g in d.generators if f"energy_limit:{g.name}" in sf.dense_rows}
     dirty = 1.0 - d.grid_cfe_share
     if sf.cfe_row >= 0:
         mu = max(-float(y[sf.cfe_row]), 0.0)
-    elif d.cfe_budget_mwh <= 0.0 and np.any(dirty > 0) and d.grid_limit_mw > 0:
+    elif d.cfe_budget_mwh <= 0.0 and not d.soft_target and np.any(dirty > 0) and d.grid_limit_mw > 0:
         # budget zero: smallest CFE price that makes all dirty grid energy unattractive
         sel = dirty > 0
-        mu = float(np.max(np.maximum(pi[sel] - d.grid_price_usd_per_mwh[sel], 0.0) / dirty[sel]))
+        mu = float(np.max(np.maximum(pi[sel] - d.price_usd_per_mwh[sel], 0.0) / dirty[sel]))
+        for g in d.generators:
+            if g.cfe_share < 1.0:
+                worth = np.max(np.maximum(pi - g.marginal_usd_per_mwh, 0.0), initial=0.0)
+                mu = max(mu, float(worth) / (1.0 - g.cfe_share))
     else:
         mu = 0.0
-    lb = lagrangian_bound(d, pi, nu, mu, obj)
+    lb = lagrangian_bound(d, pi, nu, mu, lam, obj)
     if not np.isfinite(obj):
         raise SolverError("fast procurement solver: non-finite objective")
     return hourly, caps, obj, _gap(obj, lb), lb, mu
@@ -277,19 +325,13 @@ def _solve(d: ProcurementLP, tol: float, warm_start: FastWarmStart | None) -> Fa
             plan2 = _certified_plan(d, sf, lp, res2)
             if plan2[3] < plan[3]:
                 plan, res = plan2, res2
-        except (SolverError, np.linalg.LinAlgError, ValueError):
+        except (SolverError, RepairFailed, np.linalg.LinAlgError, ValueError):
             pass
     hourly, caps, obj, gap, lb, mu = plan
     sol = FastSolution(
         objective_usd=obj,
-        capacities={k: float(v) for k, v in zip(CAPACITIES, caps, strict=True)},
-        solar=hourly["solar"],
-        wind=hourly["wind"],
-        firm=hourly["firm"],
-        grid=hourly["grid"],
-        charge=hourly["charge"],
-        discharge=hourly["discharge"],
-        soc=hourly["soc"],
+        capacities=caps,
+        hourly=hourly,
         cfe_dual_usd_per_mwh=mu,
         lower_bound_usd=lb,
         optimality_gap=gap,
@@ -362,7 +404,7 @@ def solve_fast(
         ``lp.options`` enables an extension beyond the reference formulation (use HiGHS).
     """
     if not lp.options.is_reference:
-        raise NotImplementedError("fast method: only the reference formulation; use method='highs'")
+        raise NotImplementedError("fast method: no exports, flexible load or backup; use method='highs'")
     share = np.clip(lp.grid_cfe_share, 0.0, 1.0)
     if not np.array_equal(share, lp.grid_cfe_share):
         lp = replace(lp, grid_cfe_share=share)

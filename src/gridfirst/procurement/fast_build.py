@@ -1,13 +1,15 @@
-"""The fast method's own layout of the reference procurement LP: a banded standard form.
+"""The fast method's own layout of the procurement LP: a banded standard form.
 
 Holds :func:`build_standard_form`, which lays a :class:`~gridfirst.procurement.model.ProcurementLP`
-(the one LP data class both methods take) out for the interior-point method in :mod:`fast_ipm`;
-the API is in :mod:`fast`. This is deliberately not built through
-:class:`gridfirst.solver.ModelBuilder`: the IPM needs every inequality turned into an equality
-with a slack column (``min c'x, Ax = b, x >= 0``) and rows numbered hour by hour (links, balance,
-storage) so that the normal equations of the hourly columns are banded; the five capacity
-columns and the state of charge of the last hour (the cyclic wrap) are dense columns, and the
-CFE budget is the one dense row. HiGHS never sees this form (it solves
+(the one LP data class both methods take, with any number of supply options) out for the
+interior-point method in :mod:`fast_ipm`; the API is in :mod:`fast`. This is deliberately not
+built through :class:`gridfirst.solver.ModelBuilder`: the IPM needs every inequality turned into
+an equality with a slack column (``min c'x, Ax = b, x >= 0``) and rows numbered hour by hour so
+that the normal equations of the hourly columns are banded. Per hour, the link rows (``x_t <=
+a_t K``, ``c_t <= P``, ``d_t <= P``, ``e_t <= E``, ``g_t <= limit``) come first as leaves, then
+the balance row and one storage row per storage. Capacities and each storage's state of charge
+in the last hour (the cyclic wrap) are dense columns; the CFE budget, the energy limits and the
+capacity caps (``K + s = max_mw``) are dense rows. HiGHS never sees this form (it solves
 :func:`~gridfirst.procurement.model.to_sparse`), and nothing outside the fast method reads it.
 """
 
@@ -18,180 +20,294 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from gridfirst.procurement.model import CAPACITY_NAMES, HOURLY_BLOCKS, ProcurementLP
-
-# hourly row types, in band order within an hour
-_ROW_KINDS = ("ls", "lw", "lf", "lg", "bal", "lc", "ld", "sto", "le")
-_LEAF_KINDS = ("ls", "lw", "lf", "lg", "lc", "ld", "le")
-HOURLY = HOURLY_BLOCKS
-CAPACITIES = CAPACITY_NAMES
+from gridfirst.procurement.model import ProcurementLP
 
 
 @dataclass
 class StandardForm:
-    """The standard-form matrices plus the index maps back to the named variables."""
+    """The standard-form matrices plus the index maps back to the named variables.
+
+    ``cols`` maps an hourly variable (``gen:<g>``, ``grid``, ``charge:<s>``, ``discharge:<s>``,
+    ``soc:<s>``) to its column per hour (-1 where absent); ``cap_cols`` maps a capacity name of
+    :attr:`ProcurementLP.capacity_names` to its column; ``rows`` maps ``bal`` and ``sto:<s>`` to
+    the row per hour; ``dense_rows`` maps ``cfe`` and ``energy_limit:<g>`` to their row.
+    """
 
     a: sp.csc_matrix
     b: np.ndarray
     c: np.ndarray
     n_band: int
     dense_cols: np.ndarray
-    cols: dict[str, np.ndarray]  # hourly name -> column per hour (-1 if absent)
-    cap_cols: np.ndarray  # 5 capacity columns
-    rows: dict[str, np.ndarray]  # row kind -> row per hour (-1 if absent)
-    cfe_row: int  # -1 if absent
+    cols: dict[str, np.ndarray]
+    cap_cols: dict[str, int]
+    rows: dict[str, np.ndarray]
+    dense_rows: dict[str, int]
     grid_fixed_zero: np.ndarray  # hours where g_t is fixed to zero (target 100 %, share < 1)
     leaf_rows: np.ndarray  # banded rows eliminated first (the capacity and grid links)
+    shortfall_col: int = -1  # the soft target's CFE shortfall [MWh], -1 if absent
+
+    @property
+    def cfe_row(self) -> int:
+        return self.dense_rows.get("cfe", -1)
+
+
+def grid_closed(d: ProcurementLP) -> np.ndarray:
+    """Hours whose grid import is fixed at zero: the grid is closed, or the CFE budget is zero
+    and the hour's grid is not fully carbon-free."""
+    g_zero = np.zeros(d.hours, dtype=bool)
+    if d.grid_limit_mw <= 0.0:
+        g_zero[:] = True
+    if d.cfe_budget_mwh <= 0.0 and not d.soft_target:
+        g_zero |= (1.0 - d.grid_cfe_share) > 0.0
+    return g_zero
+
+
+def generator_open(d: ProcurementLP, i: int) -> np.ndarray:
+    """Hours where generator ``i`` may produce (positive availability, and not dirty energy
+    under a zero CFE budget)."""
+    g = d.generators[i]
+    if g.max_mw <= 0.0 or (d.cfe_budget_mwh <= 0.0 and not d.soft_target and g.cfe_share < 1.0):
+        return np.zeros(d.hours, dtype=bool)
+    return g.profile > 0.0
+
+
+class _Rows:
+    """Hour-major numbering of the banded rows: leaves of all hours first, then kept rows."""
+
+    def __init__(self, t_n: int) -> None:
+        self.t_n = t_n
+        self.kinds: list[tuple[str, np.ndarray, bool]] = []
+
+    def add(self, kind: str, present: np.ndarray, leaf: bool) -> None:
+        self.kinds.append((kind, present, leaf))
+
+    def number(self) -> tuple[dict[str, np.ndarray], int, np.ndarray]:
+        t_n, k_n = self.t_n, len(self.kinds)
+        hours = np.arange(t_n)
+        keys = []
+        for k, (_, present, leaf) in enumerate(self.kinds):
+            keys.append(hours[present] * k_n + k + (0 if leaf else k_n * t_n))
+        order = np.argsort(np.concatenate(keys), kind="stable")
+        row_id = np.empty(order.size, np.int64)
+        row_id[order] = np.arange(order.size)
+        rows: dict[str, np.ndarray] = {}
+        leaf_mask = np.zeros(order.size, bool)
+        pos = 0
+        for kind, present, leaf in self.kinds:
+            r = np.full(t_n, -1, np.int64)
+            count = int(present.sum())
+            r[present] = row_id[pos : pos + count]
+            rows[kind] = r
+            if leaf:
+                leaf_mask[r[present]] = True
+            pos += count
+        return rows, order.size, leaf_mask
 
 
 def build_standard_form(d: ProcurementLP) -> StandardForm:
-    """Build ``min c'x, Ax = b, x >= 0`` for the reference LP with a banded row order."""
+    """Build ``min c'x, Ax = b, x >= 0`` for the LP with a banded row order."""
     t_n = d.hours
-    hours = np.arange(t_n)
     budget = d.cfe_budget_mwh
     dirty = 1.0 - d.grid_cfe_share
     grid_cap = d.grid_limit_mw
-    # presolve: g_t fixed at zero when the grid is closed or the CFE budget is zero
-    g_zero = np.zeros(t_n, dtype=bool)
-    if grid_cap <= 0.0:
-        g_zero[:] = True
-    if budget <= 0.0:
-        g_zero |= dirty > 0.0
-    has = {
-        "solar": d.solar_cf > 0.0,
-        "wind": d.wind_cf > 0.0,
-        "firm": np.ones(t_n, bool),
-        "grid": ~g_zero,
-        "charge": np.ones(t_n, bool),
-        "discharge": np.ones(t_n, bool),
-        "soc": np.ones(t_n, bool),
-    }
-    link_of = {
-        "solar": "ls",
-        "wind": "lw",
-        "firm": "lf",
-        "charge": "lc",
-        "discharge": "ld",
-        "soc": "le",
-    }
-    row_has = {
-        "ls": has["solar"],
-        "lw": has["wind"],
-        "lf": has["firm"],
-        "lg": has["grid"] & np.isfinite(grid_cap),
-        "bal": np.ones(t_n, bool),
-        "lc": has["charge"],
-        "ld": has["discharge"],
-        "sto": np.ones(t_n, bool),
-        "le": has["soc"],
-    }
-    # row numbering: hour-major, kind-minor, only present rows
-    keys, kinds_t = [], []
-    leaf_first = len(_ROW_KINDS) * t_n  # link rows (leaves) first, then balance/storage by hour
-    for k, kind in enumerate(_ROW_KINDS):
-        present = hours[row_has[kind]]
-        keys.append(present * len(_ROW_KINDS) + k + (0 if kind in _LEAF_KINDS else leaf_first))
-        kinds_t.append((kind, present))
-    order = np.argsort(np.concatenate(keys), kind="stable")
-    row_id = np.empty(order.size, np.int64)
-    row_id[order] = np.arange(order.size)
-    rows: dict[str, np.ndarray] = {}
-    pos = 0
-    for kind, present in kinds_t:
-        r = np.full(t_n, -1, np.int64)
-        r[present] = row_id[pos : pos + present.size]
-        rows[kind] = r
-        pos += present.size
-    n_band = order.size
-    cfe_present = bool(budget > 0.0 and np.any(has["grid"] & (dirty > 0.0)))
-    cfe_row = n_band if cfe_present else -1
-    m = n_band + (1 if cfe_present else 0)
+    g_zero = grid_closed(d)
+    ones = np.ones(t_n, bool)
 
-    # columns
+    has: dict[str, np.ndarray] = {}
+    for i, g in enumerate(d.generators):
+        has[f"gen:{g.name}"] = generator_open(d, i)
+    has["grid"] = ~g_zero
+    for s in d.storages:
+        for kind in ("charge", "discharge", "soc"):
+            has[f"{kind}:{s.name}"] = ones if s.max_mw > 0 else np.zeros(t_n, bool)
+
+    # banded rows
+    numbering = _Rows(t_n)
+    links: list[tuple[str, str, str | None, np.ndarray | float]] = []  # row, var, cap, factor
+    for g in d.generators:
+        links.append((f"L:{g.name}", f"gen:{g.name}", f"{g.name}_mw", g.profile))
+    if np.isfinite(grid_cap):
+        links.append(("L:grid", "grid", None, 1.0))
+    for s in d.storages:
+        links.append((f"Lc:{s.name}", f"charge:{s.name}", f"{s.name}_mw", 1.0))
+        links.append((f"Ld:{s.name}", f"discharge:{s.name}", f"{s.name}_mw", 1.0))
+        if s.duration_h is None:
+            links.append((f"Le:{s.name}", f"soc:{s.name}", f"{s.name}_mwh", 1.0))
+        else:
+            links.append((f"Le:{s.name}", f"soc:{s.name}", f"{s.name}_mw", s.duration_h))
+    for row, var, _, _ in links:
+        numbering.add(row, has[var], leaf=True)
+    numbering.add("bal", ones, leaf=False)
+    for s in d.storages:
+        numbering.add(f"sto:{s.name}", ones, leaf=False)
+    rows, n_band, leaf = numbering.number()
+
+    # dense rows
+    dense_rows: dict[str, int] = {}
+    m = n_band
+    cfe_terms = [(f"gen:{g.name}", 1.0 - g.cfe_share) for g in d.generators if g.cfe_share < 1.0]
+    cfe_present = (budget > 0.0 or d.soft_target) and (
+        bool(np.any(has["grid"] & (dirty > 0.0)))
+        or any(bool(has[var].any()) for var, _ in cfe_terms)
+    )
+    if cfe_present:
+        dense_rows["cfe"] = m
+        m += 1
+    for g in d.generators:
+        if g.energy_mwh_per_mw is not None and has[f"gen:{g.name}"].any():
+            dense_rows[f"energy_limit:{g.name}"] = m
+            m += 1
+    capped = [name for name, cap in _capacity_caps(d).items() if np.isfinite(cap)]
+    for name in capped:
+        dense_rows[f"cap:{name}"] = m
+        m += 1
+
+    # columns: hourly variables, link slacks, dense-row slacks, capacities
     ncol = 0
     cols: dict[str, np.ndarray] = {}
-    for name in HOURLY:
+    for name, present in has.items():
         ccol = np.full(t_n, -1, np.int64)
-        cnt = int(has[name].sum())
-        ccol[has[name]] = np.arange(ncol, ncol + cnt)
+        cnt = int(present.sum())
+        ccol[present] = np.arange(ncol, ncol + cnt)
         cols[name] = ccol
         ncol += cnt
-    slack_cols: dict[str, np.ndarray] = {}
-    for kind in ("ls", "lw", "lf", "lg", "lc", "ld", "le"):
-        present = row_has[kind]
+    slack: dict[str, np.ndarray] = {}
+    for row, var, _, _ in links:
+        present = has[var]
         scol = np.full(t_n, -1, np.int64)
         scol[present] = np.arange(ncol, ncol + int(present.sum()))
-        slack_cols[kind] = scol
+        slack[row] = scol
         ncol += int(present.sum())
-    cfe_slack = -1
-    if cfe_present:
-        cfe_slack = ncol
+    row_slack: dict[str, int] = {}
+    for name in dense_rows:
+        row_slack[name] = ncol
         ncol += 1
-    cap_cols = np.arange(ncol, ncol + 5)
-    ncol += 5
+    cap_cols: dict[str, int] = {}
+    for name in d.capacity_names:
+        cap_cols[name] = ncol
+        ncol += 1
+    shortfall_col = -1
+    if cfe_present and d.soft_target:
+        shortfall_col = ncol
+        ncol += 1
 
     ri: list[np.ndarray] = []
     ci: list[np.ndarray] = []
     vv: list[np.ndarray] = []
 
     def add(r: np.ndarray, c: np.ndarray, v: np.ndarray | float) -> None:
+        r, c = np.broadcast_arrays(np.asarray(r), np.asarray(c))
         keep = (r >= 0) & (c >= 0)
         ri.append(r[keep])
         ci.append(c[keep])
         vv.append(np.broadcast_to(np.asarray(v, float), r.shape)[keep])
 
     bal = rows["bal"]
-    for name in ("solar", "wind", "firm", "grid", "discharge"):
-        add(bal, cols[name], 1.0)
-    add(bal, cols["charge"], -1.0)
-    sto = rows["sto"]
-    add(sto, cols["soc"], 1.0)
-    add(sto, np.roll(cols["soc"], 1), -1.0)  # e_{t-1}, cyclic
-    add(sto, cols["charge"], -d.eta_charge)
-    add(sto, cols["discharge"], 1.0 / d.eta_discharge)
-    # links: x_t + slack - cf_t * K = 0  (or x_t + slack = G for the grid)
-    cap_of = {"solar": 0, "wind": 1, "charge": 2, "discharge": 2, "soc": 3, "firm": 4}
-    factor = {"solar": d.solar_cf, "wind": d.wind_cf}
-    for name, kind in link_of.items():
-        r = rows[kind]
-        add(r, cols[name], 1.0)
-        add(r, slack_cols[kind], 1.0)
-        add(r, np.full(t_n, cap_cols[cap_of[name]]), -factor.get(name, np.ones(t_n)))
-    add(rows["lg"], cols["grid"], 1.0)
-    add(rows["lg"], slack_cols["lg"], 1.0)
+    for g in d.generators:
+        add(bal, cols[f"gen:{g.name}"], 1.0)
+    add(bal, cols["grid"], 1.0)
+    for s in d.storages:
+        c_, d_, e_ = (cols[f"{k}:{s.name}"] for k in ("charge", "discharge", "soc"))
+        add(bal, d_, 1.0)
+        add(bal, c_, -1.0)
+        sto = rows[f"sto:{s.name}"]
+        add(sto, e_, 1.0)
+        add(sto, np.roll(e_, 1), -1.0)  # e_{t-1}, cyclic
+        add(sto, c_, -s.eta_charge)
+        add(sto, d_, 1.0 / s.eta_discharge)
+    # links: x_t + slack - factor_t * K = 0  (or g_t + slack = limit for the grid)
+    for row, var, cap, factor in links:
+        r = rows[row]
+        add(r, cols[var], 1.0)
+        add(r, slack[row], 1.0)
+        if cap is not None:
+            add(r, np.full(t_n, cap_cols[cap]), -np.broadcast_to(np.asarray(factor, float), (t_n,)))
     b = np.zeros(m)
     b[bal] = d.load_mw
     if np.isfinite(grid_cap):
-        lg = rows["lg"]
+        lg = rows["L:grid"]
         b[lg[lg >= 0]] = grid_cap
     if cfe_present:
+        r = dense_rows["cfe"]
         gcol = cols["grid"]
         sel = (gcol >= 0) & (dirty > 0.0)
-        add(np.full(int(sel.sum()), cfe_row), gcol[sel], dirty[sel])
-        add(np.array([cfe_row]), np.array([cfe_slack]), 1.0)
-        b[cfe_row] = budget
-    a = sp.csc_matrix(
-        (np.concatenate(vv), (np.concatenate(ri), np.concatenate(ci))), shape=(m, ncol)
-    )
+        add(np.full(int(sel.sum()), r), gcol[sel], dirty[sel])
+        for var, w in cfe_terms:
+            xc = cols[var]
+            add(np.full(int((xc >= 0).sum()), r), xc[xc >= 0], w)
+        add(np.array([r]), np.array([row_slack["cfe"]]), 1.0)
+        if shortfall_col >= 0:
+            add(np.array([r]), np.array([shortfall_col]), -1.0)
+        b[r] = budget
+    for g in d.generators:
+        name = f"energy_limit:{g.name}"
+        if name in dense_rows:
+            r = dense_rows[name]
+            xc = cols[f"gen:{g.name}"]
+            add(np.full(int((xc >= 0).sum()), r), xc[xc >= 0], 1.0)
+            add(np.array([r]), np.array([cap_cols[f"{g.name}_mw"]]), -float(g.energy_mwh_per_mw or 0.0))
+            add(np.array([r]), np.array([row_slack[name]]), 1.0)
+    caps = _capacity_caps(d)
+    for name in capped:
+        r = dense_rows[f"cap:{name}"]
+        add(np.array([r]), np.array([cap_cols[name]]), 1.0)
+        add(np.array([r]), np.array([row_slack[f"cap:{name}"]]), 1.0)
+        b[r] = caps[name]
+    rr, cc, vals = np.concatenate(ri), np.concatenate(ci), np.concatenate(vv)
+    a = sp.csc_matrix((vals, (rr, cc)), shape=(m, ncol))
     c = np.zeros(ncol)
     gcol = cols["grid"]
-    c[gcol[gcol >= 0]] = d.grid_price_usd_per_mwh[gcol >= 0]
-    c[cols["firm"]] = d.firm_marginal_usd_per_mwh
-    c[cap_cols] = d.capacity_costs
-    dense = np.concatenate([cap_cols, [cols["soc"][-1]]])
-    leaf = np.zeros(n_band, bool)
-    for kind in _LEAF_KINDS:
-        r = rows[kind]
-        leaf[r[r >= 0]] = True
-    return StandardForm(a, b, c, n_band, dense, cols, cap_cols, rows, cfe_row, g_zero, leaf)
+    c[gcol[gcol >= 0]] = d.price_usd_per_mwh[gcol >= 0]
+    for g in d.generators:
+        xc = cols[f"gen:{g.name}"]
+        c[xc[xc >= 0]] = g.marginal_usd_per_mwh
+    for name, value in capacity_costs(d).items():
+        c[cap_cols[name]] = value
+    if shortfall_col >= 0:
+        c[shortfall_col] = float(d.cfe_shortfall_usd_per_mwh or 0.0)
+    wraps = [cols[f"soc:{s.name}"][-1] for s in d.storages if cols[f"soc:{s.name}"][-1] >= 0]
+    dense = np.array(sorted(cap_cols.values()) + wraps, dtype=np.int64)
+    return StandardForm(a, b, c, n_band, dense, cols, cap_cols, rows, dense_rows, g_zero, leaf,
+                        shortfall_col)
 
 
-def split_solution(sf: StandardForm, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Hourly arrays (zeros where a variable is absent) and the five capacities from x."""
+#: Key of the soft target's CFE shortfall [MWh] among a plan's capacities.
+SHORTFALL = "cfe_shortfall_mwh"
+
+
+def capacity_costs(d: ProcurementLP) -> dict[str, float]:
+    """Annual cost of each capacity of :attr:`ProcurementLP.capacity_names` [USD per MW(h)-yr]."""
+    out: dict[str, float] = {f"{g.name}_mw": g.usd_per_mw_year for g in d.generators}
+    for s in d.storages:
+        out[f"{s.name}_mw"] = s.power_cost_usd_per_mw_year
+        if s.duration_h is None:
+            out[f"{s.name}_mwh"] = s.energy_usd_per_mwh_year
+    return out
+
+
+def _capacity_caps(d: ProcurementLP) -> dict[str, float]:
+    out: dict[str, float] = {f"{g.name}_mw": g.max_mw for g in d.generators}
+    for s in d.storages:
+        out[f"{s.name}_mw"] = s.max_mw
+        if s.duration_h is None:
+            out[f"{s.name}_mwh"] = np.inf
+    return out
+
+
+def capacity_caps(d: ProcurementLP) -> dict[str, float]:
+    """Most of each capacity the buyer can contract [MW or MWh] (``inf`` when unlimited)."""
+    return _capacity_caps(d)
+
+
+def split_solution(sf: StandardForm, x: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Hourly arrays (zeros where a variable is absent) and the capacities from x."""
     hourly = {}
     for name, col in sf.cols.items():
         v = np.zeros(col.size)
         present = col >= 0
         v[present] = x[col[present]]
         hourly[name] = v
-    return hourly, x[sf.cap_cols].copy()
+    caps = {name: float(x[j]) for name, j in sf.cap_cols.items()}
+    if sf.shortfall_col >= 0:
+        caps[SHORTFALL] = float(x[sf.shortfall_col])
+    return hourly, caps

@@ -50,6 +50,16 @@ class ProcurementResult:
         Solver wall time [s] (matrix building excluded).
     method : str
         Which solver produced this; a fallback says why.
+    supply : list of dict
+        One entry per supply option: ``option``, ``kind``, ``contract``, ``mw`` (capacity; for
+        a storage its power), ``mwh`` (energy delivered over the horizon; a storage's energy
+        capacity is ``storage_mwh``) and ``cost_usd`` (its capacity and energy cost).
+        ``solar_mw``, ``wind_mw`` and ``firm_mw`` are the sums over the solar, wind and other
+        generators; ``battery_mw`` and ``battery_mwh`` over the storages.
+    cfe_target_met, cfe_shortfall_mwh : bool, float
+        With a soft target (market supply stacks): whether the options reach the target, and
+        the non-CFE MWh above its budget when they do not (``cfe_score`` is then the most the
+        options allow). The shortfall's penalty is not part of ``objective_usd``.
     flex_freed_grid_mw : float
         With flexible load: peak grid draw the load would have had in the hours it was
         curtailed minus the actual peak grid draw [MW] (0 without the option).
@@ -77,6 +87,10 @@ class ProcurementResult:
     curtailed_load_mwh: float = 0.0
     iterations: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    supply: list[dict[str, Any]] = field(default_factory=list)
+    stack: Any = None
+    cfe_shortfall_mwh: float = 0.0
+    cfe_target_met: bool = True
 
     @property
     def capacities(self) -> dict[str, float]:
@@ -108,8 +122,13 @@ class ProcurementResult:
             "solve_seconds": self.solve_seconds,
             "method": self.method,
             "iterations": self.iterations,
+            "cfe_target_met": self.cfe_target_met,
+            "cfe_shortfall_mwh": self.cfe_shortfall_mwh,
             "cost_split_usd": dict(self.cost_split_usd),
+            "supply": [dict(row) for row in self.supply],
         }
+        if self.stack is not None:
+            out["supply_stack"] = self.stack.to_dict()
         if self.options:
             out["options"] = dict(self.options)
             out["flex_freed_grid_mw"] = self.flex_freed_grid_mw
@@ -157,49 +176,86 @@ def result_from_primal(
             return np.zeros(T)
         return x[layout.col(name)]
 
-    caps = {name: float(x[layout.columns[name][0]]) for name in
-            ("solar_mw", "wind_mw", "battery_mw", "battery_mwh", "firm_mw")}
-    backup_mw = float(x[layout.columns["backup_mw"][0]]) if "backup_mw" in layout.columns else 0.0
-    solar, wind, firm, grid = block("solar"), block("wind"), block("firm"), block("grid")
-    charge, discharge, soc = block("charge"), block("discharge"), block("soc")
+    def one(name: str) -> float:
+        return float(x[layout.columns[name][0]]) if name in layout.columns else 0.0
+
+    zeros = np.zeros(T)
+    group_mw = {"solar": 0.0, "wind": 0.0, "firm": 0.0}
+    group_out = {"solar": zeros.copy(), "wind": zeros.copy(), "firm": zeros.copy()}
+    group_curtailed = {"solar": zeros.copy(), "wind": zeros.copy(), "firm": zeros.copy()}
+    split: dict[str, float] = {}
+    supply: list[dict[str, Any]] = []
+    per_option: dict[str, np.ndarray] = {}
+    non_cfe_gen = zeros.copy()
+    gen_emissions = zeros.copy()
+    for g in lp.generators:
+        k, out = one(f"cap:{g.name}"), block(f"gen:{g.name}")
+        group_mw[g.group] += k
+        group_out[g.group] = group_out[g.group] + out
+        group_curtailed[g.group] += np.maximum(k * g.profile - out, 0.0)
+        per_option[f"{g.name}_mw"] = out
+        cap_cost = k * g.usd_per_mw_year
+        energy_cost = float(out.sum()) * g.marginal_usd_per_mwh
+        split[f"{g.name}_capacity"] = cap_cost
+        if g.marginal_usd_per_mwh:
+            split[f"{g.name}_energy"] = energy_cost
+        non_cfe_gen += (1.0 - g.cfe_share) * out
+        gen_emissions += g.intensity_tco2_per_mwh * out
+        supply.append({"option": g.name, "kind": g.kind, "contract": g.contract, "mw": k,
+                       "mwh": float(out.sum()), "cost_usd": cap_cost + energy_cost})
+    charge, discharge, soc = zeros.copy(), zeros.copy(), zeros.copy()
+    storage_mw = storage_mwh = 0.0
+    for st in lp.storages:
+        p = one(f"power:{st.name}")
+        e = one(f"energy:{st.name}") if st.duration_h is None else p * st.duration_h
+        storage_mw += p
+        storage_mwh += e
+        charge = charge + block(f"charge:{st.name}")
+        discharge = discharge + block(f"discharge:{st.name}")
+        soc = soc + block(f"soc:{st.name}")
+        cost_p = p * st.power_cost_usd_per_mw_year
+        split[f"{st.name}_power"] = cost_p
+        cost_e = 0.0
+        if st.duration_h is None:
+            cost_e = e * st.energy_usd_per_mwh_year
+            split[f"{st.name}_energy"] = cost_e
+        supply.append({"option": st.name, "kind": st.kind, "contract": st.contract, "mw": p,
+                       "storage_mwh": e, "mwh": float(block(f"discharge:{st.name}").sum()),
+                       "cost_usd": cost_p + cost_e})
+    caps = {"solar_mw": group_mw["solar"], "wind_mw": group_mw["wind"],
+            "battery_mw": storage_mw, "battery_mwh": storage_mwh, "firm_mw": group_mw["firm"]}
+    backup_mw = one("backup_mw")
+    grid = block("grid")
     export, curtail, backup = block("export"), block("curtail"), block("backup")
 
     index = lp.index if lp.index is not None else pd.RangeIndex(T, name="hour")
     grid_clean = grid * lp.grid_cfe_share
     costs = lp.costs
     backup_intensity = costs.backup_intensity_tco2_per_mwh if costs is not None else 0.0
-    emissions = grid * lp.grid_intensity_tco2_per_mwh + backup * backup_intensity
-    dispatch = pd.DataFrame(
-        {
-            "load_mw": lp.load_mw,
-            "solar_mw": solar,
-            "wind_mw": wind,
-            "firm_mw": firm,
-            "grid_mw": grid,
-            "grid_cfe_mw": grid_clean,
-            "discharge_mw": discharge,
-            "charge_mw": charge,
-            "soc_mwh": soc,
-            "solar_curtailed_mw": np.maximum(caps["solar_mw"] * lp.solar_cf - solar, 0.0),
-            "wind_curtailed_mw": np.maximum(caps["wind_mw"] * lp.wind_cf - wind, 0.0),
-            "export_mw": export,
-            "curtailed_load_mw": curtail,
-            "backup_mw": backup,
-            "emissions_tco2": emissions,
-        },
-        index=index,
-    )
+    emissions = grid * lp.grid_intensity_tco2_per_mwh + backup * backup_intensity + gen_emissions
+    columns = {
+        "load_mw": lp.load_mw,
+        "solar_mw": group_out["solar"],
+        "wind_mw": group_out["wind"],
+        "firm_mw": group_out["firm"],
+        "grid_mw": grid,
+        "grid_cfe_mw": grid_clean,
+        "discharge_mw": discharge,
+        "charge_mw": charge,
+        "soc_mwh": soc,
+        "solar_curtailed_mw": group_curtailed["solar"],
+        "wind_curtailed_mw": group_curtailed["wind"],
+        "export_mw": export,
+        "curtailed_load_mw": curtail,
+        "backup_mw": backup,
+        "emissions_tco2": emissions,
+    }
+    if {g.name for g in lp.generators} != {"solar", "wind", "firm"}:
+        columns.update({f"option:{k}": v for k, v in per_option.items()})
+    dispatch = pd.DataFrame(columns, index=index)
 
     opts = lp.options
-    split = {
-        "solar_capacity": caps["solar_mw"] * lp.solar_usd_per_mw_year,
-        "wind_capacity": caps["wind_mw"] * lp.wind_usd_per_mw_year,
-        "battery_power": caps["battery_mw"] * lp.battery_power_usd_per_mw_year,
-        "battery_energy": caps["battery_mwh"] * lp.battery_energy_usd_per_mwh_year,
-        "firm_capacity": caps["firm_mw"] * lp.firm_usd_per_mw_year,
-        "firm_energy": float(firm.sum()) * lp.firm_marginal_usd_per_mwh,
-        "grid_energy": float(grid @ lp.price_usd_per_mwh),
-    }
+    split["grid_energy"] = float(grid @ lp.price_usd_per_mwh)
     if opts.exports:
         split["export_revenue"] = -float(export.sum()) * (opts.sale_price_usd_per_mwh or 0.0)
     if opts.flex_hours > 0:
@@ -208,9 +264,10 @@ def result_from_primal(
         split["backup_capacity"] = backup_mw * costs.backup_usd_per_mw_year
         split["backup_energy"] = float(backup.sum()) * costs.backup_marginal_usd_per_mwh
     objective = float(sum(split.values()))
+    shortfall = one("cfe_shortfall")
 
     served = float((lp.load_mw - curtail).sum())
-    non_cfe = float((grid - grid_clean).sum() + backup.sum())
+    non_cfe = float((grid - grid_clean).sum() + backup.sum() + non_cfe_gen.sum())
     cfe_score = 1.0 - non_cfe / served if served > 0 else 1.0
     freed = float((grid + curtail).max() - grid.max()) if opts.flex_hours > 0 else 0.0
     shadow = abs(float(cfe_dual))
@@ -233,4 +290,7 @@ def result_from_primal(
         curtailed_load_mwh=float(curtail.sum()),
         iterations=int(iterations),
         options={} if opts.is_reference else asdict(opts),
+        supply=supply,
+        cfe_shortfall_mwh=shortfall,
+        cfe_target_met=shortfall <= 1e-6 * max(1.0, lp.total_load_mwh),
     )

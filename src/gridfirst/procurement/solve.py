@@ -14,8 +14,6 @@ import numpy as np
 from gridfirst.errors import DataError
 from gridfirst.procurement.costs import ProcurementCosts
 from gridfirst.procurement.model import (
-    CAPACITY_NAMES,
-    HOURLY_BLOCKS,
     ProcurementLP,
     ProcurementOptions,
     build_lp,
@@ -28,7 +26,7 @@ from gridfirst.procurement.result import ProcurementResult, result_from_primal
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gridfirst.procurement.fast import FastSolution
+    from gridfirst.procurement.fast import FastSolution, FastWarmStart
     from gridfirst.scenario import Market
 
 METHODS = ("fast", "highs")
@@ -61,10 +59,16 @@ def _result_from_fast(lp: ProcurementLP, sol: FastSolution, method: str) -> Proc
     """The fast method's plan laid into the HiGHS path's columns, read like a HiGHS result."""
     layout = column_layout(lp)
     x = np.zeros(layout.num_cols)
-    for name in CAPACITY_NAMES:
-        x[layout.col(name)] = sol.capacities[name]
-    for name in HOURLY_BLOCKS:
-        x[layout.col(name)] = getattr(sol, name)
+    for g in lp.generators:
+        x[layout.col(f"cap:{g.name}")] = sol.capacities[f"{g.name}_mw"]
+    for s in lp.storages:
+        x[layout.col(f"power:{s.name}")] = sol.capacities[f"{s.name}_mw"]
+        if s.duration_h is None:
+            x[layout.col(f"energy:{s.name}")] = sol.capacities[f"{s.name}_mwh"]
+    for name, values in sol.hourly.items():
+        x[layout.col(name)] = values
+    if lp.soft_target:
+        x[layout.col("cfe_shortfall")] = sol.capacities.get("cfe_shortfall_mwh", 0.0)
     return result_from_primal(
         lp, x, layout, cfe_dual=float(sol.cfe_dual_usd_per_mwh),
         optimality_gap=float(sol.optimality_gap), solve_seconds=float(sol.solve_seconds),
@@ -79,8 +83,21 @@ def _choose(method: str, lp: ProcurementLP) -> tuple[str, str]:
     if method == "highs":
         return "highs", "highs"
     if not lp.options.is_reference:
-        return "highs", "highs (fast method covers the reference LP only; options are on)"
+        return "highs", "highs (the fast method has no exports, flexible load or backup)"
     return "fast", "fast"
+
+
+def _fast_or_highs(lp: ProcurementLP, label: str, warm: FastWarmStart | None = None,
+                   **solver_kwargs: Any) -> tuple[ProcurementResult, FastWarmStart | None]:
+    """The fast method; HiGHS when its plan cannot be repaired within the options' caps."""
+    from gridfirst.procurement.fast import solve_fast
+    from gridfirst.procurement.fast_certify import RepairFailed
+
+    try:
+        sol = solve_fast(lp, warm_start=warm)
+    except RepairFailed as exc:
+        return _solve_highs(lp, f"highs (fast plan not repairable: {exc})", **solver_kwargs), None
+    return _result_from_fast(lp, sol, label), sol.warm_start
 
 
 def optimise_procurement(
@@ -134,12 +151,10 @@ def optimise_procurement(
 
 def solve_lp(lp: ProcurementLP, method: str = DEFAULT_METHOD, **solver_kwargs: Any) -> ProcurementResult:
     """Solve an already built :class:`ProcurementLP` with the chosen method."""
-    from gridfirst.procurement.fast import solve_fast
-
     run, label = _choose(method, lp)
     if run == "highs":
         return _solve_highs(lp, label, **solver_kwargs)
-    return _result_from_fast(lp, solve_fast(lp), label)
+    return _fast_or_highs(lp, label, **solver_kwargs)[0]
 
 
 def sweep_targets(
@@ -170,14 +185,10 @@ def sweep_targets(
     results: dict[int, ProcurementResult] = {}
     run, label = _choose(method, base)
     if run == "fast":
-        from gridfirst.procurement.fast import FastWarmStart, solve_fast
-
         warm: FastWarmStart | None = None
         for i in order:
             lp = base.with_target(targets[i])
-            fast_sol = solve_fast(lp, warm_start=warm)
-            warm = fast_sol.warm_start
-            results[i] = _result_from_fast(lp, fast_sol, label + " (sweep, warm)")
+            results[i], warm = _fast_or_highs(lp, label + " (sweep, warm)", warm, **solver_kwargs)
         return [results[i] for i in range(len(targets))]
 
     sparse = to_sparse(base)
@@ -221,6 +232,16 @@ def parse_sweep(spec: str) -> list[float]:
     return [float(v) for v in values]
 
 
+#: How a site's supply options are chosen: the market's sourced options, or the reference LP's
+#: generic solar, wind, clean firm and battery at US costs (issue 5; tests and benchmarks).
+SUPPLY_MODES = ("market", "reference")
+#: Price of a MWh of CFE shortfall when a market's options cannot reach the target [USD/MWh]:
+#: high enough that the LP exhausts every clean option first (the marginal clean MWh of a capped
+#: stack costs up to a few thousand USD), so the achieved CFE is the most the options allow.
+#: A modelling device, never reported as cost.
+CFE_SHORTFALL_USD_PER_MWH = 5000.0
+
+
 def procure_market(
     market: Market,
     cfe_target: float,
@@ -228,10 +249,44 @@ def procure_market(
     seed: int = 0,
     load_mw: float = 100.0,
     method: str = DEFAULT_METHOD,
+    supply: str = "market",
+    year: int | None = None,
+    profiles: pd.DataFrame | None = None,
     **options: Any,
 ) -> ProcurementResult:
-    """Profiles of a market from :func:`gridfirst.resources.market_profiles`, then solve."""
+    """A market's (or site's) hourly profiles and supply stack, solved to a CFE target.
+
+    Parameters
+    ----------
+    market : Market
+        The market as the site sees it (:func:`gridfirst.procurement.site.site_market`).
+    supply : {"market", "reference"}
+        ``market``: the market's sourced supply options (:func:`~gridfirst.procurement.stack.
+        market_stack`); ``reference``: the reference LP's generic options.
+    year : int, optional
+        With ``supply="market"``, leave out options not available by this year.
+    profiles : pandas.DataFrame, optional
+        Hourly profiles; default :func:`gridfirst.resources.market_profiles` of the market.
+
+    The result's ``stack`` attribute holds the :class:`~gridfirst.procurement.stack.SupplyStack`
+    used (None for the reference options).
+    """
     from gridfirst.resources import market_profiles
 
-    profiles = market_profiles(market, seed=seed, load_mw=load_mw)
-    return optimise_procurement(profiles, costs, cfe_target, method=method, **options)
+    if supply not in SUPPLY_MODES:
+        raise DataError(f"supply: {supply!r} is not one of {list(SUPPLY_MODES)}")
+    if profiles is None:
+        profiles = market_profiles(market, seed=seed, load_mw=load_mw)
+    if supply == "reference":
+        return optimise_procurement(profiles, costs, cfe_target, method=method, **options)
+    from gridfirst.procurement.costs import default_costs
+    from gridfirst.procurement.stack import market_stack
+
+    costs = costs if costs is not None else default_costs()
+    stack = market_stack(market, profiles, costs, year=year)
+    opts, solver_kwargs = _split_kwargs(options)
+    lp = build_lp(profiles, costs, cfe_target, opts, supply=stack.supply,
+                  cfe_shortfall_usd_per_mwh=CFE_SHORTFALL_USD_PER_MWH)
+    result = solve_lp(lp, method=method, **solver_kwargs)
+    result.stack = stack
+    return result
