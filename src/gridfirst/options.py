@@ -37,6 +37,18 @@ class PlanOptions(_Section):
         default=100.0, gt=0, le=1e5,
         description="Flat load each site's procurement prices [MW] (cost per MWh is per MWh).",
     )
+    procurement_supply: Literal["market", "reference"] = Field(
+        default="market",
+        description=("Supply options of each site's procurement: the market's sourced options "
+                     "(data/supply) or the reference LP's generic solar, wind, clean firm and "
+                     "battery at US costs."),
+    )
+    supply_year: int | None = Field(
+        default=None, ge=2000, le=2100,
+        description=("Options available by this year enter each site's supply stack; default "
+                     "the horizon's start plus 4 years (a typical build lead, so the year the "
+                     "first new capacity runs)."),
+    )
     mip_gap: float = Field(
         default=0.001, ge=0, le=1,
         description="Relative MIP gap of the portfolio (a 1% gap leaves block-sized shortfalls).",

@@ -38,7 +38,8 @@ RECORD_COLUMNS = [
     "solar_mw", "wind_mw", "battery_mw", "battery_mwh", "firm_mw",
     "solar_mwh", "wind_mwh", "firm_mwh", "battery_discharge_mwh", "grid_cfe_mwh",
     "grid_other_mwh", "load_mwh", "emissions_tco2", "cfe_shadow_price_usd_per_mwh",
-    "grid_price_usd_per_mwh", "optimality_gap", "solve_seconds", "method", "cached",
+    "grid_price_usd_per_mwh", "optimality_gap", "solve_seconds", "method", "cfe_target_met",
+    "supply", "supply_basis", "cached",
 ]
 
 
@@ -53,9 +54,13 @@ class ProcurementTask:
     seed: int
     load_mw: float
     method: str
+    supply: str = "market"
+    year: int | None = None
 
     def key_inputs(self) -> dict[str, Any]:
         return {
+            "supply": self.supply,
+            "year": self.year,
             "market": self.market.model_dump(mode="json"),
             "cfe_target": float(self.cfe_target),
             "costs": self.costs.model_dump(mode="json"),
@@ -74,7 +79,7 @@ def procure_task(task: ProcurementTask) -> dict[str, Any]:
 
     result = procure_market(
         task.market, task.cfe_target, costs=task.costs, seed=task.seed, load_mw=task.load_mw,
-        method=task.method,
+        method=task.method, supply=task.supply, year=task.year,
     )
     record: dict[str, Any] = {
         "site": task.site,
@@ -90,6 +95,9 @@ def procure_task(task: ProcurementTask) -> dict[str, Any]:
         "optimality_gap": float(result.optimality_gap),
         "solve_seconds": float(result.solve_seconds),
         "method": str(result.method),
+        "cfe_target_met": bool(result.cfe_target_met),
+        "supply": [dict(row) for row in result.supply],
+        "supply_basis": result.stack.basis if result.stack is not None else "reference options",
     }
     dispatch = result.dispatch
     for key, column in MIX_COLUMNS.items():

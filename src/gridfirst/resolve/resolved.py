@@ -212,18 +212,29 @@ def _latency(candidates: pd.DataFrame, candidate_markets: dict[str, Market],
     return pd.DataFrame(rtt, index=candidates.index, columns=cols), FALLBACK_RTT_SOURCE
 
 
+def supply_year(resolved: Resolved) -> int:
+    """The year whose available supply options each site's procurement may contract."""
+    given = resolved.options.plan.supply_year
+    if given is not None:
+        return int(given)
+    horizon = resolved.scenario.horizon
+    return min(horizon.start_year + 4, horizon.end_year)
+
+
 def procurement_tasks(resolved: Resolved, method: str | None = None) -> list[ProcurementTask]:
     """One procurement per candidate that passes the screens (deals buy like their market)."""
     from gridfirst.resolve.energy import ProcurementTask
 
     opts = resolved.options.plan
     c = resolved.candidates
+    year = supply_year(resolved)
     return [
         ProcurementTask(
             site=str(cid), market=resolved.candidate_markets[str(cid)],
             cfe_target=resolved.policy.cfe_target, costs=resolved.costs, seed=resolved.seed,
             load_mw=float(opts.procurement_load_mw),
             method=str(method or opts.procurement_method),
+            supply=str(opts.procurement_supply), year=year,
         )
         for cid, row in c.iterrows()
         if row["allowed"] and row["kind"] != "deal"
