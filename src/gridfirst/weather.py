@@ -285,7 +285,7 @@ def _csv_first_line(path: Path, header_start: str) -> int | None:
     return None
 
 
-def _read_plain_csv(path: Path, name: str) -> tuple[pd.DataFrame, dict[str, Any], int, bool]:
+def _read_plain_csv(path: Path, name: str) -> tuple[pd.DataFrame, dict[str, Any], int, float]:
     import pandas as pd
 
     frame = pd.read_csv(path)
