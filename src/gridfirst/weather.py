@@ -52,6 +52,8 @@ WIND_SHEAR_EXPONENT = 1.0 / 7.0
 _NEGATIVE_TOLERANCE_W_PER_M2 = 5.0
 #: A non-leap year used to line up typical months taken from different years.
 _TYPICAL_YEAR = 2023
+#: Where in its hour a PVGIS EPW row's irradiance sits [h]: its CSV/JSON state ~0.17-0.18 h.
+_PVGIS_EPW_OFFSET_H = 1.0 / 6.0
 _CSV_TIME_COLUMNS = ("time", "timestamp", "datetime", "utc_time", "date")
 
 
@@ -232,8 +234,11 @@ def _parse(path: Path, name: str, fmt: str
             if fmt == "epw":
                 frame, meta = iotools.read_epw(path)
                 if "ECMWF" in str(meta.get("data_type", "")):
-                    # PVGIS writes UTC hours into its EPW whatever time zone the header states
+                    # PVGIS writes UTC hours into its EPW whatever time zone the header states,
+                    # and the same values as its CSV: irradiance at about HH:10, whose offset
+                    # (0.18 h at 45 N 8 E) the EPW does not carry
                     frame.index = frame.index.tz_localize(None).tz_localize("UTC")
+                    return frame, dict(meta), 9, _PVGIS_EPW_OFFSET_H
                 return frame, dict(meta), 9, 0.5
             if fmt == "pvgis_tmy":
                 frame, meta = iotools.read_pvgis_tmy(path, map_variables=True)[:2]
