@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gridfirst.cli import app
+from gridfirst.cli.procure import _profiles
 from gridfirst.errors import DataError, ScenarioError
 from gridfirst.resources import _hours, market_profiles
 from gridfirst.scenario import load_scenario
@@ -283,8 +284,10 @@ def test_procure_with_weather_says_its_basis() -> None:
     assert record["resource_basis"] == {"solar": "weather file tmy3:723170TYA.CSV",
                                         "wind": "weather file tmy3:723170TYA.CSV"}
     assert record["cfe_score"] >= 0.8 - 1e-6
-    synthetic = json.loads(runner.invoke(app, args).stdout)
-    assert synthetic["resource_basis"]["solar"].startswith("synthetic (calibrated to market")
+    # without a file the profiles stay synthetic and say so (the LP on them is left out: ~10 s)
+    synthetic = _profiles("au-sydney", None, load_scenario(), False, 100.0, 0)
+    assert synthetic.attrs["resource_basis"]["solar"] == "synthetic (calibrated to market " \
+        f"solar_cf {synthetic['solar_cf'].mean():.3f})"
     table = runner.invoke(app, [*args[:-2], "--weather", str(GREENSBORO)])
     assert "resource_basis.solar" in table.stdout and "723170TYA.CSV" in table.stdout
 
@@ -316,3 +319,31 @@ def test_scenario_weather_file_is_resolved_and_checked(tmp_path) -> None:
         load_scenario(bad)
     assert "bad.yaml: sites[0].weather_file: 'wx/missing.csv': weather file not found" in str(
         err.value)
+
+
+def test_pvgis_hourly_on_a_horizontal_plane_gives_ghi(weathers, tmp_path) -> None:
+    """A PVGIS hourly export (slope 0, radiation components) in PVGIS's own CSV layout."""
+    data = weathers[GREENSBORO].data
+    stamps = pd.date_range("2023-01-01 00:10", periods=8760, freq="h", tz="UTC")
+    sun = pvlib.solarposition.get_solarposition(stamps, 36.1, -79.95)
+    rows = pd.DataFrame({
+        "time": stamps.strftime("%Y%m%d:%H%M"),
+        "Gb(i)": (data["ghi"] - data["dhi"]).to_numpy().round(2),
+        "Gd(i)": data["dhi"].to_numpy(), "Gr(i)": 0.0,
+        "H_sun": sun["elevation"].clip(lower=0).to_numpy().round(2),
+        "T2m": data["temp_air"].to_numpy(), "WS10m": data["wind_speed"].to_numpy(), "Int": 0.0,
+    })
+    header = ("Latitude (decimal degrees):\t36.100\nLongitude (decimal degrees):\t-79.950\n"
+              "Elevation (m):\t273\nRadiation database:\tPVGIS-NSRDB\n\n\nSlope: 0 deg. \n"
+              "Azimuth: 0 deg. \n")
+    path = tmp_path / "Timeseries_36.100_-79.950_NS_0deg_0deg_2023_2023.csv"
+    path.write_text(header + rows.to_csv(index=False) + "\n\nH_sun: Sun height (degree)\n")
+    weather = read_weather(path)
+    assert weather.source.startswith("pvgis_hourly:") and weather.latitude == 36.1
+    assert weather.data["ghi"].sum() == pytest.approx(data["ghi"].sum(), rel=1e-4)
+    assert solar_cf_from_weather(weather).mean() == pytest.approx(
+        solar_cf_from_weather(weathers[GREENSBORO]).mean(), abs=0.01)
+    tilted = path.with_name("tilted.csv")
+    tilted.write_text(path.read_text().replace("Slope: 0 deg.", "Slope: 25 deg."))
+    with pytest.raises(DataError, match=r"tilted.csv \(pvgis_hourly\): field 'ghi'.*slope 25 deg"):
+        read_weather(tilted)

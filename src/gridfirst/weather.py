@@ -318,12 +318,12 @@ def _columns(frame: pd.DataFrame, where: str, meta: dict[str, Any], fmt: str) ->
 
     frame = frame.copy()
     if fmt == "pvgis_hourly" and "ghi" not in frame.columns:
-        slope = str(meta.get("Slope", meta.get("slope", ""))).split()[0:1]
-        if not {"poa_direct", "poa_sky_diffuse"} <= set(frame.columns) or slope not in ([], ["0"]):
+        slope = _pvgis_slope_deg(meta)
+        if not {"poa_direct", "poa_sky_diffuse"} <= set(frame.columns) or slope != 0.0:
             raise DataError(
-                f"{where}: field 'ghi': the export holds plane-of-array irradiance "
-                f"(slope {meta.get('Slope', meta.get('mounting_system', '?'))!s:.40}); export it "
-                "from PVGIS with slope 0 and 'radiation components' ticked, or use a TMY export"
+                f"{where}: field 'ghi': the export holds plane-of-array irradiance (slope "
+                f"{'unknown' if slope is None else f'{slope:g} deg'}); export it from PVGIS with "
+                "slope 0 and 'radiation components' ticked, or use a TMY export"
             )
         elevation = pd.to_numeric(frame.get("solar_elevation"), errors="coerce")
         frame["dhi"] = frame["poa_sky_diffuse"]
@@ -344,6 +344,19 @@ def _columns(frame: pd.DataFrame, where: str, meta: dict[str, Any], fmt: str) ->
         numbers = pd.to_numeric(out[column], errors="coerce")
         out[column] = numbers.to_numpy(dtype=np.float64)
     return out
+
+
+def _pvgis_slope_deg(meta: dict[str, Any]) -> float | None:
+    """The plane's slope of a PVGIS hourly export [deg]: ``Slope: 30 deg.`` in CSV, the fixed
+    mounting's ``slope.value`` in JSON; None when the export has none (tracking planes)."""
+    text = meta.get("Slope", meta.get("slope"))
+    if text is None:
+        fixed = (meta.get("mounting_system") or {}).get("fixed") or {}
+        text = (fixed.get("slope") or {}).get("value") if isinstance(fixed, dict) else None
+    try:
+        return float(str(text).split()[0])
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _row(pos: int, first_line: int | None, index: Any = None) -> str:
