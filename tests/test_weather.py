@@ -235,7 +235,7 @@ def _set(column: str, row: int, value: object):  # type: ignore[no-untyped-def]
     (lambda f: f.drop(index=500), ["line 502", "'time'", "a gap"]),  # old row 501
     (lambda f: f.drop(columns=["temp_air"]), ["missing field", "temp_air"]),
     (lambda f: f.drop(columns=["dhi"]), ["missing field", "dni", "dhi"]),
-    (lambda f: f.iloc[:5000], ["'time'", "5000 hours", "8760"]),
+    (lambda f: f.iloc[:5000], ["'time'", "5000 hour(s) from 01-01 00:00 to 07-28 07:00; expected", "8760"]),
     (lambda f: pd.concat([f.iloc[:10], f.iloc[9:]]), ["line 12", "repeats the hour"]),
     (_set("time", 3, "yesterday"), ["line 5", "'time'", "ISO 8601"]),
 ])

@@ -173,7 +173,7 @@ def _read(path: Path, name: str, fmt: str | None, year: int, wind_height_m: floa
     _check_values(frame, where, first_line)
     keep = ~leap_day
     frame, local = frame[keep], local[keep]
-    _check_hours(local, np.flatnonzero(keep), where, first_line)
+    _check_hours(local, np.flatnonzero(keep), where, first_line, dropped=int(leap_day.sum()))
     # row k of the result covers UTC hour k: its middle is the file's row at k + 0.5 - centre
     values = _roll_to_utc(frame.to_numpy(dtype=np.float64), offset_h + 0.5 - centre_h)
     import pandas as pd
@@ -410,7 +410,7 @@ def _one_year(index: Any, where: str) -> tuple[pd.DatetimeIndex, np.ndarray, flo
 
 
 def _check_hours(local: pd.DatetimeIndex, positions: np.ndarray, where: str,
-                 first_line: int | None) -> None:
+                 first_line: int | None, dropped: int = 0) -> None:
     """The hours (29 February dropped) must be one year, hour by hour, in order."""
     import pandas as pd
 
@@ -427,8 +427,9 @@ def _check_hours(local: pd.DatetimeIndex, positions: np.ndarray, where: str,
                             "weather must be one row per hour in time order")
     if len(local) != HOURS_PER_YEAR or local[0] != pd.Timestamp(f"{_TYPICAL_YEAR}-01-01"):
         raise DataError(
-            f"{where}: field 'time': {len(local)} hours from {local[0]:%m-%d %H:%M} to "
-            f"{local[-1]:%m-%d %H:%M} (29 February dropped); expected one year of 8760 hours "
+            f"{where}: field 'time': {len(local)} hour(s) from {local[0]:%m-%d %H:%M} to "
+            f"{local[-1]:%m-%d %H:%M}{f' ({dropped} of 29 February dropped)' if dropped else ''}"
+            "; expected one year of 8760 hours "
             "from 1 January 00:00 to 31 December 23:00"
         )
 
