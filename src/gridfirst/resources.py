@@ -489,8 +489,13 @@ def market_profiles(
     seed: int = 0,
     load_mw: float = 100.0,
     tracking: bool = True,
+    solar_cf: pd.Series | None = None,
+    wind_cf: pd.Series | None = None,
 ) -> pd.DataFrame:
     """A year of hourly profiles for a market, synthesised from its annual figures.
+
+    Solar and wind capacity factors given as ``solar_cf`` / ``wind_cf`` (e.g. from a weather
+    file through :mod:`gridfirst.weather`) replace the synthetic ones.
 
     Parameters
     ----------
@@ -505,21 +510,37 @@ def market_profiles(
         Flat load [MW].
     tracking : bool
         Single-axis tracking PV (True) or fixed tilt (False).
+    solar_cf, wind_cf : pandas.Series, optional
+        8760 hourly capacity factors [0..1] used instead of the synthetic ones; their
+        ``attrs["source"]`` names where they come from.
 
     Returns
     -------
     pandas.DataFrame
-        8760 rows on a UTC index with exactly :data:`PROFILE_COLUMNS`.
+        8760 rows on a UTC index with exactly :data:`PROFILE_COLUMNS`;
+        ``attrs["resource_basis"]`` says for ``solar`` and ``wind`` whether the profile is
+        synthetic (and calibrated to which annual figure) or from a file.
     """
     import pandas as pd
 
     if load_mw < 0:
         raise DataError(f"load_mw: {load_mw} must be >= 0")
-    solar = solar_profile(
-        market.latitude, market.longitude, market.solar_cf, year=year, seed=seed,
-        tracking=tracking, mean_temperature_c=market.mean_temperature_c,
-    )
-    wind = wind_profile(market.latitude, market.longitude, market.wind_cf, year=year, seed=seed)
+    basis = {}
+    if solar_cf is None:
+        solar = solar_profile(
+            market.latitude, market.longitude, market.solar_cf, year=year, seed=seed,
+            tracking=tracking, mean_temperature_c=market.mean_temperature_c,
+        )
+        basis["solar"] = f"synthetic (calibrated to market solar_cf {market.solar_cf:.3f})"
+    else:
+        solar = _given_cf(solar_cf, "solar_cf", year)
+        basis["solar"] = str(solar_cf.attrs.get("source", "given hourly series"))
+    if wind_cf is None:
+        wind = wind_profile(market.latitude, market.longitude, market.wind_cf, year=year, seed=seed)
+        basis["wind"] = f"synthetic (calibrated to market wind_cf {market.wind_cf:.3f})"
+    else:
+        wind = _given_cf(wind_cf, "wind_cf", year)
+        basis["wind"] = str(wind_cf.attrs.get("source", "given hourly series"))
     grid = grid_profiles(
         market.price_usd_per_mwh, market.grid_intensity_tco2_per_mwh, market.grid_cfe_share,
         market.longitude, year=year,
@@ -534,5 +555,19 @@ def market_profiles(
             "grid_cfe_share": grid["grid_cfe_share"].to_numpy(),
         },
         index=solar.index,
-    )
-    return frame[list(PROFILE_COLUMNS)]
+    )[list(PROFILE_COLUMNS)]
+    frame.attrs["resource_basis"] = basis
+    return frame
+
+
+def _given_cf(series: pd.Series, name: str, year: int) -> pd.Series:
+    """A given capacity-factor series: 8760 values in [0, 1] on the profiles' hours of ``year``."""
+    import pandas as pd
+
+    values = pd.to_numeric(pd.Series(series), errors="coerce").to_numpy(dtype=np.float64)
+    if len(values) != HOURS_PER_YEAR:
+        raise DataError(f"{name}: {len(values)} hourly values; expected {HOURS_PER_YEAR}")
+    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
+        raise DataError(f"{name}: values must be capacity factors in 0..1 (found "
+                        f"{np.nanmin(values):g}..{np.nanmax(values):g} or NaN)")
+    return pd.Series(values, index=_hours(year), name=name)

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -176,6 +177,24 @@ class Site(_Model):
     risk_clusters: list[str] = Field(
         default_factory=list, description="Shared grid, cable corridor or seismic zone labels."
     )
+    weather_file: str | None = Field(
+        default=None,
+        description="TMY3, EPW, PVGIS or CSV weather year for the site's solar and wind profiles "
+        "(gridfirst.weather); a relative path is read from the scenario file's folder.",
+    )
+
+    @field_validator("weather_file")
+    @classmethod
+    def _weather_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        base = (info.context or {}).get("base_dir")
+        if not path.is_absolute() and base is not None:
+            path = Path(base) / path
+        if not path.is_file():
+            raise ValueError(f"{value!r}: weather file not found (looked for {path})")
+        return str(path)
 
     @field_validator("power_schedule")
     @classmethod
@@ -651,11 +670,11 @@ def _num(value: Any) -> Any:
     return value
 
 
-def _parse(data: Any, source: str) -> Scenario:
+def _parse(data: Any, source: str, base_dir: Path | None = None) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         problems = [
             f"{source}: {line}" for err in exc.errors() for line in _format_error(err).split("\n")
@@ -673,7 +692,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         expected.
     """
     file = Path(path) if path is not None else example_path()
-    return _parse(read_yaml(file, ScenarioError, what="scenario file"), file.name)
+    return _parse(read_yaml(file, ScenarioError, what="scenario file"), file.name,
+                  base_dir=file.parent)
 
 
 #: Largest YAML input read [bytes] and largest document after aliases are expanded [nodes].

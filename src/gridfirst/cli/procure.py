@@ -49,6 +49,12 @@ def procure(
         None, "--site", help="Site or market id of the scenario (without --scenario: any bundled market too)."
     ),
     hourly: Path | None = typer.Option(None, "--hourly", help=_HOURLY_HELP),
+    weather: Path | None = typer.Option(
+        None, "--weather",
+        help="Weather year for --site (TMY3, EPW, PVGIS TMY/hourly or CSV): its solar and wind "
+        "replace the synthetic profiles.",
+        show_default="the site's weather_file, else synthetic profiles",
+    ),
     scenario: Path | None = typer.Option(
         None, "--scenario", "-s",
         help="Scenario whose sites, markets, costs and policy.cfe_target apply.",
@@ -76,6 +82,8 @@ def procure(
 
     if (site is None) == (hourly is None):
         raise fail("give exactly one of --site ID or --hourly FILE")
+    if weather is not None and hourly is not None:
+        raise fail("--weather applies to --site; --hourly already holds solar_cf and wind_cf")
     check_output_file(plot, "--plot")
     try:
         from gridfirst.procurement import load_costs, optimise_procurement, sweep_targets
@@ -86,7 +94,7 @@ def procure(
         scen = load_scenario(scenario if scenario is not None else example_path())
         cost_model = load_costs(costs) if costs is not None else scenario_costs(scen)
         target = scen.policy.cfe_target if cfe_target is None else cfe_target
-        profiles = _profiles(site, hourly, scen, scenario is not None, load_mw, seed)
+        profiles = _profiles(site, hourly, scen, scenario is not None, load_mw, seed, weather)
         if sweep is not None:
             results = sweep_targets(profiles, parse_sweep(sweep), cost_model, method=method)
         else:
@@ -97,7 +105,9 @@ def procure(
             write_dispatch_html(results[-1], plot)
     except GridfirstError as exc:
         raise fail(str(exc)) from None
-    records = [r.to_dict() for r in results]
+    basis = profiles.attrs.get("resource_basis") or {
+        "solar": f"hourly file {hourly}", "wind": f"hourly file {hourly}"}
+    records = [{**r.to_dict(), "resource_basis": dict(basis)} for r in results]
     _warn_uncertified(records)
     if fmt == Format.json:
         print_json(records[0] if sweep is None else records)
@@ -108,6 +118,10 @@ def procure(
                       columns=["field", "value"])
     else:
         _print_sweep(records)
+        from rich.console import Console
+
+        Console().print(f"solar: {basis['solar']}; wind: {basis['wind']}", markup=False,
+                        highlight=False)
     if plot is not None and fmt == Format.table:
         from rich.console import Console
 
@@ -174,8 +188,13 @@ def _profiles(
     explicit_scenario: bool,
     load_mw: float,
     seed: int,
+    weather: Path | None = None,
 ) -> pd.DataFrame:
-    """The hourly profiles: the user's file, or a site's (its own values over its market's)."""
+    """The hourly profiles: the user's file, or a site's (its own values over its market's).
+
+    A site's solar and wind come from ``weather`` or else its scenario ``weather_file`` when
+    either is given; ``attrs["resource_basis"]`` says which.
+    """
     from gridfirst.errors import DataError, ScenarioError
     from gridfirst.resources import market_profiles, read_profiles
 
@@ -202,6 +221,13 @@ def _profiles(
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise DataError(f"--site: {site!r} is not a known site or market{hint}") from None
         market = markets[site]
+    if weather is None:
+        given = next((s.weather_file for s in scenario.sites if s.id == site), None)
+        weather = Path(given) if given is not None else None
+    if weather is not None:
+        from gridfirst.weather import read_weather, weather_profiles
+
+        return weather_profiles(market, read_weather(weather), seed=seed, load_mw=load_mw)
     return market_profiles(market, seed=seed, load_mw=load_mw)
 
 
