@@ -146,6 +146,36 @@ def availability(block: Block) -> float:
     return 1.0 - unavailability(block)
 
 
+def failure_frequency_per_year(block: Block) -> float:
+    """Steady-state frequency of the block's failures (up-to-down transitions) [1/yr].
+
+    Exact for independent blocks: a unit fails at ``A * lambda``; a series block fails when one of
+    its blocks fails while the others are up; a parallel block when the last one up fails; a
+    k-out-of-n block when one of exactly k up copies fails (each at ``f / A`` while up).
+    """
+    import math
+
+    if isinstance(block, Unit):
+        return availability(block) * block.failure_rate_per_year
+    if isinstance(block, (Series, Parallel)):
+        parts = [(failure_frequency_per_year(b), availability(b), unavailability(b))
+                 for b in block.blocks]
+        total = 0.0
+        for i, (f_i, _, _) in enumerate(parts):
+            others = [p[1] if isinstance(block, Series) else p[2]
+                      for j, p in enumerate(parts) if j != i]
+            total += f_i * math.prod(others)
+        return total
+    if isinstance(block, KofN):
+        if block.k <= 0:
+            return 0.0
+        a, f = availability(block.block), failure_frequency_per_year(block.block)
+        u = unavailability(block.block)
+        exactly_k = math.comb(block.n, block.k) * a ** block.k * u ** (block.n - block.k)
+        return exactly_k * block.k * f / a
+    raise TypeError(f"not a block: {block!r}")
+
+
 def units(block: Block) -> int:
     """Number of physical units in the diagram (copies of a k-out-of-n block counted)."""
     if isinstance(block, Unit):
