@@ -268,7 +268,7 @@ def design_for_market(market: Market, it_mw: float, topology: Topology | str, **
 
     ``pue`` in ``kwargs`` overrides the market's design PUE.
     """
-    kwargs.setdefault("pue", market.design_pue())
+    kwargs.setdefault("pue", market.design_pue)
     return design_facility(it_mw, topology, mean_temperature_c=market.mean_temperature_c,
                            grid=market_grid(market.id), market_id=market.id, **kwargs)
 
