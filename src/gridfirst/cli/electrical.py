@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from gridfirst.cli.output import FORMAT_OPTION, Format, check_output_file, fail, print_json, print_records
+from gridfirst.cli.output import (
+    FORMAT_OPTION,
+    Format,
+    check_output_file,
+    fail,
+    print_json,
+    print_records,
+)
 
 _COMPARE_COLUMNS = ["topology", "availability", "downtime_hours_per_year", "outages_per_year",
                     "capex_usd_per_mw", "stranded_ups_share", "downtime_cost_usd_per_year", "tier_met"]
@@ -145,7 +152,7 @@ def _buffer(ramp_limit: float | None, profile: Path | None, step_mw: float | Non
 
     if profile is not None:
         load = read_profile(profile)
-        described = {"profile": str(profile)}
+        described: dict[str, Any] = {"profile": str(profile)}
     else:
         step = it_mw / 2 if step_mw is None else step_mw
         load = synthetic_training_profile(it_mw - step, step, period_s, max(20 * period_s, 120.0),

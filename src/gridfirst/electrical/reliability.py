@@ -24,7 +24,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from gridfirst.errors import DataError
 
@@ -92,7 +92,7 @@ class KofN:
             raise DataError(f"k-out-of-n block: need 0 <= k <= n and n >= 1, got k={self.k}, n={self.n}")
 
 
-Block = Union[Unit, Series, Parallel, KofN]
+Block = Unit | Series | Parallel | KofN
 
 
 def unit_availability(unit: Unit) -> float:
