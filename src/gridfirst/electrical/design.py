@@ -28,9 +28,8 @@ from gridfirst.electrical.sizing import (
     Loads,
     capex_usd,
     check_inputs,
-    equipment_counts,
+    design_counts,
     loads,
-    rack_view_it_mw,
 )
 from gridfirst.electrical.topology import (
     CHAIN_STAGES,
@@ -104,7 +103,7 @@ class ElectricalDesign:
         comp = components()
         return [
             {"component": name, "count": c.installed, "needed": c.needed,
-             "rating_mw": comp[name].unit_rating_mw, "load_mw": c.load_mw, "groups": c.groups}
+             "rating_mw": comp[name].unit_rating_mw, "load_mw": c.load_mw}
             for name, c in self.counts.items()
         ]
 
@@ -201,28 +200,21 @@ def design_facility(
     check_inputs(it_mw, rack_kw, pue, ups_minutes)
     p = parameters()
     load = loads(it_mw, rack_kw, pue, mean_temperature_c)
-    counts = equipment_counts(load, topo, generation)
+    # the diagram is the one a rack sees: the site's HV intake and generation, its redundancy
+    # group of the chain and CDUs, its hall's chillers and dry coolers
+    counts, view = design_counts(it_mw, rack_kw, pue, mean_temperature_c, topo, generation)
     comp = components()
     units = {name: Unit(name, comp[name].failure_rate_per_year, comp[name].mttr_hours)
              for name in counts}
-    # the diagram is the one a rack sees: shared HV and generation, its line-up (or block group)
-    # and CDUs, its hall's chillers and dry coolers
-    view = equipment_counts(loads(rack_view_it_mw(topo, it_mw), rack_kw, pue, mean_temperature_c),
-                            topo, generation)
-    hall = equipment_counts(loads(min(p["hall_it_mw"], it_mw), rack_kw, pue, mean_temperature_c),
-                            topo, generation)
-    cdu_view = equipment_counts(loads(min(p["lineup_it_mw"], it_mw), rack_kw, pue, mean_temperature_c),
-                                topo, generation)
-    rbd_cooling = {"chiller": hall, "dry_cooler": hall, "cdu": cdu_view}
 
     hv = KofN(counts["hv_transformer"].needed, counts["hv_transformer"].installed, units["hv_transformer"])
     utility: Block = Series((grid_unit(grid), hv)) if grid is not None else hv
     gen_name = GENERATION.get(generation)
-    supply: Block = (Parallel((utility, generation_block(topo, counts[gen_name], units[gen_name])))
+    supply: Block = (Parallel((utility, generation_block(topo, view[gen_name], units[gen_name])))
                      if gen_name is not None else utility)
     chain = chain_block(topo, {c: view[c] for c in CHAIN_STAGES}, units)
-    cooling_parts = tuple(KofN(rbd_cooling[c][c].needed, rbd_cooling[c][c].installed, units[c])
-                          for c in ("chiller", "dry_cooler", "cdu") if c in rbd_cooling[c])
+    cooling_parts = tuple(KofN(view[c].needed, view[c].installed, units[c])
+                          for c in ("chiller", "dry_cooler", "cdu") if c in view)
     power = Series((supply, chain))
     system: Block = Series((power, *cooling_parts)) if cooling_parts else power
 

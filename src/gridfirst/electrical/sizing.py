@@ -105,7 +105,7 @@ def equipment_counts(load: Loads, topology: Topology, generation: str = "diesel"
     comp = components()
     p = parameters()
     dr_blocks = int(p["distributed_redundant_blocks"])
-    br_block_mw = p["block_redundant_block_mw"]
+    br_block_mw = p["lineup_mw"]
     br_active = int(p["block_redundant_active_blocks"])
     spare = topology is not Topology.N
     chain_load = {"mv_switchgear": load.facility_mw, "mv_lv_transformer": load.facility_mw,
@@ -116,11 +116,11 @@ def equipment_counts(load: Loads, topology: Topology, generation: str = "diesel"
     }
     for name in CHAIN_STAGES:
         counts[name] = stage_count(topology, name, chain_load[name], comp[name].unit_rating_mw,
-                                   dr_blocks, br_block_mw, load.it_mw, br_active)
+                                   dr_blocks, br_block_mw, load.facility_mw, br_active)
     if generation != "none":
         gen = GENERATION[generation]
         counts[gen] = stage_count(topology, gen, load.facility_mw, comp[gen].unit_rating_mw,
-                                  dr_blocks, br_block_mw, load.it_mw, br_active)
+                                  dr_blocks, br_block_mw, load.facility_mw, br_active)
     for name, mw in (("chiller", load.chiller_mw), ("dry_cooler", load.dry_cooler_mw),
                      ("cdu", load.cdu_mw)):
         if mw > 0:
@@ -128,17 +128,77 @@ def equipment_counts(load: Loads, topology: Topology, generation: str = "diesel"
     return counts
 
 
-def rack_view_it_mw(topology: Topology, it_mw: float) -> float:
-    """IT MW of the part of the chain one rack depends on (a line-up, or a group of blocks)."""
+def group_it_mw(topology: Topology, it_mw: float, pue: float) -> float:
+    """IT MW of one redundancy group: the part of the chain a rack depends on.
+
+    A group is one line-up (N, 2N: one per side), ``n_plus_1_group_lineups`` line-ups sharing one
+    spare unit per stage (N+1, 2(N+1)), the blocks of a distributed-redundant set, or the active
+    blocks of a catcher.
+    """
     p = parameters()
-    lineup = p["lineup_it_mw"]
-    if topology is Topology.DR:
-        scope = lineup * (p["distributed_redundant_blocks"] - 1)
-    elif topology is Topology.BR:
-        scope = p["block_redundant_block_mw"] * p["block_redundant_active_blocks"]
-    else:
-        scope = lineup
-    return min(scope, it_mw)
+    lineups = {
+        Topology.N: 1.0, Topology.TWO_N: 1.0,
+        Topology.N1: p["n_plus_1_group_lineups"], Topology.TWO_N1: p["n_plus_1_group_lineups"],
+        Topology.DR: p["distributed_redundant_blocks"] - 1,
+        Topology.BR: p["block_redundant_active_blocks"],
+    }[topology]
+    return min(lineups * p["lineup_mw"] / pue, it_mw)
+
+
+def _scaled(count: StageCount, times: int, load_mw: float) -> StageCount:
+    return StageCount(count.component, load_mw, count.needed * times,
+                      count.installed * times, count.groups * times, count.per_group,
+                      count.needed_groups * times)
+
+
+def design_counts(
+    it_mw: float, rack_kw: float, pue: float, mean_temperature_c: float, topology: Topology,
+    generation: str = "diesel",
+) -> tuple[dict[str, StageCount], dict[str, StageCount]]:
+    """Units of the whole facility, and of the part one rack depends on.
+
+    The chain (MV/LV transformers to busways) is built of identical redundancy groups
+    (:func:`group_it_mw`), the CDUs of line-ups (N+1 each whatever the electrical topology), the
+    chillers and dry coolers of identical halls (``hall_it_mw``), the
+    HV intake, MV switchgear and generation once for the site (a rack sees one MV line-up). The facility count is the group's times the
+    number of groups; a rack's diagram uses one group, one hall and the site's HV and generation.
+
+    Returns
+    -------
+    tuple of dict
+        ``(facility, rack_view)`` stage counts.
+    """
+    p = parameters()
+    site = equipment_counts(loads(it_mw, rack_kw, pue, mean_temperature_c), topology, generation)
+    group_it = group_it_mw(topology, it_mw, pue)
+    group = equipment_counts(loads(group_it, rack_kw, pue, mean_temperature_c), topology, generation)
+    hall_it = min(p["hall_it_mw"], it_mw)
+    hall = equipment_counts(loads(hall_it, rack_kw, pue, mean_temperature_c), topology, generation)
+    lineup_it = min(p["lineup_mw"] / pue, it_mw)
+    lineup = equipment_counts(loads(lineup_it, rack_kw, pue, mean_temperature_c), topology, generation)
+    groups = math.ceil(it_mw / group_it - 1e-6)
+    halls = math.ceil(it_mw / hall_it - 1e-6)
+    lineups = math.ceil(it_mw / lineup_it - 1e-6)
+    facility: dict[str, StageCount] = {"hv_transformer": site["hv_transformer"]}
+    view: dict[str, StageCount] = {"hv_transformer": site["hv_transformer"]}
+    for name in CHAIN_STAGES:
+        facility[name], view[name] = _scaled(group[name], groups, site[name].load_mw), group[name]
+    # an MV line-up feeds several LV line-ups: counted for the site, and a rack sees one of them
+    comp = components()
+    mv = comp["mv_switchgear"].unit_rating_mw
+    facility["mv_switchgear"] = site["mv_switchgear"]
+    view["mv_switchgear"] = stage_count(
+        topology, "mv_switchgear", min(mv, site["mv_switchgear"].load_mw), mv,
+        int(p["distributed_redundant_blocks"]), p["lineup_mw"], min(mv, site["mv_switchgear"].load_mw),
+        int(p["block_redundant_active_blocks"]))
+    gen = GENERATION.get(generation)
+    if gen is not None:
+        facility[gen] = view[gen] = site[gen]
+    for name, source, times in (("chiller", hall, halls), ("dry_cooler", hall, halls),
+                                ("cdu", lineup, lineups)):
+        if name in source:
+            facility[name], view[name] = _scaled(source[name], times, site[name].load_mw), source[name]
+    return facility, view
 
 
 def capex_usd(counts: dict[str, StageCount], ups_minutes: float) -> dict[str, float]:

@@ -96,7 +96,7 @@ class StageCount:
 
 
 def _units(load_mw: float, rating_mw: float) -> int:
-    return max(1, math.ceil(load_mw / rating_mw - 1e-9))
+    return max(1, math.ceil(load_mw / rating_mw - 1e-6))
 
 
 def stage_count(
@@ -194,8 +194,9 @@ def chain_block(
         return Parallel((path, path))
     # DR and BR: identical blocks, each a series of its stages' units (all needed in a block)
     block = Series(tuple(KofN(counts[c].per_group, counts[c].per_group, units[c]) for c in stages))
-    first = counts[stages[0]]
-    return KofN(first.needed_groups, first.groups, block)
+    # the UPS stage defines the blocks (an MV line-up is counted at its own scope)
+    blocks = counts["ups"] if "ups" in counts else counts[stages[-1]]
+    return KofN(blocks.needed_groups, blocks.groups, block)
 
 
 def generation_block(topology: Topology, count: StageCount, unit: Unit) -> Block:
