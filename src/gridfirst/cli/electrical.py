@@ -16,8 +16,22 @@ from gridfirst.cli.output import (
     print_records,
 )
 
-_COMPARE_COLUMNS = ["topology", "availability", "downtime_hours_per_year", "outages_per_year",
-                    "capex_usd_per_mw", "stranded_ups_share", "downtime_cost_usd_per_year", "tier_met"]
+_COMPARE_COLUMNS = ["topology", "availability", "downtime_hours_per_year",
+                    "power_downtime_hours_per_year", "outages_per_year", "capex_usd_per_mw",
+                    "stranded_ups_share", "downtime_cost_usd_per_year", "tier_met"]
+# Table of a comparison: short headers so that it reads at 80 columns. key -> (header, format)
+_COMPARE_TABLE = {
+    "topology": ("topology", "{}"),
+    "downtime_hours_per_year": ("down h/yr", "{:.2f}"),
+    "power_downtime_hours_per_year": ("power h", "{:.2f}"),
+    "outages_per_year": ("out/yr", "{:.2f}"),
+    "capex_usd_per_mw": ("M$/MW", "{:.2f}"),
+    "stranded_ups_share": ("strand", "{:.0%}"),
+    "downtime_cost_usd_per_year": ("M$/yr", "{:.2f}"),
+    "tier_met": ("tier", "{}"),
+}
+_TIER_SHORT = {"tier_1": "I", "tier_2": "II", "tier_3": "III", "tier_4": "IV"}
+_MILLIONS = {"capex_usd_per_mw", "downtime_cost_usd_per_year"}
 
 
 def electrical(
@@ -80,9 +94,10 @@ def electrical(
     if compare:
         if fmt == Format.json:
             print_json(records)
+        elif fmt == Format.csv:
+            print_records(records, fmt, columns=_COMPARE_COLUMNS)
         else:
-            print_records(records, fmt, title=f"Topologies at {records[0]['market_id']}",
-                          columns=_COMPARE_COLUMNS)
+            _print_compare(records)
         return
     rec = records[0]
     if fmt == Format.json:
@@ -102,6 +117,25 @@ def electrical(
         print_records(rows, fmt, title="Electrical design", columns=["field", "value"])
         print_records(rec["equipment"], fmt, title="Equipment",
                       columns=["component", "count", "needed", "rating_mw", "load_mw"])
+
+
+def _print_compare(records: list[dict[str, Any]]) -> None:
+    """Every topology on one row: cost per MW against downtime (CSV/JSON carry every figure)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    where = records[0]["market_id"] or "a grid that never fails"
+    table = Table(title=f"Topologies for {records[0]['it_mw']:g} MW IT at {where} (USD 2024)")
+    for header, _ in _COMPARE_TABLE.values():
+        table.add_column(header, justify="right")
+    for rec in records:
+        shown = {**rec, "tier_met": _TIER_SHORT.get(rec["tier_met"], "-")}
+        table.add_row(*[form.format(shown[key] / 1e6 if key in _MILLIONS else shown[key])
+                        for key, (_, form) in _COMPARE_TABLE.items()])
+    Console().print(table)
+    Console(stderr=True).print("down: the rack's hours without power or cooling; power: the power "
+                               "chain's share; M$/yr: expected cost of downtime; tier: highest "
+                               "Uptime tier availability reached", highlight=False)
 
 
 def _shown(value: Any) -> Any:
