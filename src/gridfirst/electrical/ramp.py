@@ -165,15 +165,22 @@ class RampBuffer:
 
 
 def buffer_costs_usd(power_mw: float, energy_mwh: float) -> dict[str, float]:
-    """Capital cost of each buffer technology for a power and energy [USD 2024]."""
+    """Capital cost of each buffer technology for a power and energy [USD 2024].
+
+    A UPS battery re-used as the buffer needs no new power electronics (the UPS is there, rated
+    above the swing) but is oversized for cycling; batteries have a shortest duration.
+    """
     from gridfirst.electrical.data import parameters
 
     p = parameters()
     kw, kwh = power_mw * 1000.0, energy_mwh * 1000.0
+    # batteries are bought with a shortest duration: their energy is at least power x that
+    bess_kwh = max(kwh, kw * p["bess_min_hours"])
+    ups_kwh = max(kwh * p["ups_buffer_oversize"], kw * p["ups_buffer_min_hours"])
     return {
-        "bess": kw * p["bess_power_usd_per_kw"] + kwh * p["bess_energy_usd_per_kwh"],
+        "bess": kw * p["bess_power_usd_per_kw"] + bess_kwh * p["bess_energy_usd_per_kwh"],
         "supercap": kw * p["supercap_power_usd_per_kw"] + kwh * p["supercap_energy_usd_per_kwh"],
-        "ups_battery": kwh * p["ups_buffer_oversize"] * p["ups_buffer_energy_usd_per_kwh"],
+        "ups_battery": ups_kwh * p["ups_buffer_energy_usd_per_kwh"],
     }
 
 
