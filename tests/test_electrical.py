@@ -149,6 +149,16 @@ def test_uptime_tiers_and_downtime() -> None:
     assert d.downtime_cost_usd_per_year > 0
 
 
+def test_on_site_generation_backs_up_the_grid() -> None:
+    grid = grid_reliability()["in-mumbai"]
+    with_gen = design_facility(30.0, "N+1", grid=grid)
+    without = design_facility(30.0, "N+1", grid=grid, generation="none")
+    assert without.power_availability < with_gen.power_availability
+    assert "diesel_genset" not in without.counts
+    # without generation the power chain can do no better than the grid
+    assert without.power_availability <= without.grid_availability
+
+
 def test_every_market_has_a_grid_reliability_row() -> None:
     from gridfirst.data import market_identities
 

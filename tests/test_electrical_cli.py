@@ -40,6 +40,12 @@ def test_site_of_the_example_scenario_reads_its_market() -> None:
     assert json.loads(result.stdout)["market_id"] == "sg-singapore"
 
 
+def test_a_scenario_site_uses_its_market_grid() -> None:
+    result = _run("--site", "inzai-campus-a", "--it-mw", "60", "--topology", "N+1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["market_id"] == "jp-tokyo-inzai"
+
+
 def test_compare_lists_every_topology() -> None:
     result = _run("--market", "de-frankfurt", "--it-mw", "50", "--compare", "--format", "json")
     assert result.exit_code == 0, result.output

@@ -15,7 +15,10 @@ Modelling choices, stated once:
   load over ``b - 1``: any ``b - 1`` carry it. Block redundant (``BR``) has ``m`` active blocks of
   a fixed size and one catcher block that takes over any one of them.
 * The cooling plant is N+1 for every topology but N.
-* A loss of any part of the critical load counts as downtime (no partial credit).
+* Availability is the one a rack sees: the facility is built of identical redundancy groups (one
+  line-up, four line-ups sharing a spare, a 4N/3 set of blocks, four blocks and a catcher; see
+  :func:`gridfirst.electrical.sizing.design_counts`), and a rack is down when its group has fewer
+  units up than it needs (conservative: no credit for which units a rack actually hangs on).
 """
 
 from __future__ import annotations
