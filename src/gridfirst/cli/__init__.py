@@ -30,6 +30,7 @@ _COMMAND_MODULES = [
     "plan",
     "supply",
     "compliance",
+    "deals",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -70,6 +70,12 @@ class DealRecord(BaseModel):
             stage=self.stage, notes=self.notes,
         )
 
+    def sign_by(self) -> date:
+        """The last day to sign: the offer's expiry when given, else the 1 January of the first
+        year of service (a space deal has no build lead time in the plan)."""
+        start = date(self.start_year, 1, 1)
+        return min(self.offer_expiry_date, start) if self.offer_expiry_date else start
+
     @classmethod
     def from_scenario_deal(cls, deal: Deal) -> DealRecord:
         return cls.model_validate(deal.model_dump())

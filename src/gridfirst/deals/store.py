@@ -311,8 +311,9 @@ class DealStore:
 def _pause(point: str) -> None:
     """Test hook: when ``GRIDFIRST_DEALS_PAUSE`` names ``point``, wait for the file it names.
 
-    ``GRIDFIRST_DEALS_PAUSE=move:/tmp/go`` makes :meth:`DealStore.move` stop between its read and
-    its write until ``/tmp/go`` exists, so a test can line two writers up on the same version.
+    ``GRIDFIRST_DEALS_PAUSE=move:/tmp/go`` makes :meth:`DealStore.move` touch
+    ``/tmp/go.ready-PID`` after its read and wait until ``/tmp/go`` exists before its write, so a
+    test can line two writers up on the same version.
     """
     spec = os.environ.get("GRIDFIRST_DEALS_PAUSE", "")
     if not spec.startswith(point + ":"):
@@ -320,6 +321,7 @@ def _pause(point: str) -> None:
     import time
 
     go = Path(spec.split(":", 1)[1])
+    go.with_name(f"{go.name}.ready-{os.getpid()}").touch()
     deadline = time.monotonic() + 60.0
     while not go.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
