@@ -11,8 +11,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import deals_fixtures
 import pytest
-from deals_fixtures import db_url, postgres_socket_dir  # noqa: F401  (fixtures)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +20,8 @@ from gridfirst.deals import DealRecord, DealStore, read_csv, read_scenario_deals
 from gridfirst.deals.importer import to_scenario_fragment
 from gridfirst.errors import DataError, DealConflict, StoreError
 
+db_url = deals_fixtures.db_url
+postgres_socket_dir = deals_fixtures.postgres_socket_dir
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 

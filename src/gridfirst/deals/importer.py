@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def _documents(text: str) -> list[dict[str, str]]:
     return docs
 
 
-def _problem(where: str, err: dict[str, Any]) -> str:
+def _problem(where: str, err: Mapping[str, Any]) -> str:
     field = ".".join(str(p) for p in err.get("loc", ())) or "row"
     value = err.get("input")
     shown = "" if isinstance(value, dict) else f"{value!r} "

@@ -63,7 +63,8 @@ class DealRecord(BaseModel):
         if self.kind in ("grid_connection", "land"):
             raise ValueError(f"deal {self.id}: a {self.kind} deal is not a planning candidate")
         return Deal(
-            id=self.id, kind=self.kind, counterparty=self.counterparty, market=self.market,
+            id=self.id, kind=self.kind,  # type: ignore[arg-type]  # checked above
+            counterparty=self.counterparty, market=self.market,
             site=self.site, capacity_mw=self.capacity_mw, start_year=self.start_year,
             term_years=self.term_years, price_usd_per_kw_month=self.price_usd_per_kw_month,
             price_usd_per_mwh=self.price_usd_per_mwh, take_or_pay_share=self.take_or_pay_share,
