@@ -300,3 +300,20 @@ def test_default_store_is_in_the_data_folder(tmp_path: Path, monkeypatch: pytest
     with DealStore() as store:
         store.add(_deal(), by="ana")
     assert (tmp_path / "data" / "deals.sqlite").exists()
+
+
+def test_close_probabilities_rise_with_the_stage_and_carry_a_source() -> None:
+    from gridfirst.data import sources
+    from gridfirst.deals import STAGES, close_probabilities, stage_table
+    from gridfirst.scenario import DealStage
+
+    table = stage_table()
+    assert set(table["source_id"]) <= set(sources().index)
+    assert tuple(DealStage.__args__) == STAGES  # the scenario and the store share the stages
+    probs = close_probabilities()
+    open_stages = [s for s in STAGES if s != "lost"]
+    assert [probs[s] for s in open_stages] == sorted(probs[s] for s in open_stages)
+    assert probs["lost"] == 0.0 and probs["signed"] == 1.0
+    assert close_probabilities({"loi": 0.3})["loi"] == 0.3
+    with pytest.raises(DataError, match="outside 0..1"):
+        close_probabilities({"loi": 1.5})
