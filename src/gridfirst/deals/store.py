@@ -71,6 +71,11 @@ def database_url(db: str | Path | None) -> str:
     return text
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -106,7 +111,7 @@ class DealStore:
             self.revision = self._migrate()
         except SQLAlchemyError as exc:
             raise StoreError(f"deals store {self._shown()}: cannot open: "
-                             f"{str(exc.orig if hasattr(exc, 'orig') else exc).strip()}") from None
+                             f"{_first_line(exc)}") from None
         except ModuleNotFoundError as exc:
             raise StoreError(f"deals store {self._shown()}: needs the {exc.name} package "
                              "(pip install 'gridfirst[postgres]')") from None
@@ -181,8 +186,7 @@ class DealStore:
                         "deal changed by someone else while you wrote it; nothing was written: "
                         "show it again and retry") from None
                 except OperationalError as exc:
-                    raise StoreError(f"deals store {self._shown()}: "
-                                     f"{str(exc.orig).strip()}") from None
+                    raise StoreError(f"deals store {self._shown()}: {_first_line(exc)}") from None
 
     # -- reads -----------------------------------------------------------------------------
 
