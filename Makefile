@@ -1,5 +1,6 @@
 # The two quickstart commands: `make plan` (install, run `gridfirst plan` on the bundled example) and
-# `make test` (install with test extras and the browser the report test needs, run every test).
+# `make test` (install with test extras, the browser the report test needs and the PostgreSQL
+# server the deals tests start and stop themselves, run every test).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -20,6 +21,9 @@ install-test: $(BIN)/pip
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "== installing Debian's chromium for the report's browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  echo "== installing Debian's postgresql for the deals store tests (a throwaway server per run)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 plan: install
 	@echo "== gridfirst plan on the bundled example (examples/apac.yaml)"

@@ -39,5 +39,13 @@ class OutputError(GridfirstError, OSError):
     """An output folder or file cannot be written (a file in the way, no permission, disk full)."""
 
 
+class StoreError(GridfirstError):
+    """The deals store cannot be used: unknown URL, unknown schema revision, missing deal."""
+
+
+class DealConflict(StoreError):
+    """Someone else changed a deal between reading and writing it (optimistic locking)."""
+
+
 class RunCancelled(GridfirstError):
     """The run was interrupted (Ctrl-C); outstanding work was cancelled and its workers stopped."""

@@ -30,7 +30,8 @@ Region = Literal["asia_pacific", "north_america", "europe", "middle_east", "afri
 LegalRegime = Literal["yes", "limited", "no"]
 Workload = Literal["training", "inference"]
 DealKind = Literal["lease", "powered_shell", "build_to_suit", "colocation", "ppa"]
-DealStage = Literal["prospect", "qualified", "negotiation", "signed", "lost"]
+DealStage = Literal["prospect", "qualified", "nda", "loi", "term_sheet", "negotiation", "signed",
+                    "energised", "lost"]
 
 # ISO 3166-1 alpha-2 codes are checked for shape here; the bundled data are checked for membership
 # in tests. A full code list would be a data file, not a regex.
@@ -436,6 +437,10 @@ class Scenario(_Model):
     markets: MarketSelection = Field(default_factory=MarketSelection)
     sites: list[Site] = Field(default_factory=list)
     deals: list[Deal] = Field(default_factory=list)
+    deals_db: str | None = Field(
+        default=None,
+        description="Deals store (SQLAlchemy URL or SQLite file) whose live deals join `deals`.",
+    )
     demand: DemandOutlook = Field(default_factory=DemandOutlook)
     policy: Policy = Field(default_factory=Policy)
     buyer: Buyer | None = Field(

@@ -31,6 +31,7 @@ _COMMAND_MODULES = [
     "supply",
     "compliance",
     "electrical",
+    "deals",
 ]
 
 for _name in _COMMAND_MODULES:

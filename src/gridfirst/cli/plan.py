@@ -52,6 +52,9 @@ def plan_command(
     seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Seed of profiles, sensitivity and risk."),
     fmt: PlanFormat = typer.Option(PlanFormat.table, "--format", "-f", help="Output format."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Solve every site again."),
+    deals: str | None = typer.Option(
+        None, "--deals", help="Deals store (URL or SQLite file) whose live deals join the "
+        "scenario's (see `gridfirst deals`)."),
 ) -> None:
     """Rank markets, procure power per site, plan the build-out, and write the report."""
     from rich.console import Console
@@ -65,6 +68,10 @@ def plan_command(
     check_address(dask)
     try:
         loaded = load_scenario(scenario)
+        if deals is not None:
+            from gridfirst.deals import scenario_with_store_deals
+
+            loaded = scenario_with_store_deals(loaded, deals)
         folder = output if output is not None else Path("gridfirst-out") / loaded.name
         check_writable(folder)  # before the solves, not after them
     except GridfirstError as exc:
@@ -110,6 +117,20 @@ def plan_command(
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
     _print_summary(err, summary, folder)
+    if deals is not None:
+        _print_signing(deals, summary.get("signed_deals", []))
+
+
+def _print_signing(db: str, signed: list[str]) -> None:
+    """Which store deals the plan signs and the last day to sign each."""
+    from gridfirst.deals import DealStore
+
+    with DealStore(db) as store:
+        records = {r.id: r for r in store.live_deals()}
+    for deal_id in signed:
+        if deal_id in records:
+            typer.echo(f"sign {deal_id} ({records[deal_id].stage}) by "
+                       f"{records[deal_id].sign_by().isoformat()}")
 
 
 def _print_summary(console: object, summary: dict, folder: Path) -> None:

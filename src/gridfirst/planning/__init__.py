@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from gridfirst.planning.deal_values import DealValues, deal_values
 from gridfirst.planning.run import (
     STAGES,
     PlanResult,
@@ -19,8 +20,10 @@ from gridfirst.resolve import ResultCache, default_cache_dir
 
 __all__ = [
     "STAGES",
+    "DealValues",
     "PlanResult",
     "ResultCache",
+    "deal_values",
     "decide",
     "default_cache_dir",
     "plan",

@@ -122,6 +122,10 @@ def resolve_for_plan(
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    if scenario.deals_db is not None:  # the store's live deals join the scenario's
+        from gridfirst.deals import scenario_with_store_deals
+
+        scenario = scenario_with_store_deals(scenario)
     return resolve(scenario, energy=True, run_map=run_map, cache=cache, seed=seed,
                    progress=progress)
 
@@ -179,6 +183,10 @@ def plan(
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    if scenario.deals_db is not None:  # the store's live deals join the scenario's
+        from gridfirst.deals import scenario_with_store_deals
+
+        scenario = scenario_with_store_deals(scenario)
     opts = scenario.options.plan
     seed = int(opts.seed if seed is None else seed)
     if risk_samples < 0:

@@ -1,0 +1,1 @@
+"""Alembic revisions of the deals store, oldest first."""
