@@ -27,6 +27,7 @@ WORDS = {
     "screens": "screens",
     "site_size": "site size",
     "residency": "data residency",
+    "campus": "training campus size",
     "blocks": "block size",
     "penalty": "unmet penalty",
 }
@@ -279,6 +280,29 @@ def _region_name(inputs: PortfolioInputs, region: str) -> str:
     return region
 
 
+def _shared(inputs: PortfolioInputs, sites: list[str], year: int) -> str:
+    """Words for the market grid pools among ``sites`` whose buyer's share binds, not the
+    market's total: 'the buyer's share of Johor's grid headroom is 15% (85 of 570 MW)'."""
+    headroom = inputs.params.get("headroom")
+    if not isinstance(headroom, dict) or not sites:
+        return ""
+    st = inputs.sites
+    parts = []
+    for s in sites:
+        pool = str(st.at[s, "power_pool"])
+        market = pool[7:] if pool.startswith("market:") else ""
+        row = headroom.get(market)
+        if row is None or float(row["share"]) >= 1.0 - 1e-9:
+            continue
+        share = float(row["share"])
+        total = float(row["grid_available_mw"])
+        parts.append(f"{st.at[s, 'name']} {share:.0%} ({share * total:,.0f} of {total:,.0f} MW)")
+    if not parts:
+        return ""
+    return ("the buyer's share of the grid headroom binds, not the market's total: "
+            + ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else ""))
+
+
 def _names(inputs: PortfolioInputs, sites: list[str], limit: int = 3) -> str:
     names = [str(inputs.sites.at[s, "name"]) for s in sites[:limit]]
     more = f" and {len(sites) - limit} more" if len(sites) > limit else ""
@@ -333,9 +357,13 @@ def _reason(model: PortfolioModel, family: str, region: str, workload: str, year
             return (f"no site {where} has power before {first} ({st.at[best, 'name']} energises "
                     f"{st.at[best, 'energisation']})")
         pools = st.loc[sites].drop_duplicates("power_pool")
-        total = float(inputs.power_mw.reindex(pools["power_pool"]).fillna(0.0)[year].sum())
-        return (f"sites {where} have only {total:,.0f} MW of power in {year} "
-                f"({_names(inputs, sites)})")
+        mw = inputs.power_mw.reindex(pools["power_pool"]).fillna(0.0)[year].to_numpy(float)
+        it = mw / pools["pue"].to_numpy(float)
+        powered = list(pools.index[mw > 0])
+        text = (f"sites {where} can draw only {mw.sum():,.0f} MW of facility power in {year}, "
+                f"about {it.sum():,.0f} MW of IT ({_names(inputs, powered)})")
+        shared = _shared(inputs, powered, year)
+        return text + (f"; {shared}" if shared else "")
     if family == "lead_time":
         built = [s for s in sites if st.at[s, "kind"] != "deal"]
         if built:
@@ -391,6 +419,12 @@ def _reason(model: PortfolioModel, family: str, region: str, workload: str, year
         law = f" ({basis})" if basis else ""
         return (f"{_region_name(inputs, region)}'s data must be processed in "
                 f"{', '.join(allowed)}{law}, and the sites there cannot carry it")
+    if family == "campus":
+        campus = float(p.get("training_campus_min_mw", 0.0))
+        big = [model.sites[int(i)] for i in model.campus_sites]
+        return (f"training runs only on a campus holding at least {campus:,.0f} MW of IT at one "
+                f"site, and too few sites eligible for training can hold one in {year}"
+                + (f" ({_names(inputs, big)})" if big else ""))
     if family == "site_size":
         sizes = st.loc[sites, "max_it_mw"]
         sizes = sizes[np.isfinite(sizes)]

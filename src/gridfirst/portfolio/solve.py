@@ -114,7 +114,7 @@ def solve_portfolio(
 def _fixed_lp_duals(model: PortfolioModel, x: np.ndarray, threads: int | None) -> np.ndarray:
     """Row duals of the LP with binaries fixed at ``x`` and blocks continuous."""
     lo, hi = model.col_lower.copy(), model.col_upper.copy()
-    for name in ("open", "sign", "ppa_sign"):
+    for name in ("open", "sign", "ppa_sign", "campus"):
         sl = model.cols[name]
         fixed = np.round(x[sl])
         lo[sl] = fixed
