@@ -94,7 +94,8 @@ class ElasticPass:
 
 
 def explain_shortfalls(
-    model: PortfolioModel, x: np.ndarray, shortfalls: pd.DataFrame, threads: int | None = None
+    model: PortfolioModel, x: np.ndarray, shortfalls: pd.DataFrame, threads: int | None = None,
+    row_dual: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Fill ``binding`` and ``explanation`` of each shortfall row.
 
@@ -108,13 +109,18 @@ def explain_shortfalls(
         ``region, year, workload, mw`` rows from the plan.
     threads : int, optional
         HiGHS threads.
+    row_dual : numpy.ndarray, optional
+        Row duals of the plan's fixed LP; a demand row's dual is the bridge price.
 
     Returns
     -------
     pandas.DataFrame
-        ``shortfalls`` with ``binding`` (family words in :data:`ORDER`, joined by " + ") and
-        ``explanation`` (the reason, what relaxing it would serve, and which other demand holds
-        capacity that could serve it).
+        ``shortfalls`` with ``binding`` (family words in :data:`ORDER`, joined by " + "),
+        ``structural`` and ``structural_mw`` (the MW no decision inside the horizon can serve:
+        still short with every family but lead time relaxed), ``bridge_usd_per_kw_month`` (the
+        demand row's shadow price per kW-month, undiscounted) and ``explanation`` (the reason,
+        what relaxing it would serve, and which other demand holds capacity that could serve
+        it; for a structural shortfall, what would serve it and up to what price).
 
     Notes
     -----
@@ -131,6 +137,8 @@ def explain_shortfalls(
         return out
     elastic = ElasticPass(model, threads)
     years = list(model.inputs.years)
+    timing_only = elastic.unmet(frozenset(FAMILIES) - {"lead_time"})
+    bridge = bridge_prices(model, row_dual)
     key_pos = {(r, w): i for i, (r, w) in enumerate(
         zip(model.keys["region"], model.keys["workload"], strict=True))}
     for i, row in out.iterrows():
@@ -150,9 +158,58 @@ def explain_shortfalls(
         sentences = [head + "; ".join(reasons)]
         sentences.append(_closing(families, served, together, short, block_part))
         sentences.append(_competition(model, x, k, t))
+        structural_mw = min(short, float(timing_only[k, t]))
+        is_structural = structural_mw >= short - max(0.5, 0.01 * short)
+        price = float(bridge[k, t])
+        if structural_mw > TOL_MW:
+            sentences.insert(0, _structural(model, region, workload, year, structural_mw, short,
+                                            price))
         out.at[i, "binding"] = binding_label(families)
+        out.at[i, "structural"] = bool(is_structural)
+        out.at[i, "structural_mw"] = structural_mw
+        out.at[i, "bridge_usd_per_kw_month"] = price
         out.at[i, "explanation"] = " ".join(_sentence(s) for s in sentences if s)
     return out
+
+
+def bridge_prices(model: PortfolioModel, row_dual: np.ndarray | None) -> np.ndarray:
+    """What 1 kW more capacity serving each demand is worth to the plan [USD per kW-month,
+    undiscounted; key x year]: the demand row's shadow price (NaN when not positive or unknown)."""
+    K, T = model.demand_mw.shape
+    out = np.full((K, T), np.nan)
+    if row_dual is None or not row_dual.size or "demand" not in model.layout.rows:
+        return out
+    dual = np.asarray(row_dual)[model.layout.row("demand")].reshape(K, T)
+    value = dual / model.discount[None, :] / 12.0 / 1000.0
+    return np.where(value > 1e-9, value, np.nan)
+
+
+def _structural(model: PortfolioModel, region: str, workload: str, year: int, mw: float,
+                short: float, price: float) -> str:
+    """Why no decision inside the horizon can serve ``mw`` of this demand, and what would."""
+    inputs = model.inputs
+    st = inputs.sites
+    y0 = int(inputs.years[0])
+    sites, _ = _candidates(model, region, workload)
+    built = [s for s in sites if st.at[s, "kind"] != "deal"]
+    lead = (min(int(st.at[s, "lead_years"]) for s in built) if built
+            else inputs.params.get("build_lead_years"))
+    part = "all of it" if mw >= short - 0.5 else f"{mw:,.0f} of the {short:,.0f} MW"
+    why = f"structural ({part}): no decision from {y0} can serve it"
+    if lead is not None:
+        why += (f", since new capacity decided from {y0} is online from {y0 + int(lead)} at the "
+                f"earliest")
+    active = [d for d in sites if st.at[d, "kind"] == "deal"
+              and st.at[d, "deal_start_year"] <= year <= st.at[d, "deal_end_year"]]
+    if active:
+        why += f" and the deals that run in {year} are full"
+    what = (f"; only capacity already built could serve it: bridge capacity for "
+            f"{_demand_name(inputs, region, workload)} in {year}")
+    if math.isfinite(price):
+        what += f" is worth up to {price:,.0f} USD per kW-month all-in (its shadow price)"
+    else:
+        what += " has no shadow price in this plan"
+    return why + what
 
 
 def _attribute(elastic: ElasticPass, k: int, t: int, base: float
@@ -219,7 +276,7 @@ def _closing(families: list[str], served: dict[str, float], together: bool, shor
         parts += [f"relaxing {WORDS[f]} alone would serve {of(served[f])}"
                   for f in ORDER if f in families and f in served]
     if "blocks" in families:
-        parts.append(f"a smaller block or minimum build would serve {of(block_part)}")
+        parts.append(f"a smaller phase, minimum build or campus would serve {of(block_part)}")
     if "penalty" in families:
         parts.append("an unmet penalty above the cost of serving it would close it")
     return "; ".join(parts)
@@ -431,9 +488,12 @@ def _reason(model: PortfolioModel, family: str, region: str, workload: str, year
         return (f"land limits the sites {where} ({_names(inputs, list(sizes.index))}) to "
                 f"{sizes.sum():,.0f} MW of IT")
     if family == "blocks":
-        return (f"capacity comes in {p['block_mw']:g} MW blocks with a {p['min_build_mw']:g} MW "
-                "minimum per site, and another block costs more than leaving this unmet (or is "
-                "within the solver's optimality gap)")
+        campus = float(p.get("training_campus_min_mw", 0.0))
+        whole = (f" and training needs a whole campus of at least {campus:,.0f} MW of IT at one "
+                 "site" if campus > 0 and workload == "training" else "")
+        return (f"capacity comes in {p['block_mw']:g} MW phases with a {p['min_build_mw']:g} MW "
+                f"minimum per site{whole}, and another phase costs more than leaving this unmet "
+                "(or is within the solver's optimality gap)")
     return (f"serving it costs more than the stated unmet penalty of "
             f"{p['unmet_penalty_usd_per_mw_year']:,.0f} USD per MW-year")
 
