@@ -169,6 +169,9 @@ def explain_shortfalls(
         out.at[i, "structural_mw"] = structural_mw
         out.at[i, "bridge_usd_per_kw_month"] = price
         out.at[i, "explanation"] = " ".join(_sentence(s) for s in sentences if s)
+    out["structural"] = out["structural"].astype(bool)
+    for col in ("structural_mw", "bridge_usd_per_kw_month"):
+        out[col] = out[col].astype(float)
     return out
 
 
