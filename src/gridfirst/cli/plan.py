@@ -118,7 +118,8 @@ def plan_command(
         return
     _print_summary(err, summary, folder)
     if deals is not None:
-        _print_signing(deals, summary.get("signed_deals", []))
+        _print_signing(deals, [*summary.get("signed_deals", []),
+                               *(d["deal"] for d in summary.get("recommended_deals", []))])
 
 
 def _print_signing(db: str, signed: list[str]) -> None:

@@ -85,6 +85,11 @@ class PortfolioResult:
     unused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNUSED_COLUMNS))
 
     @property
+    def taken_deals(self) -> list[str]:
+        """Every deal the plan takes: the signed ones and those it recommends signing."""
+        return [*self.signed_deals, *(str(d) for d in self.recommended_deals["deal"])]
+
+    @property
     def cost_breakdown_usd(self) -> dict[str, Any]:
         """Net present cost by part [USD]: cash parts, and the penalties apart."""
         npv = {part: float((self.costs[f"{part}_usd"] * self.costs["discount_factor"]).sum())
