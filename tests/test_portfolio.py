@@ -72,9 +72,13 @@ def scenario(
                          "longitude": CITIES[r][1]} for r in regions],
             "points": [{"region": r, "year": y, "workload": w, "mw": mw} for r, y, w, mw in points],
         },
+        # Campus size, site fixed cost and the shared headroom are off here (their own tests
+        # in test_portfolio_campus.py); these tests check the other constraints alone.
         "policy": {"max_share_per_country": 1.0, "max_share_per_cluster": 1.0,
-                   "latency_sla_ms": {"inference": 30.0}, **(policy or {})},
-        "options": {"portfolio": {"build_lead_time_months": 12, **(options or {})}},
+                   "latency_sla_ms": {"inference": 30.0}, "training_campus_min_mw": 0.0,
+                   **(policy or {})},
+        "options": {"portfolio": {"build_lead_time_months": 12, "site_fixed_cost_usd": 0.0,
+                                  "grid_acceptance_rate": 1.0, **(options or {})}},
     }
     return scenario_from_dict(data)
 
@@ -307,7 +311,9 @@ def test_take_or_pay_deal_is_paid_even_when_unused() -> None:
                    deals=deals, years=(2026, 2029))
     result = solve(scn)
     rent = 100 * 1000 * 12  # USD per MW-year
-    assert result.signed_deals == ["colo"]
+    # A prospect the plan takes is recommended (sign by its start year), not reported signed.
+    assert result.signed_deals == []
+    assert result.recommended_deals[["deal", "sign_by_year"]].values.tolist() == [["colo", 2026]]
     deals_usd = result.costs.set_index("year")["deals_usd"]
     # 5 MW used, 16 MW (80 % of 20) paid, during the three-year term only.
     assert deals_usd.loc[2026:2028].tolist() == pytest.approx([16 * rent] * 3)

@@ -81,6 +81,50 @@ class PortfolioOptions(_Section):
             "a small tie-breaker that prefers nearer sites, not a sourced price."
         ),
     )
+    site_fixed_cost_usd: float = Field(
+        default=50.0e6, ge=0, le=1e11,
+        description=(
+            "Fixed cost of opening a site [USD]: land, the high-voltage substation and its "
+            "connection, fibre and roads, whatever the MW built (assumption portfolio-site-fixed; "
+            "annualised like capital from the first year the site can be online)."
+        ),
+    )
+    grid_acceptance_rate: float = Field(
+        default=0.75, ge=0, le=1,
+        description=(
+            "Share of large-load grid applications a utility accepts where no rate is sourced "
+            "(assumption grid-acceptance-assume; sourced rates in data/grid_acceptance.csv)."
+        ),
+    )
+    headroom_share: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "The buyer's share of a market's grid headroom, by market id, overriding the share "
+            "derived from competing pipeline and acceptance (gridfirst.resolve.headroom)."
+        ),
+    )
+    include_accelerators: bool = Field(
+        default=False,
+        description=("Charge accelerator capital per MW of IT online, so the cost and an unmet "
+                     "penalty priced as rental revenue are on one footing."),
+    )
+    accelerator_capex_usd_per_mw: float = Field(
+        default=25.0e6, ge=0, le=1e9,
+        description=("Accelerator systems per MW of IT [USD/MW]: a GB200 NVL72 rack of ~120 kW "
+                     "at USD 2-3 million (source accel-gb200-price)."),
+    )
+    accelerator_life_years: int = Field(
+        default=5, ge=1, le=20,
+        description="Years over which accelerator capital is annualised (assumption accel-life).",
+    )
+
+    @field_validator("headroom_share")
+    @classmethod
+    def _shares_in_unit(cls, shares: dict[str, float]) -> dict[str, float]:
+        for market, value in shares.items():
+            if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"headroom_share.{market}: {value!r} must be a share within 0..1")
+        return shares
 
 
 class DemandOptions(_Section):

@@ -245,6 +245,12 @@ class Deal(_Model):
     price_usd_per_mwh: float | None = Field(default=None, ge=0, description="PPA energy price.")
     take_or_pay_share: float = Field(default=0.0, ge=0, le=1)
     stage: DealStage = "prospect"
+    energy: Literal["included", "pass_through"] | None = Field(
+        default=None,
+        description=("Space deals: whether the rent includes the energy ('included') or the "
+                     "tenant pays the metered energy at the market's grid price ('pass_through'); "
+                     "default by kind (see gridfirst.resolve.candidates.DEAL_ENERGY)."),
+    )
     notes: str = ""
 
 
@@ -393,6 +399,16 @@ class Policy(_Model):
     unmet_penalty_usd_per_mw_year: float = Field(default=5.0e6, ge=0)
     block_mw: float = Field(default=10.0, gt=0, description="Capacity is added in blocks of this.")
     min_build_mw: float = Field(default=20.0, ge=0, description="Smallest first build at a site.")
+    training_campus_min_mw: float = Field(
+        default=100.0, ge=0,
+        description=("Training runs only on a campus holding at least this many IT MW at one "
+                     "site in that year (0: anywhere). Default: a frontier training cluster of "
+                     "~100,000 GPUs draws 100-150 MW at one site (source demand-frontier-campus)."),
+    )
+    phase_mw: float | None = Field(
+        default=None, gt=0,
+        description="The IT MW a campus grows by (one construction phase); default block_mw.",
+    )
 
     @field_validator("excluded_countries")
     @classmethod

@@ -118,7 +118,8 @@ def plan_command(
         return
     _print_summary(err, summary, folder)
     if deals is not None:
-        _print_signing(deals, summary.get("signed_deals", []))
+        _print_signing(deals, [*summary.get("signed_deals", []),
+                               *(d["deal"] for d in summary.get("recommended_deals", []))])
 
 
 def _print_signing(db: str, signed: list[str]) -> None:
@@ -141,10 +142,18 @@ def _print_summary(console: object, summary: dict, folder: Path) -> None:
     table = Table(title=f"plan {summary['scenario']} ({summary['status']})", show_header=False)
     table.add_column("item")
     table.add_column("value")
-    table.add_row("total cost (NPV, USD)", f"{summary['total_cost_usd']:,.0f}")
+    table.add_row("cash cost (NPV, USD)", f"{summary['cash_cost_usd']:,.0f}")
+    table.add_row("penalties (NPV, USD; not cash)", f"{summary['penalty_cost_usd']:,.0f}")
+    table.add_row("total cost (NPV, USD; the objective)", f"{summary['total_cost_usd']:,.0f}")
     table.add_row(f"IT MW online in {summary['horizon']['end_year']}", f"{summary['online_mw_end']:,.0f}")
     table.add_row("chosen sites", ", ".join(summary["chosen_sites"]) or "none")
-    table.add_row("unmet demand (MW-years)", f"{summary['shortfall_mw_years']:,.1f}")
+    table.add_row("unmet demand (MW-years)",
+                  f"{summary['plan_shortfall_mw_years']:,.1f} the plan's, "
+                  f"{summary['structural_shortfall_mw_years']:,.1f} structural")
+    recommended = summary.get("recommended_deals", [])
+    if recommended:
+        table.add_row("deals to sign", ", ".join(f"{d['deal']} by {d['sign_by_year']}"
+                                                 for d in recommended))
     cache = summary["cache"]
     table.add_row("procurement cache", f"{cache['hits']} reused, {cache['misses']} solved")
     table.add_row("seconds", ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items()))

@@ -28,8 +28,9 @@ def portfolio(
     The plan `gridfirst plan` makes for the same scenario (it procures each site's power first,
     reusing cached solves).
 
-    JSON has builds, allocation, shortfalls, costs, binding constraints and total_cost_usd; CSV
-    is the build schedule.
+    JSON has builds, allocation, shortfalls, costs, binding constraints, total_cost_usd (the
+    objective), cash_cost_usd and cost_breakdown_usd (penalties apart), signed and recommended
+    deals and the unused candidates with their reasons; CSV is the build schedule.
     """
     from gridfirst.errors import GridfirstError
     from gridfirst.planning import decide, resolve_for_plan
@@ -67,9 +68,11 @@ def portfolio(
     from rich.console import Console
 
     Console().print(
-        f"Net present cost {result.total_cost_usd:,.0f} USD; {result.status}, gap "
+        f"Net present cash cost {result.cash_cost_usd:,.0f} USD (objective "
+        f"{result.total_cost_usd:,.0f} USD with penalties); {result.status}, gap "
         f"{result.mip_gap:.2%}, {result.solve_seconds:.1f} s; latency: "
-        f"{result.inputs.latency_source}; deals taken: {', '.join(result.signed_deals) or 'none'}",
+        f"{result.inputs.latency_source}; signed deals taken: {', '.join(result.signed_deals) or 'none'}; to sign: "
+        f"{', '.join(f'{d} by {y}' for d, y in zip(result.recommended_deals['deal'], result.recommended_deals['sign_by_year'], strict=True)) or 'none'}",
         highlight=False,
     )
 

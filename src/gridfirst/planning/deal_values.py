@@ -25,7 +25,8 @@ class DealValues:
     Attributes
     ----------
     table : pandas.DataFrame
-        Index deal id; ``kind``, ``stage``, ``signed`` (the plan signs it), ``value_usd`` (plan
+        Index deal id; ``kind``, ``stage``, ``signed`` (the plan takes it: signed already, or
+        recommended to sign), ``value_usd`` (plan
         cost without it minus with it; 0 for unsigned deals), ``plan_cost_without_usd``.
     plan : PortfolioResult
         The plan with every deal available.
@@ -61,7 +62,7 @@ def deal_values(resolved: Resolved, mip_gap: float | None = None,
     limit = float(opts.time_limit_s if time_limit_s is None else time_limit_s)
     inputs = decision_inputs(resolved, rank_profiles(resolved))
     base = solve_portfolio(inputs, mip_gap=gap, time_limit_s=limit, explain=False)
-    signed = set(base.signed_deals)
+    signed = set(base.taken_deals)
     rows = []
     for deal in resolved.scenario.deals:
         without: float | None = None

@@ -80,6 +80,14 @@ def _risk_summary(result: PlanResult) -> dict[str, Any] | None:
     }
 
 
+def _headroom(result: PlanResult) -> list[dict[str, Any]]:
+    """The buyer's share of each market's grid headroom (empty when not resolved)."""
+    resolved = result.resolved
+    if resolved is None or resolved.headroom.empty:
+        return []
+    return records(resolved.headroom.reset_index())
+
+
 def plan_summary(result: PlanResult) -> dict[str, Any]:
     """The content of ``plan.json``: headline figures and every decision as lists of records."""
     p = result.portfolio
@@ -88,6 +96,8 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
     shortfalls = p.shortfalls
     end_year = scenario.horizon.end_year
     online = p.builds[p.builds["year"] == end_year]["online_mw"].sum() if not p.builds.empty else 0.0
+    structural = (float(shortfalls["structural_mw"].sum())
+                  if "structural_mw" in shortfalls and not shortfalls.empty else 0.0)
     summary: dict[str, Any] = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -96,11 +106,20 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "cfe_target": scenario.policy.cfe_target,
         "status": p.status,
         "mip_gap": p.mip_gap,
+        "cash_cost_usd": float(p.cash_cost_usd),
+        "penalty_cost_usd": float(p.penalty_cost_usd),
         "total_cost_usd": float(p.total_cost_usd),
+        "cost_breakdown_usd": p.cost_breakdown_usd,
         "online_mw_end": float(online),
         "shortfall_mw_years": float(shortfalls["mw"].sum()) if not shortfalls.empty else 0.0,
+        "structural_shortfall_mw_years": structural,
+        "plan_shortfall_mw_years": (float(shortfalls["mw"].sum()) - structural
+                                    if not shortfalls.empty else 0.0),
         "chosen_sites": result.chosen_sites,
         "signed_deals": list(p.signed_deals),
+        "recommended_deals": records(p.recommended_deals),
+        "unused_candidates": records(p.unused),
+        "headroom": _headroom(result),
         "latency_source": result.latency_source,
         "executor": result.executor,
         "cache": {"hits": result.cache_hits, "misses": result.cache_misses},

@@ -27,6 +27,7 @@ WORDS = {
     "screens": "screens",
     "site_size": "site size",
     "residency": "data residency",
+    "campus": "training campus size",
     "blocks": "block size",
     "penalty": "unmet penalty",
 }
@@ -93,7 +94,8 @@ class ElasticPass:
 
 
 def explain_shortfalls(
-    model: PortfolioModel, x: np.ndarray, shortfalls: pd.DataFrame, threads: int | None = None
+    model: PortfolioModel, x: np.ndarray, shortfalls: pd.DataFrame, threads: int | None = None,
+    row_dual: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Fill ``binding`` and ``explanation`` of each shortfall row.
 
@@ -107,13 +109,18 @@ def explain_shortfalls(
         ``region, year, workload, mw`` rows from the plan.
     threads : int, optional
         HiGHS threads.
+    row_dual : numpy.ndarray, optional
+        Row duals of the plan's fixed LP; a demand row's dual is the bridge price.
 
     Returns
     -------
     pandas.DataFrame
-        ``shortfalls`` with ``binding`` (family words in :data:`ORDER`, joined by " + ") and
-        ``explanation`` (the reason, what relaxing it would serve, and which other demand holds
-        capacity that could serve it).
+        ``shortfalls`` with ``binding`` (family words in :data:`ORDER`, joined by " + "),
+        ``structural`` and ``structural_mw`` (the MW no decision inside the horizon can serve:
+        still short with every family but lead time relaxed), ``bridge_usd_per_kw_month`` (the
+        demand row's shadow price per kW-month, undiscounted) and ``explanation`` (the reason,
+        what relaxing it would serve, and which other demand holds capacity that could serve
+        it; for a structural shortfall, what would serve it and up to what price).
 
     Notes
     -----
@@ -130,6 +137,8 @@ def explain_shortfalls(
         return out
     elastic = ElasticPass(model, threads)
     years = list(model.inputs.years)
+    timing_only = elastic.unmet(frozenset(FAMILIES) - {"lead_time"})
+    bridge = bridge_prices(model, row_dual)
     key_pos = {(r, w): i for i, (r, w) in enumerate(
         zip(model.keys["region"], model.keys["workload"], strict=True))}
     for i, row in out.iterrows():
@@ -149,9 +158,61 @@ def explain_shortfalls(
         sentences = [head + "; ".join(reasons)]
         sentences.append(_closing(families, served, together, short, block_part))
         sentences.append(_competition(model, x, k, t))
+        structural_mw = min(short, float(timing_only[k, t]))
+        is_structural = structural_mw >= short - max(0.5, 0.01 * short)
+        price = float(bridge[k, t])
+        if structural_mw > TOL_MW:
+            sentences.insert(0, _structural(model, region, workload, year, structural_mw, short,
+                                            price))
         out.at[i, "binding"] = binding_label(families)
+        out.at[i, "structural"] = bool(is_structural)
+        out.at[i, "structural_mw"] = structural_mw
+        out.at[i, "bridge_usd_per_kw_month"] = price
         out.at[i, "explanation"] = " ".join(_sentence(s) for s in sentences if s)
+    out["structural"] = out["structural"].astype(bool)
+    for col in ("structural_mw", "bridge_usd_per_kw_month"):
+        out[col] = out[col].astype(float)
     return out
+
+
+def bridge_prices(model: PortfolioModel, row_dual: np.ndarray | None) -> np.ndarray:
+    """What 1 kW more capacity serving each demand is worth to the plan [USD per kW-month,
+    undiscounted; key x year]: the demand row's shadow price (NaN when not positive or unknown)."""
+    K, T = model.demand_mw.shape
+    out = np.full((K, T), np.nan)
+    if row_dual is None or not row_dual.size or "demand" not in model.layout.rows:
+        return out
+    dual = np.asarray(row_dual)[model.layout.row("demand")].reshape(K, T)
+    value = dual / model.discount[None, :] / 12.0 / 1000.0
+    return np.where(value > 1e-9, value, np.nan)
+
+
+def _structural(model: PortfolioModel, region: str, workload: str, year: int, mw: float,
+                short: float, price: float) -> str:
+    """Why no decision inside the horizon can serve ``mw`` of this demand, and what would."""
+    inputs = model.inputs
+    st = inputs.sites
+    y0 = int(inputs.years[0])
+    sites, _ = _candidates(model, region, workload)
+    built = [s for s in sites if st.at[s, "kind"] != "deal"]
+    lead = (min(int(st.at[s, "lead_years"]) for s in built) if built
+            else inputs.params.get("build_lead_years"))
+    part = "all of it" if mw >= short - 0.5 else f"{mw:,.0f} of the {short:,.0f} MW"
+    why = f"structural ({part}): no decision from {y0} can serve it"
+    if lead is not None:
+        why += (f", since new capacity decided from {y0} is online from {y0 + int(lead)} at the "
+                f"earliest")
+    active = [d for d in sites if st.at[d, "kind"] == "deal"
+              and st.at[d, "deal_start_year"] <= year <= st.at[d, "deal_end_year"]]
+    if active:
+        why += f" and the deals that run in {year} are full"
+    what = (f"; only capacity already built could serve it: bridge capacity for "
+            f"{_demand_name(inputs, region, workload)} in {year}")
+    if math.isfinite(price):
+        what += f" is worth up to {price:,.0f} USD per kW-month all-in (its shadow price)"
+    else:
+        what += " has no shadow price in this plan"
+    return why + what
 
 
 def _attribute(elastic: ElasticPass, k: int, t: int, base: float
@@ -218,7 +279,7 @@ def _closing(families: list[str], served: dict[str, float], together: bool, shor
         parts += [f"relaxing {WORDS[f]} alone would serve {of(served[f])}"
                   for f in ORDER if f in families and f in served]
     if "blocks" in families:
-        parts.append(f"a smaller block or minimum build would serve {of(block_part)}")
+        parts.append(f"a smaller phase, minimum build or campus would serve {of(block_part)}")
     if "penalty" in families:
         parts.append("an unmet penalty above the cost of serving it would close it")
     return "; ".join(parts)
@@ -279,6 +340,29 @@ def _region_name(inputs: PortfolioInputs, region: str) -> str:
     return region
 
 
+def _shared(inputs: PortfolioInputs, sites: list[str], year: int) -> str:
+    """Words for the market grid pools among ``sites`` whose buyer's share binds, not the
+    market's total: 'the buyer's share of Johor's grid headroom is 15% (85 of 570 MW)'."""
+    headroom = inputs.params.get("headroom")
+    if not isinstance(headroom, dict) or not sites:
+        return ""
+    st = inputs.sites
+    parts = []
+    for s in sites:
+        pool = str(st.at[s, "power_pool"])
+        market = pool[7:] if pool.startswith("market:") else ""
+        row = headroom.get(market)
+        if row is None or float(row["share"]) >= 1.0 - 1e-9:
+            continue
+        share = float(row["share"])
+        total = float(row["grid_available_mw"])
+        parts.append(f"{st.at[s, 'name']} {share:.0%} ({share * total:,.0f} of {total:,.0f} MW)")
+    if not parts:
+        return ""
+    return ("the buyer's share of the grid headroom binds, not the market's total: "
+            + ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else ""))
+
+
 def _names(inputs: PortfolioInputs, sites: list[str], limit: int = 3) -> str:
     names = [str(inputs.sites.at[s, "name"]) for s in sites[:limit]]
     more = f" and {len(sites) - limit} more" if len(sites) > limit else ""
@@ -333,9 +417,13 @@ def _reason(model: PortfolioModel, family: str, region: str, workload: str, year
             return (f"no site {where} has power before {first} ({st.at[best, 'name']} energises "
                     f"{st.at[best, 'energisation']})")
         pools = st.loc[sites].drop_duplicates("power_pool")
-        total = float(inputs.power_mw.reindex(pools["power_pool"]).fillna(0.0)[year].sum())
-        return (f"sites {where} have only {total:,.0f} MW of power in {year} "
-                f"({_names(inputs, sites)})")
+        mw = inputs.power_mw.reindex(pools["power_pool"]).fillna(0.0)[year].to_numpy(float)
+        it = mw / pools["pue"].to_numpy(float)
+        powered = list(pools.index[mw > 0])
+        text = (f"sites {where} can draw only {mw.sum():,.0f} MW of facility power in {year}, "
+                f"about {it.sum():,.0f} MW of IT ({_names(inputs, powered)})")
+        shared = _shared(inputs, powered, year)
+        return text + (f"; {shared}" if shared else "")
     if family == "lead_time":
         built = [s for s in sites if st.at[s, "kind"] != "deal"]
         if built:
@@ -391,15 +479,24 @@ def _reason(model: PortfolioModel, family: str, region: str, workload: str, year
         law = f" ({basis})" if basis else ""
         return (f"{_region_name(inputs, region)}'s data must be processed in "
                 f"{', '.join(allowed)}{law}, and the sites there cannot carry it")
+    if family == "campus":
+        campus = float(p.get("training_campus_min_mw", 0.0))
+        big = [model.sites[int(i)] for i in model.campus_sites]
+        return (f"training runs only on a campus holding at least {campus:,.0f} MW of IT at one "
+                f"site, and too few sites eligible for training can hold one in {year}"
+                + (f" ({_names(inputs, big)})" if big else ""))
     if family == "site_size":
         sizes = st.loc[sites, "max_it_mw"]
         sizes = sizes[np.isfinite(sizes)]
         return (f"land limits the sites {where} ({_names(inputs, list(sizes.index))}) to "
                 f"{sizes.sum():,.0f} MW of IT")
     if family == "blocks":
-        return (f"capacity comes in {p['block_mw']:g} MW blocks with a {p['min_build_mw']:g} MW "
-                "minimum per site, and another block costs more than leaving this unmet (or is "
-                "within the solver's optimality gap)")
+        campus = float(p.get("training_campus_min_mw", 0.0))
+        whole = (f" and training needs a whole campus of at least {campus:,.0f} MW of IT at one "
+                 "site" if campus > 0 and workload == "training" else "")
+        return (f"capacity comes in {p['block_mw']:g} MW phases with a {p['min_build_mw']:g} MW "
+                f"minimum per site{whole}, and another phase costs more than leaving this unmet "
+                "(or is within the solver's optimality gap)")
     return (f"serving it costs more than the stated unmet penalty of "
             f"{p['unmet_penalty_usd_per_mw_year']:,.0f} USD per MW-year")
 

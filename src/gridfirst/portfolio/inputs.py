@@ -29,6 +29,7 @@ __all__ = ["DEFAULT_OPTIONS", "HOURS_PER_YEAR", "energy_usd_per_mw_year", "RISK_
 #: :class:`gridfirst.options.PortfolioOptions`).
 DEFAULT_OPTIONS: dict[str, float] = {
     k: float(f.default) for k, f in PortfolioOptions.model_fields.items()
+    if isinstance(f.default, int | float) and not isinstance(f.default, bool)
 }
 
 #: Risk penalty per unit of missing score (1 - score), as a share of the site's annualised
@@ -68,13 +69,16 @@ class PortfolioInputs:
         Columns ``site, cluster``: membership of shared-risk clusters.
     ppas : pandas.DataFrame
         Energy deals, index deal id: ``market, mw, start_year, end_year, price_usd_per_mwh,
-        market_price_usd_per_mwh, take_or_pay_share, allowed``.
+        market_price_usd_per_mwh, take_or_pay_share, stage, allowed``.
     params : dict
         ``start_year``, ``block_mw``, ``min_build_mw``, ``discount_rate``, ``asset_life_years``,
         ``max_share_per_country``, ``max_share_per_cluster``, ``unmet_penalty_usd_per_mw_year``,
         ``utilisation``, ``network_usd_per_mw_year_per_ms``, ``sla_ms_by_workload``,
         ``build_lead_years`` (the scenario's build lead time, whole years; may be absent in
-        hand-made inputs).
+        hand-made inputs), ``training_campus_min_mw`` (IT MW a site must hold in a year it serves
+        training), ``site_fixed_cost_usd_per_year`` (annualised fixed cost of an open site) and
+        ``accelerator_usd_per_mw_year`` (annualised accelerator capital per IT MW online, 0 when
+        not included); ``block_mw`` is the policy's ``phase_mw`` when set.
     latency_source : str
         Where the latency came from (given, gridfirst.network, or the great-circle fallback).
     """
@@ -154,13 +158,17 @@ def portfolio_inputs(
                "max_it_mw", "capex_usd_per_mw", "power_pool", "energisation", "allowed",
                "screen_reason", "training_eligible", "training_reason", "deal_mw",
                "deal_start_year", "deal_end_year", "deal_usd_per_mw_year",
-               "take_or_pay_share"]].copy()
+               "take_or_pay_share", "deal_stage", "deal_energy"]].copy()
     energy = resolved.energy_usd_per_mwh.reindex(c.index).astype(float)
     for sid in sites.index:
         given = _lookup(energy_cost_usd_per_mwh, [sid, str(sites.at[sid, "market"])],
                         "energy_cost_usd_per_mwh")
         if given is not None and not bool(c.at[sid, "own_price"]):
             energy[sid] = given
+    # A space deal pays energy only when its terms pass it through, at the grid price.
+    is_deal = (sites["kind"] == "deal").to_numpy()
+    sites["energy_paid"] = ~is_deal | (sites["deal_energy"] == "pass_through").to_numpy()
+    energy[is_deal] = c.loc[is_deal, "price_usd_per_mwh"].astype(float).to_numpy()
     sites["energy_usd_per_mwh"] = energy
     sites["capex_usd_per_mw_year"] = sites["capex_usd_per_mw"] * crf
     score = np.array(
@@ -192,11 +200,16 @@ def portfolio_inputs(
         row["stage"] != "lost" and bool(market_ok.get(row["market"], False))
         for _, row in ppas.iterrows()
     ]
-    ppas = ppas.drop(columns=["stage"])
+    # ``stage`` stays: only signed deals are reported as signed.
     demand = resolved.demand[["region", "workload", "year", "mw"]].copy()
+    accel_crf = capital_recovery_factor(policy.discount_rate, int(options.accelerator_life_years))
     params = {
         "start_year": start,
-        "block_mw": policy.block_mw,
+        "block_mw": policy.phase_mw if policy.phase_mw is not None else policy.block_mw,
+        "training_campus_min_mw": policy.training_campus_min_mw,
+        "site_fixed_cost_usd_per_year": float(options.site_fixed_cost_usd) * crf,
+        "accelerator_usd_per_mw_year": (float(options.accelerator_capex_usd_per_mw) * accel_crf
+                                        if options.include_accelerators else 0.0),
         "min_build_mw": policy.min_build_mw,
         "discount_rate": policy.discount_rate,
         "asset_life_years": policy.asset_life_years,
@@ -207,6 +220,7 @@ def portfolio_inputs(
         "build_lead_years": math.ceil(options.build_lead_time_months / 12 - 1e-9),
         "network_usd_per_mw_year_per_ms": float(options.network_usd_per_mw_year_per_ms),
         "training_legal_regimes": list(policy.training_legal_regimes),
+        "headroom": {str(k): dict(v) for k, v in resolved.headroom.to_dict("index").items()},
         "sla_ms_by_workload": {
             w: float(policy.latency_sla_ms.get(w, math.inf)) for w in ("inference", "training")
         },
@@ -227,7 +241,7 @@ def energy_usd_per_mw_year(pue: Any, utilisation: float, price_usd_per_mwh: Any)
     """Energy cost of 1 MW of IT for a year [USD/MW-year]: PUE x 8,760 h x utilisation x price.
 
     The one energy-cost formula of the portfolio and the risk evaluation (a space deal whose
-    rent is all-in is zeroed by the caller).
+    rent includes its energy, ``energy_paid`` False, is zeroed by the caller).
     """
     return np.asarray(pue, dtype=float) * HOURS_PER_YEAR * float(utilisation) * np.asarray(
         price_usd_per_mwh, dtype=float)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from gridfirst.errors import ScenarioError
 from gridfirst.portfolio.inputs import (
     HOURS_PER_YEAR,
     PortfolioInputs,
@@ -32,8 +33,14 @@ FAMILIES = (
     "screens",
     "site_size",
     "residency",
+    "campus",
 )
-COST_PARTS = ("capital", "energy", "network", "risk", "deals", "ppa", "unmet")
+COST_PARTS = ("capital", "site", "accelerators", "energy", "network", "deals", "ppa", "risk",
+              "unmet")
+#: Cost parts that are penalties, not cash (the rest of :data:`COST_PARTS` is cash).
+PENALTY_PARTS = ("risk", "unmet")
+#: Deal stages that bind the buyer: the plan takes these deals whatever they cost.
+SIGNED_STAGES = ("signed", "energised")
 
 
 @dataclass
@@ -43,7 +50,9 @@ class PortfolioModel:
     Column blocks (``cols[name]`` is a slice) and their index arrays decode the solution:
     ``n`` blocks built (site, decision year), ``open`` (site), ``sign`` (space deal), ``cap``
     IT MW online (site x year, row-major), ``x`` MW served (site, demand key, year), ``unmet``
-    (demand key x year), ``paid`` deal MW paid, ``ppa_sign``, ``ppa_use``, ``ppa_paid``.
+    (demand key x year), ``paid`` deal MW paid, ``ppa_sign``, ``ppa_use``, ``ppa_paid``,
+    ``campus`` (site x year: the site serves training that year, so it holds at least
+    ``training_campus_min_mw``; ``campus_sites`` are the sites that may).
     Rows carry ``row_family`` (the constraint block's name), ``row_entity`` and ``row_year``
     (-1 when not by year); ``layout`` is the builder's :class:`~gridfirst.solver.Layout` of the
     same blocks, so a :class:`~gridfirst.solver.Solution` can be read by block name.
@@ -76,6 +85,8 @@ class PortfolioModel:
     row_year: np.ndarray
     layout: Layout
     cost_parts: dict[str, np.ndarray] = field(default_factory=dict)
+    campus_sites: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    site_cost_by_year: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     col_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     discount: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -128,6 +139,8 @@ class _Frame:
     x_site: np.ndarray
     x_key: np.ndarray
     x_year: np.ndarray
+    campus_sites: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    campus_min_mw: float = 0.0
 
     @property
     def T(self) -> int:
@@ -259,6 +272,18 @@ def _frame(inputs: PortfolioInputs, relax: frozenset[str]) -> _Frame:
     nb_owner, nb_t = _ragged(np.zeros(built.size, int), T - lead[built])
     n_site = built[nb_owner]
     n_year = np.arange(T)[nb_t] if nb_t.size else nb_t
+    # Training campuses: training only at a site that holds at least the campus size in that
+    # year; sites that can never hold it serve no training.
+    campus_min = float(p.get("training_campus_min_mw", 0.0))
+    if not math.isfinite(campus_min) or campus_min < 0:
+        raise ScenarioError(f"policy.training_campus_min_mw: {campus_min!r} must be a number of "
+                            "IT MW >= 0")
+    training = (keys["workload"] == "training").to_numpy() if len(keys) else np.zeros(0, bool)
+    campus_sites = np.zeros(0, int)
+    if campus_min > 0 and "campus" not in relax and training.any():
+        too_small = cap_site < campus_min - 1e-9
+        eligible[np.ix_(too_small, training)] = False
+        campus_sites = np.flatnonzero(eligible[:, training].any(axis=1))
     # Allocations: one column per eligible (site, key) and year.
     x_s, x_k = np.nonzero(eligible)
     return _Frame(
@@ -267,7 +292,8 @@ def _frame(inputs: PortfolioInputs, relax: frozenset[str]) -> _Frame:
         eligible=eligible, rtt_ms=rtt_ms, max_it=max_it, pools=pools, pool_power=pool_power,
         cap_site=cap_site, deal_active=deal_active, ppa_ids=ppa_ids, ppa_active=ppa_active,
         n_site=n_site, n_year=n_year, x_site=np.repeat(x_s, T), x_key=np.repeat(x_k, T),
-        x_year=np.tile(np.arange(T), x_s.size),
+        x_year=np.tile(np.arange(T), x_s.size), campus_sites=campus_sites,
+        campus_min_mw=campus_min,
     )
 
 
@@ -285,10 +311,11 @@ class _Vars:
     ppa_sign: Block
     ppa_use: Block
     ppa_paid: Block
+    campus: Block
 
     def blocks(self) -> list[Block]:
         return [self.n, self.open, self.sign, self.cap, self.x, self.unmet, self.paid,
-                self.ppa_sign, self.ppa_use, self.ppa_paid]
+                self.ppa_sign, self.ppa_use, self.ppa_paid, self.campus]
 
 
 def _variables(b: ModelBuilder, f: _Frame) -> _Vars:
@@ -304,7 +331,10 @@ def _variables(b: ModelBuilder, f: _Frame) -> _Vars:
                     integer=True, labels={"site": names[f.n_site], "decided": years[f.n_year]})
     open_ = b.variables("open", f.built.size, upper=1.0, integer=True,
                         labels={"site": names[f.built]})
-    sign = b.variables("sign", D, upper=1.0, integer=True, labels={"deal": names[f.deals]})
+    stage = (f.st["deal_stage"].to_numpy(object)[f.deals] if "deal_stage" in f.st
+             else np.full(D, "", object))
+    sign = b.variables("sign", D, lower=np.isin(stage, SIGNED_STAGES).astype(float), upper=1.0,
+                       integer=True, labels={"deal": names[f.deals]})
     # Power limits reach capacity through the power rows (so their duals carry the value of
     # power); only land (max IT MW) and a deal's own MW bound the column.
     cap = b.variables("cap", S * T, upper=np.repeat(f.max_it, T), labels=yearly(names, "site"))
@@ -318,7 +348,19 @@ def _variables(b: ModelBuilder, f: _Frame) -> _Vars:
     ppa_upper = np.where(f.ppa_active, np.inf, 0.0)
     ppa_use = b.variables("ppa_use", P * T, upper=ppa_upper, labels=yearly(ppa_names, "ppa"))
     ppa_paid = b.variables("ppa_paid", P * T, upper=ppa_upper, labels=yearly(ppa_names, "ppa"))
-    return _Vars(n, open_, sign, cap, x, unmet, paid, ppa_sign, ppa_use, ppa_paid)
+    campus = b.variables("campus", f.campus_sites.size * T, upper=_online_possible(f)[
+        f.campus_sites].ravel().astype(float), integer=True,
+        labels=yearly(names[f.campus_sites], "site"))
+    return _Vars(n, open_, sign, cap, x, unmet, paid, ppa_sign, ppa_use, ppa_paid, campus)
+
+
+def _online_possible(f: _Frame) -> np.ndarray:
+    """Whether a site can hold capacity in a year [site x year]: a built site from its lead
+    time on, a deal in its active years."""
+    ok = np.zeros((f.S, f.T), bool)
+    ok[f.built] = np.arange(f.T)[None, :] >= f.lead[f.built][:, None]
+    ok[f.deals] = f.deal_active
+    return ok
 
 
 def _costs(b: ModelBuilder, f: _Frame, v: _Vars) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -338,9 +380,12 @@ def _costs(b: ModelBuilder, f: _Frame, v: _Vars) -> tuple[dict[str, np.ndarray],
     col_year[x_cols] = f.x_year
     annuity = st["capex_usd_per_mw_year"].to_numpy(float)
     parts["capital"][cap_cols[f.built]] = annuity[f.built][:, None]
+    parts["accelerators"][cap_cols] = float(p.get("accelerator_usd_per_mw_year", 0.0))
     parts["risk"][cap_cols] = st["risk_penalty_usd_per_mw_year"].to_numpy(float)[:, None]
     energy = energy_usd_per_mw_year(f.pue, float(p["utilisation"]), st["energy_usd_per_mwh"])
-    energy[f.deals] = 0.0  # deal rent is all-in
+    paid = (st["energy_paid"].to_numpy(bool) if "energy_paid" in st
+            else ~np.isin(np.arange(S), f.deals))
+    energy[~paid] = 0.0  # a space deal whose rent includes its energy
     parts["energy"][x_cols] = energy[f.x_site]
     net = np.nan_to_num(f.rtt_ms[f.x_site, f.x_key], nan=0.0, posinf=0.0)
     parts["network"][x_cols] = float(p["network_usd_per_mw_year_per_ms"]) * net
@@ -356,9 +401,21 @@ def _costs(b: ModelBuilder, f: _Frame, v: _Vars) -> tuple[dict[str, np.ndarray],
         parts["ppa"][pd_] = HOURS_PER_YEAR * pp["price_usd_per_mwh"].to_numpy(float)[:, None]
     disc = np.where(col_year >= 0, f.discount[np.clip(col_year, 0, T - 1)], 0.0)
     cost = disc * sum(parts.values())
+    # An open site's fixed cost, annualised, from the first year it can be online (the open
+    # binary has no year of its own; decode spreads it over the same years).
+    site_by_year = _site_cost_by_year(f)
+    cost[v.open.slice] = site_by_year @ f.discount
     for block in v.blocks():
         b.set_cost(block, cost[block.slice])
     return parts, col_year
+
+
+def _site_cost_by_year(f: _Frame) -> np.ndarray:
+    """Undiscounted fixed cost of each built site if open [built site x year, USD]."""
+    fixed = float(f.inputs.params.get("site_fixed_cost_usd_per_year", 0.0))
+    if not math.isfinite(fixed) or fixed < 0:
+        raise ScenarioError(f"options.portfolio.site_fixed_cost_usd: {fixed!r} must be >= 0")
+    return fixed * _online_possible(f)[f.built].astype(float)
 
 
 def _yearly_rows(b: ModelBuilder, name: str, entities: np.ndarray, years: np.ndarray,
@@ -531,9 +588,31 @@ def _ppa_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
     b.coefficients(first + a_i * T + t_i, ps[a_i], -top[a_i] * mw[a_i])
 
 
+def _campus_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
+    """Training campuses: training served at s in t <= largest build x campus[s, t], and
+    capacity online >= training_campus_min_mw x campus[s, t]."""
+    C, T = f.campus_sites.size, f.T
+    if not C:
+        return
+    pos = np.full(f.S, -1)
+    pos[f.campus_sites] = np.arange(C)
+    names = f.site_names[f.campus_sites]
+    z = v.campus.index.reshape(C, T)
+    training = (f.keys["workload"] == "training").to_numpy()
+    sel = training[f.x_key] & (pos[f.x_site] >= 0)
+    first = _yearly_rows(b, "campus_use", names, f.years, -np.inf, 0.0)
+    b.coefficients(first + pos[f.x_site[sel]] * T + f.x_year[sel], v.x.index[sel], 1.0)
+    b.coefficients(first + np.arange(C * T), z.ravel(),
+                   -np.repeat(f.cap_site[f.campus_sites], T))
+    first = _yearly_rows(b, "campus_size", names, f.years, -np.inf, 0.0)
+    b.coefficients(first + np.arange(C * T), z.ravel(), f.campus_min_mw)
+    b.coefficients(first + np.arange(C * T),
+                   v.cap.index.reshape(f.S, T)[f.campus_sites].ravel(), -1.0)
+
+
 #: Constraint families in row order; each adds its blocks of rows to the builder.
 _ROW_FAMILIES = (_capacity_rows, _deal_rows, _build_rows, _power_rows, _labour_rows,
-                 _allocation_rows, _demand_rows, _diversification_rows, _ppa_rows)
+                 _allocation_rows, _demand_rows, _diversification_rows, _ppa_rows, _campus_rows)
 
 
 def build_model(inputs: PortfolioInputs, relax: frozenset[str] | set[str] = frozenset()
@@ -563,7 +642,11 @@ def build_model(inputs: PortfolioInputs, relax: frozenset[str] | set[str] = froz
     end of each year: capital as an annuity (capital recovery factor) per online MW-year, energy
     per MW served (PUE x 8760 h x utilisation x USD/MWh), network per MW-year per ms, a risk
     penalty per online MW-year, deal rent on max(MW used, take-or-pay share x MW), PPA energy
-    against the market price it displaces, and the unmet-demand penalty per MW-year.
+    against the market price it displaces, and the unmet-demand penalty per MW-year. An open
+    site pays its fixed cost (annualised) in every year from the first it can be online;
+    accelerator capital, when included, is charged per online MW-year. Training is served only
+    at a site that holds at least ``training_campus_min_mw`` IT MW in that year (family
+    ``campus``). Signed deals (:data:`SIGNED_STAGES`) are taken.
     """
     relax = frozenset(relax)
     unknown = relax - set(FAMILIES)
@@ -586,4 +669,5 @@ def build_model(inputs: PortfolioInputs, relax: frozenset[str] | set[str] = froz
         x_year=f.x_year, ppa_ids=f.ppa_ids, row_family=layout.row_blocks(),
         row_entity=layout.row_label("entity"), row_year=layout.row_label("year", -1).astype(int),
         layout=layout, cost_parts=parts, col_year=col_year, discount=f.discount,
+        campus_sites=f.campus_sites, site_cost_by_year=_site_cost_by_year(f),
     )

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gridfirst.portfolio.inputs import PortfolioInputs
-from gridfirst.portfolio.model import COST_PARTS, PortfolioModel
+from gridfirst.portfolio.model import COST_PARTS, PENALTY_PARTS, SIGNED_STAGES, PortfolioModel
 
 if TYPE_CHECKING:
     from gridfirst.portfolio.solve import Solution
@@ -23,7 +23,11 @@ TOL_MW = 1e-4
 
 BUILD_COLUMNS = ["site", "market", "country", "kind", "year", "decided_mw", "added_mw",
                  "online_mw", "power_available_mw", "pue", "power_pool"]
-SHORTFALL_COLUMNS = ["region", "year", "workload", "mw", "binding", "explanation"]
+SHORTFALL_COLUMNS = ["region", "year", "workload", "mw", "binding", "structural",
+                     "structural_mw", "bridge_usd_per_kw_month", "explanation"]
+DEAL_COLUMNS = ["deal", "kind", "stage", "mw", "start_year", "sign_by_year"]
+UNUSED_COLUMNS = ["site", "name", "kind", "market", "reason", "constraint",
+                  "extra_cost_usd_per_mw_year"]
 BINDING_COLUMNS = ["constraint", "site_or_region", "year", "shadow_price", "unit", "meaning"]
 
 
@@ -40,15 +44,29 @@ class PortfolioResult:
     allocation : pandas.DataFrame
         ``site, region, workload, year, mw`` served.
     shortfalls : pandas.DataFrame
-        ``region, year, workload, mw, binding`` (constraint family in words), ``explanation``.
+        ``region, year, workload, mw, binding`` (constraint family in words), ``structural``
+        (no decision inside the horizon can serve it), ``structural_mw`` (the part no decision
+        can serve), ``bridge_usd_per_kw_month`` (what 1 kW of capacity online that year is worth
+        to the plan, all-in: its shadow price), ``explanation``.
     costs : pandas.DataFrame
         Per year: one column per cost part [USD], ``total_usd``, ``discount_factor``, ``npv_usd``.
     total_cost_usd : float
-        Net present cost of the plan (the objective) [USD].
+        Net present cost of the plan (the objective) [USD]: ``cash_cost_usd`` plus the
+        penalties.
+    cash_cost_usd : float
+        Net present cash cost [USD]: capital, site, accelerators, energy, network, deals, PPAs.
+    cost_breakdown_usd : dict
+        Net present cost by part [USD], the cash parts and, apart, ``penalties`` (``unmet`` and
+        ``risk``).
     binding : pandas.DataFrame
         ``constraint, site_or_region, year, shadow_price, unit, meaning``.
     signed_deals : list of str
-        Deals (space and PPA) the plan takes.
+        Deals (space and PPA) the plan takes that are signed already.
+    recommended_deals : pandas.DataFrame
+        Deals the plan takes that are not signed yet (:data:`DEAL_COLUMNS`), with the year by
+        which to sign them.
+    unused : pandas.DataFrame
+        Every candidate the plan leaves out and why (:data:`UNUSED_COLUMNS`).
     """
 
     builds: pd.DataFrame
@@ -62,6 +80,34 @@ class PortfolioResult:
     inputs: PortfolioInputs
     binding: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BINDING_COLUMNS))
     signed_deals: list[str] = field(default_factory=list)
+    recommended_deals: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=DEAL_COLUMNS))
+    unused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNUSED_COLUMNS))
+
+    @property
+    def taken_deals(self) -> list[str]:
+        """Every deal the plan takes: the signed ones and those it recommends signing."""
+        return [*self.signed_deals, *(str(d) for d in self.recommended_deals["deal"])]
+
+    @property
+    def cost_breakdown_usd(self) -> dict[str, Any]:
+        """Net present cost by part [USD]: cash parts, and the penalties apart."""
+        npv = {part: float((self.costs[f"{part}_usd"] * self.costs["discount_factor"]).sum())
+               if f"{part}_usd" in self.costs else 0.0 for part in COST_PARTS}
+        out: dict[str, Any] = {part: npv[part] for part in COST_PARTS
+                               if part not in PENALTY_PARTS}
+        out["penalties"] = {part: npv[part] for part in PENALTY_PARTS}
+        return out
+
+    @property
+    def penalty_cost_usd(self) -> float:
+        """Net present value of the penalties (unmet demand, risk) [USD]; not cash."""
+        return float(sum(self.cost_breakdown_usd["penalties"].values()))
+
+    @property
+    def cash_cost_usd(self) -> float:
+        """Net present cash cost [USD]: the objective without the penalties."""
+        return float(self.total_cost_usd - self.penalty_cost_usd)
 
     def explain(self) -> list[str]:
         """Each shortfall in a planner's words."""
@@ -83,7 +129,11 @@ class PortfolioResult:
             "mip_gap": float(self.mip_gap),
             "solve_seconds": float(self.solve_seconds),
             "latency_source": self.inputs.latency_source,
+            "cash_cost_usd": self.cash_cost_usd,
+            "cost_breakdown_usd": self.cost_breakdown_usd,
             "signed_deals": list(self.signed_deals),
+            "recommended_deals": records(self.recommended_deals),
+            "unused_candidates": records(self.unused),
             "builds": records(self.builds),
             "allocation": records(self.allocation),
             "shortfalls": records(self.shortfalls),
@@ -149,6 +199,9 @@ def decode(model: PortfolioModel, x: np.ndarray, sol: Solution) -> PortfolioResu
             "workload": keys["workload"].to_numpy(object)[k_i],
             "mw": unmet[k_i, t_i],
             "binding": "",
+            "structural": False,
+            "structural_mw": 0.0,
+            "bridge_usd_per_kw_month": np.nan,
             "explanation": "",
         },
         columns=SHORTFALL_COLUMNS,
@@ -160,17 +213,48 @@ def decode(model: PortfolioModel, x: np.ndarray, sol: Solution) -> PortfolioResu
         per_col = model.cost_parts[part] * x
         sel = model.col_year >= 0
         costs[f"{part}_usd"] = np.bincount(model.col_year[sel], weights=per_col[sel], minlength=T)
+    if "open" in model.cols and model.site_cost_by_year.size:
+        opened = np.round(x[model.cols["open"]])
+        costs["site_usd"] = opened @ model.site_cost_by_year
     costs["total_usd"] = costs[[f"{p}_usd" for p in COST_PARTS]].sum(axis=1)
     costs["discount_factor"] = model.discount
     costs["npv_usd"] = costs["total_usd"] * costs["discount_factor"]
-    signed = [model.sites[d] for d, v in zip(model.deal_sites, x[model.cols["sign"]], strict=True)
-              if v > 0.5]
-    signed += [p for p, v in zip(model.ppa_ids, x[model.cols["ppa_sign"]], strict=True) if v > 0.5]
+    signed, recommended = _deals(model, x)
     return PortfolioResult(
         builds=builds, allocation=allocation, shortfalls=shortfalls, costs=costs,
         total_cost_usd=float(model.cost @ x), status=sol.status, mip_gap=sol.mip_gap,
         solve_seconds=sol.seconds, inputs=inputs, signed_deals=signed,
+        recommended_deals=recommended,
     )
+
+
+def _deals(model: PortfolioModel, x: np.ndarray) -> tuple[list[str], pd.DataFrame]:
+    """Deals the plan takes: the signed ones by id, the others with the year to sign them by.
+
+    A deal must be signed by the year before it starts (or the first plan year if it starts
+    then): a space deal's capacity, a PPA's energy flows from its start year.
+    """
+    inputs = model.inputs
+    y0 = int(inputs.years[0])
+    st = inputs.sites
+    taken: list[tuple[str, str, str, float, int]] = []
+    for d, v in zip(model.deal_sites, x[model.cols["sign"]], strict=True):
+        if v > 0.5:
+            sid = model.sites[int(d)]
+            stage = str(st.at[sid, "deal_stage"]) if "deal_stage" in st else ""
+            taken.append((sid, "space", stage, float(st.at[sid, "deal_mw"]),
+                          int(st.at[sid, "deal_start_year"])))
+    pp = inputs.ppas
+    for pid, v in zip(model.ppa_ids, x[model.cols["ppa_sign"]], strict=True):
+        if v > 0.5:
+            stage = str(pp.at[pid, "stage"]) if "stage" in pp else ""
+            taken.append((pid, "ppa", stage, float(pp.at[pid, "mw"]),
+                          int(pp.at[pid, "start_year"])))
+    signed = [t[0] for t in taken if t[2] in SIGNED_STAGES]
+    rows = [{"deal": d, "kind": kind, "stage": stage, "mw": mw, "start_year": start,
+             "sign_by_year": max(y0, start - 1)}
+            for d, kind, stage, mw, start in taken if stage not in SIGNED_STAGES]
+    return signed, pd.DataFrame(rows, columns=DEAL_COLUMNS)
 
 
 _MEANING = {

@@ -101,7 +101,11 @@ def solve_portfolio(
     if explain and not result.shortfalls.empty:
         from gridfirst.portfolio.explain import explain_shortfalls
 
-        result.shortfalls = explain_shortfalls(model, mip.x, result.shortfalls, threads=threads)
+        result.shortfalls = explain_shortfalls(model, mip.x, result.shortfalls, threads=threads,
+                                               row_dual=duals)
+    from gridfirst.portfolio.unused import unused_candidates
+
+    result.unused = unused_candidates(model, mip.x, duals)
     result.solve_seconds = time.perf_counter() - started
     if not allow_unmet and not result.shortfalls.empty:
         lines = [str(s) for s in result.shortfalls["explanation"]]
@@ -114,7 +118,7 @@ def solve_portfolio(
 def _fixed_lp_duals(model: PortfolioModel, x: np.ndarray, threads: int | None) -> np.ndarray:
     """Row duals of the LP with binaries fixed at ``x`` and blocks continuous."""
     lo, hi = model.col_lower.copy(), model.col_upper.copy()
-    for name in ("open", "sign", "ppa_sign"):
+    for name in ("open", "sign", "ppa_sign", "campus"):
         sl = model.cols[name]
         fixed = np.round(x[sl])
         lo[sl] = fixed

@@ -107,8 +107,11 @@ def model_options(result: PlanResult) -> pd.DataFrame:
     portfolio = scenario.options.portfolio
     for key in type(portfolio).model_fields:
         own = key in portfolio.model_fields_set
+        value = getattr(portfolio, key)
+        shown = f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) \
+            else str(value)
         rows.append({
-            "group": "portfolio", "item": key, "value": f"{getattr(portfolio, key):g}",
+            "group": "portfolio", "item": key, "value": shown,
             "kind": "scenario" if own else "assumption",
             "source": "options.portfolio" if own else "gridfirst.portfolio default (reasoning in its docs)",
             "url": "",

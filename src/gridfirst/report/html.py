@@ -112,12 +112,16 @@ def table_html(frame: pd.DataFrame, columns: list[str] | None = None, max_rows: 
 
 def _kpis(result: PlanResult) -> str:
     summary = result.to_dict()
-    short = summary["shortfall_mw_years"]
+    short = summary.get("plan_shortfall_mw_years", summary["shortfall_mw_years"])
+    structural = summary.get("structural_shortfall_mw_years", 0.0)
     items = [
-        ("total cost (NPV)", f"${summary['total_cost_usd'] / 1e9:,.2f} bn", False),
+        ("cash cost (NPV)", f"${summary.get('cash_cost_usd', summary['total_cost_usd']) / 1e9:,.2f} bn",
+         False),
+        ("penalties (NPV, not cash)", f"${summary.get('penalty_cost_usd', 0.0) / 1e9:,.2f} bn", False),
         (f"IT MW online in {summary['horizon']['end_year']}", f"{summary['online_mw_end']:,.0f}", False),
         ("sites chosen", str(len(summary["chosen_sites"])), False),
         ("unmet demand (MW-years)", f"{short:,.0f}", short > 0),
+        ("structural shortfall (MW-years)", f"{structural:,.0f}", False),
         ("hourly CFE target", f"{summary['cfe_target']:.0%}", False),
         ("solver status", str(summary["status"]), False),
     ]

@@ -21,12 +21,18 @@ if TYPE_CHECKING:
 
 SPACE_DEALS = ("lease", "powered_shell", "build_to_suit", "colocation")
 
+#: Whether a space deal's rent includes its energy, by kind, unless the deal says
+#: (``deals[].energy``; assumption ``deal-energy-assume``): colocation is quoted all-in, the
+#: others pass the metered energy through at the market's grid price.
+DEAL_ENERGY = {"colocation": "included", "lease": "pass_through",
+               "powered_shell": "pass_through", "build_to_suit": "pass_through"}
+
 #: Columns of the candidates table (index ``candidate``).
 CANDIDATE_COLUMNS = [
     "kind", "name", "market", "country", "latitude", "longitude", "pue", "lead_years",
     "max_it_mw", "capex_usd_per_mw", "price_usd_per_mwh", "own_price", "power_pool",
     "energisation", "energised_year", "deal_mw", "deal_start_year", "deal_end_year",
-    "deal_usd_per_mw_year", "take_or_pay_share", "deal_stage", "deal_site",
+    "deal_usd_per_mw_year", "take_or_pay_share", "deal_stage", "deal_site", "deal_energy",
 ]
 
 
@@ -84,7 +90,7 @@ def build_candidates(scenario: Scenario, markets: list[Market], crf: float) -> C
             "price_usd_per_mwh": m.price_usd_per_mwh, "own_price": False,
             "deal_mw": 0.0, "deal_start_year": 0, "deal_end_year": 0,
             "deal_usd_per_mw_year": 0.0, "take_or_pay_share": 0.0, "deal_stage": "",
-            "deal_site": "",
+            "deal_site": "", "deal_energy": "",
         }
 
     def market_pool(m: Market) -> tuple[str, str, int]:
@@ -169,7 +175,7 @@ def _deal_row(d: Deal, row: dict[str, Any], crf: float) -> dict[str, Any]:
         "deal_mw": d.capacity_mw, "deal_start_year": d.start_year,
         "deal_end_year": d.start_year + d.term_years - 1, "deal_usd_per_mw_year": rent,
         "take_or_pay_share": d.take_or_pay_share, "deal_stage": d.stage,
-        "deal_site": d.site or "",
+        "deal_site": d.site or "", "deal_energy": d.energy or DEAL_ENERGY[d.kind],
     })
     return row
 

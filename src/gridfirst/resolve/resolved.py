@@ -27,6 +27,7 @@ from gridfirst.errors import ScenarioError
 from gridfirst.geo import FALLBACK_RTT_SOURCE, capital_recovery_factor, fallback_rtt_ms
 from gridfirst.resolve.cache import ResultCache
 from gridfirst.resolve.candidates import build_candidates, candidate_market
+from gridfirst.resolve.headroom import headroom_table, share_pools
 from gridfirst.resolve.screens import failed, screen_candidates
 
 if TYPE_CHECKING:
@@ -71,7 +72,14 @@ class Resolved:
     screens : pandas.DataFrame
         One row per candidate, profile and rule: ``candidate, profile, rule, passed, reason``.
     power_mw : pandas.DataFrame
-        Facility power [MW] by pool (index) and year (columns).
+        Facility power [MW] by pool (index) and year (columns) the buyer can contract: a market's
+        grid pool is its share of the market's headroom (:mod:`gridfirst.resolve.headroom`); own
+        schedules and deals are whole.
+    grid_power_mw : pandas.DataFrame
+        The same pools before the share: a market's headroom for every applicant.
+    headroom : pandas.DataFrame
+        Per market, the buyer's share of the grid headroom and how it was derived
+        (:data:`gridfirst.resolve.headroom.HEADROOM_COLUMNS`).
     ppas, clusters : pandas.DataFrame
         Energy deals (index deal id) and shared-risk cluster membership (``site, cluster``).
     regions, demand : pandas.DataFrame
@@ -119,6 +127,8 @@ class Resolved:
     compliance: pd.DataFrame | None = None
     procurement: pd.DataFrame | None = None
     energy_usd_per_mwh: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    grid_power_mw: pd.DataFrame = field(default_factory=pd.DataFrame)
+    headroom: pd.DataFrame = field(default_factory=pd.DataFrame)
     cache_hits: int = 0
     cache_misses: int = 0
 
@@ -333,9 +343,12 @@ def resolve(
         mt["export_access"] = np.where(
             status.isin(["presumption_of_denial", "prohibited"]), 0.0,
             np.where(status == "licence_required", 1.0 - deny, 1.0))
+    headroom = headroom_table(markets, scenario.options.portfolio)
     resolved = Resolved(
         scenario=scenario, markets=markets, markets_table=mt, candidates=cands,
-        candidate_markets=candidate_markets, screens=screens, power_mw=tables.power_mw,
+        candidate_markets=candidate_markets, screens=screens,
+        power_mw=share_pools(tables.power_mw, headroom), grid_power_mw=tables.power_mw,
+        headroom=headroom,
         ppas=tables.ppas, clusters=tables.clusters, regions=regions, demand=demand,
         labour_mw=labour, latency_ms=latency, latency_source=source,
         costs=scenario_costs(scenario), crf=crf, compliance=compliance,

@@ -324,14 +324,17 @@ def problem_from_plan(
     p = inputs.params
     is_deal = (st["kind"] == "deal").to_numpy()
     energy = energy_usd_per_mw_year(st["pue"], float(p["utilisation"]), st["energy_usd_per_mwh"])
-    energy[is_deal] = 0.0  # deal rent is all-in, as in the portfolio model
+    # a space deal whose rent includes its energy pays none, as in the portfolio model
+    paid = st["energy_paid"].to_numpy(bool) if "energy_paid" in st else ~is_deal
+    energy[~paid] = 0.0
     rtt = np.zeros((len(site_ids), len(keys)))
     for k, (region, _) in enumerate(keys):
         if region in inputs.latency_ms.columns:
             rtt[:, k] = np.nan_to_num(inputs.latency_ms.loc[site_ids, region].to_numpy(float),
                                       nan=0.0, posinf=0.0)
     costs = result.costs
-    fixed_parts = [c for c in ("capital_usd", "risk_usd", "deals_usd", "ppa_usd") if c in costs.columns]
+    fixed_parts = [c for c in ("capital_usd", "site_usd", "accelerators_usd", "risk_usd", "deals_usd",
+                                 "ppa_usd") if c in costs.columns]
     fixed = float((costs[fixed_parts].sum(axis=1) * costs["discount_factor"]).sum())
     lead = st["lead_years"].to_numpy(float) * 12.0
     return RiskProblem(
