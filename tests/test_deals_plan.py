@@ -31,7 +31,7 @@ DEALS = [
      "site_name": "Tuas hall", "site_latitude": 1.32, "site_longitude": 103.65},
     {"id": "au-ppa", "kind": "ppa", "counterparty": "Example Wind Pty Ltd", "market": "au-sydney",
      "capacity_mw": 50, "start_year": 2027, "term_years": 10, "price_usd_per_mwh": 60,
-     "stage": "negotiation"},
+     "stage": "negotiation", "technology": "wind"},
     # Not candidates: lost, an expired offer, and a grid-connection agreement.
     {"id": "au-lost", "kind": "lease", "counterparty": "L", "market": "au-sydney",
      "capacity_mw": 10, "start_year": 2027, "term_years": 5, "stage": "lost"},

@@ -171,7 +171,7 @@ def test_scenario_deals_import_names_the_yaml_line(tmp_path: Path) -> None:
         "name: x\n"
         "deals:\n"
         "  - {id: a, kind: ppa, counterparty: W, market: au-sydney, capacity_mw: 50,\n"
-        "     start_year: 2028, term_years: 15, price_usd_per_mwh: 65}\n"
+        "     start_year: 2028, term_years: 15, price_usd_per_mwh: 65, technology: wind}\n"
         "  - id: b\n"
         "    kind: lease\n"
         "    counterparty: L\n"
@@ -255,7 +255,7 @@ def test_a_first_revision_database_upgrades_with_its_data(db_url: str) -> None:
         assert "deal_mw_by_year" not in __import__("sqlalchemy").inspect(conn).get_table_names()
     engine.dispose()
     with DealStore(db_url) as store:
-        assert store.revision == "0002"
+        assert store.revision == "0003"
         got = store.get("jp-colo")
         assert (got.stage, got.capacity_mw, got.version, got.notes) == ("negotiation", 30.0, 4, "old")
         assert got.close_probability is None and got.mw_by_year == {}

@@ -228,6 +228,11 @@ def candidate_market(market: Market, site: Site | None = None, candidate_id: str
 
 
 
+#: Technologies a PPA may deliver (their hourly shape comes from the market's profiles).
+PPA_TECHNOLOGIES = ("solar", "wind", "offshore_wind", "hydro", "geothermal", "nuclear")
+PpaTechnology = Literal["solar", "wind", "offshore_wind", "hydro", "geothermal", "nuclear"]
+
+
 class Deal(_Model):
     """A commercial offer: lease, powered shell, build-to-suit, colocation or an energy PPA."""
 
@@ -251,7 +256,19 @@ class Deal(_Model):
                      "tenant pays the metered energy at the market's grid price ('pass_through'); "
                      "default by kind (see gridfirst.resolve.candidates.DEAL_ENERGY)."),
     )
+    technology: PpaTechnology | None = Field(
+        default=None,
+        description=("PPAs: the technology whose hourly output the contract delivers (its "
+                     "market's hourly profile of that technology times capacity_mw)."),
+    )
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _ppa_technology(self) -> Deal:
+        if self.kind == "ppa" and self.technology is None:
+            raise ValueError(f"technology: PPA {self.id!r} needs the technology it delivers, one "
+                             f"of {', '.join(PPA_TECHNOLOGIES)}")
+        return self
 
 
 class DemandRegion(_Model):

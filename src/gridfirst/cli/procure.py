@@ -75,6 +75,19 @@ def procure(
     load_mw: float = typer.Option(100.0, "--load-mw", help="Flat load for --site [MW]."),
     seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Seed of the synthetic profiles for --site."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a dispatch plot (HTML)."),
+    supply: str = typer.Option(
+        "market", "--supply",
+        help="market: the market's sourced supply options (data/supply; see `gridfirst supply "
+        "MARKET`); reference: generic solar, wind, clean firm and battery at US costs.",
+    ),
+    year: int | None = typer.Option(
+        None, "--year", min=2000, max=2100,
+        help="Only supply options available by this year (e.g. Singapore's licensed imports).",
+        show_default="every allowed option",
+    ),
+    market_id: str | None = typer.Option(
+        None, "--market", help="With --hourly: the market whose supply options apply.",
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Size solar, wind, battery and clean firm supply to meet a 24/7 CFE target at least cost."""
@@ -94,11 +107,17 @@ def procure(
         scen = load_scenario(scenario if scenario is not None else example_path())
         cost_model = load_costs(costs) if costs is not None else scenario_costs(scen)
         target = scen.policy.cfe_target if cfe_target is None else cfe_target
-        profiles = _profiles(site, hourly, scen, scenario is not None, load_mw, seed, weather)
+        profiles, market = _profiles(site, hourly, scen, scenario is not None, load_mw, seed,
+                                     weather, market_id)
+        stack, lp_supply = _supply(supply, market, profiles, cost_model, year, hourly is not None)
         if sweep is not None:
-            results = sweep_targets(profiles, parse_sweep(sweep), cost_model, method=method)
+            results = sweep_targets(profiles, parse_sweep(sweep), cost_model, method=method,
+                                    **lp_supply)
         else:
-            results = [optimise_procurement(profiles, cost_model, target, method=method)]
+            results = [optimise_procurement(profiles, cost_model, target, method=method,
+                                            **lp_supply)]
+        for result in results:
+            result.stack = stack
         if plot is not None:
             from gridfirst.procurement.plot import write_dispatch_html
 
@@ -109,6 +128,7 @@ def procure(
         "solar": f"hourly file {hourly}", "wind": f"hourly file {hourly}"}
     records = [{**r.to_dict(), "resource_basis": dict(basis)} for r in results]
     _warn_uncertified(records)
+    _warn_unmet(records)
     if fmt == Format.json:
         print_json(records[0] if sweep is None else records)
     elif fmt == Format.csv:
@@ -116,6 +136,7 @@ def procure(
     elif sweep is None:
         print_records(_field_rows(records[0]), fmt, title="24/7 CFE procurement",
                       columns=["field", "value"])
+        _print_supply(records[0])
     else:
         _print_sweep(records)
         from rich.console import Console
@@ -126,6 +147,65 @@ def procure(
         from rich.console import Console
 
         Console(stderr=True).print(f"dispatch plot written to {plot}")
+
+
+def _supply(
+    mode: str, market: Any, profiles: pd.DataFrame, costs: Any, year: int | None, hourly: bool,
+) -> tuple[Any, dict[str, Any]]:
+    """The supply stack and the LP keywords for ``--supply``."""
+    from gridfirst.errors import DataError
+    from gridfirst.procurement.solve import CFE_SHORTFALL_USD_PER_MWH, SUPPLY_MODES
+    from gridfirst.procurement.stack import market_stack
+
+    if mode not in SUPPLY_MODES:
+        raise DataError(f"--supply: {mode!r} is not one of {list(SUPPLY_MODES)}")
+    if mode == "reference":
+        return None, {}
+    if market is None:
+        if hourly:
+            return None, {}  # a profiles file alone names no market: the reference options
+        raise DataError("--supply market needs a site or --market")
+    stack = market_stack(market, profiles, costs, year=year)
+    return stack, {"supply": stack.supply, "cfe_shortfall_usd_per_mwh": CFE_SHORTFALL_USD_PER_MWH}
+
+
+def _warn_unmet(records: list[dict[str, Any]]) -> None:
+    """Say so when the market's options cannot reach the target."""
+    from rich.console import Console
+
+    err = Console(stderr=True, soft_wrap=True)
+    for rec in records:
+        if rec.get("cfe_target_met") is False:
+            err.print(f"warning: target {rec.get('cfe_target')}: the market's supply options reach "
+                      f"at most CFE {rec.get('cfe_score'):.3f} ({rec.get('cfe_shortfall_mwh'):,.0f} "
+                      "MWh short); the cost is that of the best reachable plan", markup=False,
+                      highlight=False)
+
+
+def _print_supply(record: dict[str, Any]) -> None:
+    """The supply by option and contract as its own table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = record.get("supply") or []
+    if not rows:
+        return
+    table = Table(title="supply by option")
+    for header in ("option", "kind", "contract", "MW", "GWh", "M USD/yr"):
+        table.add_column(header, justify="left" if header in ("option", "kind", "contract") else "right")
+    for row in rows:
+        table.add_row(str(row["option"]), str(row["kind"]), str(row["contract"]),
+                      f"{row['mw']:,.1f}", f"{row['mwh'] / 1000:,.1f}", f"{row['cost_usd'] / 1e6:,.2f}")
+    console = Console()
+    console.print(table)
+    stack = record.get("supply_stack")
+    if stack:
+        console.print(f"supply: {stack['basis']}", markup=False, highlight=False)
+        for row in stack.get("annual_only", []):
+            console.print(f"  annual only (no hourly CFE credit): {row['option']} ({row['contract']})",
+                          markup=False, highlight=False)
+        for row in stack.get("excluded", []):
+            console.print(f"  left out: {row['option']}: {row['reason']}", markup=False, highlight=False)
 
 
 #: Above this certified relative optimality gap a result is reported as doubtful.
@@ -149,6 +229,8 @@ def _field_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     """One result as field/value rows (nested mappings such as the cost split flattened)."""
     rows: list[dict[str, Any]] = []
     for key, value in record.items():
+        if key in ("supply", "supply_stack"):
+            continue  # printed as their own table
         if isinstance(value, dict):
             rows.extend({"field": f"{key}.{k}", "value": _shown(v)} for k, v in value.items())
         else:
@@ -189,8 +271,10 @@ def _profiles(
     load_mw: float,
     seed: int,
     weather: Path | None = None,
-) -> pd.DataFrame:
-    """The hourly profiles: the user's file, or a site's (its own values over its market's).
+    market_id: str | None = None,
+) -> tuple[pd.DataFrame, Any]:
+    """The hourly profiles: the user's file, or a site's (its own values over its market's), and
+    the market whose supply options apply (None for a file without ``--market``).
 
     A site's solar and wind come from ``weather`` or else its scenario ``weather_file`` when
     either is given; ``attrs["resource_basis"]`` says which.
@@ -199,7 +283,15 @@ def _profiles(
     from gridfirst.resources import market_profiles, read_profiles
 
     if hourly is not None:
-        return read_profiles(hourly)
+        market_of_file = None
+        if market_id is not None:
+            from gridfirst.data import bundled_markets
+
+            found = {m.id: m for m in bundled_markets()}
+            if market_id not in found:
+                raise DataError(f"--market: {market_id!r} is not a bundled market")
+            market_of_file = found[market_id]
+        return read_profiles(hourly), market_of_file
     if site is None:
         raise DataError("give exactly one of --site ID or --hourly FILE")
     from gridfirst.procurement.site import site_market
@@ -227,8 +319,8 @@ def _profiles(
     if weather is not None:
         from gridfirst.weather import read_weather, weather_profiles
 
-        return weather_profiles(market, read_weather(weather), seed=seed, load_mw=load_mw)
-    return market_profiles(market, seed=seed, load_mw=load_mw)
+        return weather_profiles(market, read_weather(weather), seed=seed, load_mw=load_mw), market
+    return market_profiles(market, seed=seed, load_mw=load_mw), market
 
 
 def register(app: typer.Typer) -> None:

@@ -67,6 +67,8 @@ class DealRow(Base):
     ready_for_service_date: Mapped[date | None] = mapped_column(Date)
     offer_expiry_date: Mapped[date | None] = mapped_column(Date)
     close_probability: Mapped[float | None] = mapped_column(Float)
+    energy: Mapped[str | None] = mapped_column(String(20))
+    technology: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False)

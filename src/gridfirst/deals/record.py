@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gridfirst.scenario import Deal
+from gridfirst.scenario import Deal, PpaTechnology
 
 StoreKind = Literal["lease", "powered_shell", "build_to_suit", "colocation", "ppa",
                     "grid_connection", "land"]
@@ -47,6 +47,8 @@ class DealRecord(BaseModel):
     price_usd_per_mwh: float | None = Field(default=None, ge=0)
     take_or_pay_share: float = Field(default=0.0, ge=0, le=1)
     stage: Stage = "prospect"
+    energy: Literal["included", "pass_through"] | None = None
+    technology: PpaTechnology | None = None
     notes: str = ""
     terms: str = Field(default="", description="Other terms in words (indexation, break options).")
     energisation_date: date | None = None
@@ -68,7 +70,7 @@ class DealRecord(BaseModel):
             site=self.site, capacity_mw=self.capacity_mw, start_year=self.start_year,
             term_years=self.term_years, price_usd_per_kw_month=self.price_usd_per_kw_month,
             price_usd_per_mwh=self.price_usd_per_mwh, take_or_pay_share=self.take_or_pay_share,
-            stage=self.stage, notes=self.notes,
+            stage=self.stage, energy=self.energy, technology=self.technology, notes=self.notes,
         )
 
     def sign_by(self) -> date:
@@ -86,4 +88,4 @@ class DealRecord(BaseModel):
 COLUMN_FIELDS = ("kind", "market", "capacity_mw", "start_year", "term_years",
                  "price_usd_per_kw_month", "price_usd_per_mwh", "take_or_pay_share", "stage",
                  "notes", "terms", "energisation_date", "ready_for_service_date",
-                 "offer_expiry_date", "close_probability")
+                 "offer_expiry_date", "close_probability", "energy", "technology")

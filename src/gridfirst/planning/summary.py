@@ -24,6 +24,7 @@ TABLE_FILES = {
     "shortfalls": "unmet demand by region, workload and year with the binding constraint",
     "ranking": "market scores and ranks per workload profile, with screened-out markets",
     "costs": "plan cost by year and part [USD], discounted",
+    "carbon": "by site and year: facility MWh, hourly CFE, Scope 2 location- and market-based [tCO2]",
 }
 
 
@@ -61,7 +62,14 @@ def plan_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
         "shortfalls": p.shortfalls.reset_index(drop=True),
         "ranking": _ranking_table(result),
         "costs": p.costs.reset_index(drop=True),
+        "carbon": _carbon_table(result),
     }
+
+
+def _carbon_table(result: PlanResult) -> pd.DataFrame:
+    from gridfirst.planning.carbon import plan_carbon
+
+    return plan_carbon(result)[0]
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -139,5 +147,19 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
             ].iterrows()
         },
         "risk": _risk_summary(result),
+        "carbon": _carbon(result),
     }
     return _clean(summary)
+
+
+def _carbon(result: PlanResult) -> dict[str, Any]:
+    """Plan-level carbon for ``plan.json``: totals by year and each site in the last year."""
+    from gridfirst.planning.carbon import BASIS, plan_carbon
+
+    by_site, by_year = plan_carbon(result)
+    last = int(by_year["year"].max()) if not by_year.empty else None
+    return {
+        "basis": BASIS,
+        "by_year": records(by_year),
+        "by_site": records(by_site[by_site["year"] == last]) if last is not None else [],
+    }

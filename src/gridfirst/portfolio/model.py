@@ -397,7 +397,8 @@ def _costs(b: ModelBuilder, f: _Frame, v: _Vars) -> tuple[dict[str, np.ndarray],
         pu, pd_ = v.ppa_use.index.reshape(P, T), v.ppa_paid.index.reshape(P, T)
         col_year[pu] = np.arange(T)[None, :]
         col_year[pd_] = np.arange(T)[None, :]
-        parts["ppa"][pu] = -HOURS_PER_YEAR * pp["market_price_usd_per_mwh"].to_numpy(float)[:, None]
+        # a CfD settles hour by hour: the energy used is worth the grid price its hours fetch
+        parts["ppa"][pu] = -HOURS_PER_YEAR * _ppa_capture_price(pp)[:, None]
         parts["ppa"][pd_] = HOURS_PER_YEAR * pp["price_usd_per_mwh"].to_numpy(float)[:, None]
     disc = np.where(col_year >= 0, f.discount[np.clip(col_year, 0, T - 1)], 0.0)
     cost = disc * sum(parts.values())
@@ -558,16 +559,35 @@ def _diversification_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
     b.coefficients(first + g3 * T + t3, v.cap.index.reshape(S, T)[s3, t3], coef[g3, s3])
 
 
+def _ppa_capture_price(pp: pd.DataFrame) -> np.ndarray:
+    """Each PPA's energy value [USD/MWh]: its capture price, else the market's average price."""
+    flat = pp["market_price_usd_per_mwh"].to_numpy(float)
+    if "capture_price_usd_per_mwh" not in pp:
+        return flat
+    capture = pp["capture_price_usd_per_mwh"].to_numpy(float)
+    return np.where(np.isfinite(capture), capture, flat)
+
+
+def _ppa_energy_mw(pp: pd.DataFrame) -> np.ndarray:
+    """Each PPA's average output [MW]: MW x its technology's capacity factor (MW where absent)."""
+    mw = pp["mw"].to_numpy(float)
+    if "capacity_factor" not in pp:
+        return mw
+    cf = pp["capacity_factor"].to_numpy(float)
+    return mw * np.where(np.isfinite(cf), cf, 1.0)
+
+
 def _ppa_rows(b: ModelBuilder, f: _Frame, v: _Vars) -> None:
-    """PPAs: use <= MW x signed (active years), use <= energy drawn by built sites in the
-    market, paid >= use, paid >= share x MW x signed."""
+    """PPAs: use <= average output x signed (active years; output = MW x the capacity factor of
+    its technology's hourly profile), use <= energy drawn by built sites in the market,
+    paid >= use, paid >= share x output x signed."""
     P, T = len(f.ppa_ids), f.T
     if not P:
         return
     pp = f.inputs.ppas.loc[f.ppa_ids]
     names = np.asarray(f.ppa_ids, object)
     ps, pu, pd_ = v.ppa_sign.index, v.ppa_use.index, v.ppa_paid.index
-    mw = pp["mw"].to_numpy(float)
+    mw = _ppa_energy_mw(pp)
     a_i, t_i = np.nonzero(f.ppa_active)
     first = _yearly_rows(b, "ppa_volume", names, f.years, -np.inf, 0.0)
     b.coefficients(first + np.arange(P * T), pu, 1.0)

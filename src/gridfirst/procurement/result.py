@@ -190,6 +190,9 @@ def result_from_primal(
     gen_emissions = zeros.copy()
     for g in lp.generators:
         k, out = one(f"cap:{g.name}"), block(f"gen:{g.name}")
+        if g.usd_per_mw_year == 0.0 and g.profile.max(initial=0.0) > 0:
+            # a capacity that costs nothing (an import paid per MWh) is only as large as used
+            k = min(k, float(out.max(initial=0.0)) / float(g.profile.max()))
         group_mw[g.group] += k
         group_out[g.group] = group_out[g.group] + out
         group_curtailed[g.group] += np.maximum(k * g.profile - out, 0.0)

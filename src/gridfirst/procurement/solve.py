@@ -14,8 +14,10 @@ import numpy as np
 from gridfirst.errors import DataError
 from gridfirst.procurement.costs import ProcurementCosts
 from gridfirst.procurement.model import (
+    Generator,
     ProcurementLP,
     ProcurementOptions,
+    Storage,
     build_lp,
     cfe_row_bounds,
     column_layout,
@@ -105,6 +107,8 @@ def optimise_procurement(
     costs: ProcurementCosts | None = None,
     cfe_target: float = 0.9,
     method: str = DEFAULT_METHOD,
+    supply: tuple[tuple[Generator, ...], tuple[Storage, ...]] | None = None,
+    cfe_shortfall_usd_per_mwh: float | None = None,
     **options: Any,
 ) -> ProcurementResult:
     """Cheapest capacities and hourly dispatch serving the load to an hourly CFE target.
@@ -120,8 +124,14 @@ def optimise_procurement(
     cfe_target : float
         Carbon-free share of load to meet, hour by hour (0..1).
     method : {"fast", "highs"}
-        ``fast``: the structure-exploiting solver (reference LP only; otherwise HiGHS is used and
-        the result's ``method`` says so). ``highs``: HiGHS on the monolithic LP.
+        ``fast``: the structure-exploiting solver (without the exports, flexible-load and backup
+        options; with them HiGHS is used and the result's ``method`` says so). ``highs``: HiGHS
+        on the monolithic LP.
+    supply : (generators, storages), optional
+        The supply options (e.g. :attr:`~gridfirst.procurement.stack.SupplyStack.supply`);
+        default the reference LP's solar, wind, clean firm and battery.
+    cfe_shortfall_usd_per_mwh : float, optional
+        Make the target soft (see :attr:`~gridfirst.procurement.model.ProcurementLP.soft_target`).
     **options
         :class:`~gridfirst.procurement.model.ProcurementOptions` fields (``matching``,
         ``sale_price_usd_per_mwh``, ``sale_cap_mw``, ``flex_hours``,
@@ -145,7 +155,8 @@ def optimise_procurement(
        carbon-free energy procurement. Energy Strategy Reviews 54, 101488.
     """
     opts, solver_kwargs = _split_kwargs(options)
-    lp = build_lp(profiles, costs, cfe_target, opts)
+    lp = build_lp(profiles, costs, cfe_target, opts, supply=supply,
+                  cfe_shortfall_usd_per_mwh=cfe_shortfall_usd_per_mwh)
     return solve_lp(lp, method=method, **solver_kwargs)
 
 
@@ -162,6 +173,8 @@ def sweep_targets(
     targets: Iterable[float],
     costs: ProcurementCosts | None = None,
     method: str = DEFAULT_METHOD,
+    supply: tuple[tuple[Generator, ...], tuple[Storage, ...]] | None = None,
+    cfe_shortfall_usd_per_mwh: float | None = None,
     **options: Any,
 ) -> list[ProcurementResult]:
     """Solve for each CFE target, re-using the previous solve as a warm start.
@@ -180,7 +193,8 @@ def sweep_targets(
     if not targets:
         raise DataError("sweep: no targets given")
     opts, solver_kwargs = _split_kwargs(options)
-    base = build_lp(profiles, costs, targets[0], opts)
+    base = build_lp(profiles, costs, targets[0], opts, supply=supply,
+                    cfe_shortfall_usd_per_mwh=cfe_shortfall_usd_per_mwh)
     order = sorted(range(len(targets)), key=lambda i: targets[i])
     results: dict[int, ProcurementResult] = {}
     run, label = _choose(method, base)

@@ -294,3 +294,38 @@ def market_stack(
         basis=f"{len(gens_l) + len(stores_l)} hourly options of {market.id} "
               "(data/supply/options_*.csv)", sources=sources,
     )
+
+
+#: Availability of a baseload PPA by technology where the market's supply data give none:
+#: nuclear 0.93 (NREL ATB 2024 nuclear capacity factor, as in the supply rows), geothermal 0.90
+#: (ATB 2024 hydro-flash geothermal), hydro 1.0 (Nordic hydro PPAs are sold as baseload blocks,
+#: as the bundled se/no rows); assumptions where no row of the market says otherwise.
+BASELOAD_AVAILABILITY = {"nuclear": 0.93, "geothermal": 0.90, "hydro": 1.0}
+_PPA_KINDS = {"nuclear": ("nuclear_ppa", "new_nuclear"), "geothermal": ("geothermal",),
+              "hydro": ("hydro",), "offshore_wind": ("offshore_wind",)}
+
+
+def ppa_profile(market: Market, technology: str, profiles: pd.DataFrame) -> np.ndarray:
+    """Hourly output per MW of a PPA of ``technology`` in ``market`` [0..1].
+
+    Solar and wind follow the market's hourly profiles; offshore wind the wind profile at the
+    market's offshore option's capacity factor (the onshore one where it has none); hydro,
+    geothermal and nuclear a flat availability (the market's option row, else
+    :data:`BASELOAD_AVAILABILITY`).
+    """
+    from gridfirst.data.supply import has_supply, market_supply
+
+    cf: float | None = None
+    if technology in _PPA_KINDS and has_supply(market.id):
+        rows = market_supply(market.id)
+        rows = rows[rows["kind"].isin(_PPA_KINDS[technology])]
+        values = [v for v in (_num(x) for x in rows["capacity_factor"]) if v is not None]
+        cf = values[0] if values else None
+    if technology == "solar":
+        return _shape("solar", None, profiles, "ppa")
+    if technology in ("wind", "offshore_wind"):
+        return _shape("wind", cf, profiles, "ppa")
+    if technology in BASELOAD_AVAILABILITY:
+        return np.full(len(profiles), BASELOAD_AVAILABILITY[technology] if cf is None else cf)
+    raise DataError(f"PPA technology {technology!r} is not one of solar, wind, offshore_wind, "
+                    "hydro, geothermal, nuclear")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MIX_COLOURS = {
     "solar_mwh": ("Solar", "#E69F00"),
     "wind_mwh": ("Wind", "#56B4E9"),
-    "firm_mwh": ("Clean firm", "#009E73"),
+    "firm_mwh": ("Firm: hydro, geothermal, nuclear, imports", "#009E73"),
     "battery_discharge_mwh": ("Battery", "#CC79A7"),
     "grid_cfe_mwh": ("Grid, carbon-free", "#0072B2"),
     "grid_other_mwh": ("Grid, fossil", "#999999"),
@@ -221,20 +221,30 @@ def demand_capacity_figure(result: PlanResult) -> go.Figure:
 def power_mix_figure(result: PlanResult) -> go.Figure:
     """Each chosen site's energy mix (share of supply), cost per MWh and hourly CFE score."""
     proc = result.procurement
-    chosen = [s for s in result.chosen_sites if s in proc.index]
     market_rows = result.portfolio.inputs.sites
-    # A site without its own record (a space deal) is supplied like its market.
-    keys = []
+    markets = {m.id: m for m in result.scenario.resolved_markets()}
+    deal_ids = {d.id for d in result.scenario.deals}
+    # A space deal runs on its grid's mix; every other site on its own (or its market's) record.
+    records: dict[str, dict[str, float]] = {}
     for sid in result.chosen_sites:
-        if sid in proc.index:
-            keys.append((sid, sid))
-        elif sid in market_rows.index and market_rows.at[sid, "market"] in proc.index:
-            keys.append((sid, str(market_rows.at[sid, "market"])))
-    chosen = [k for k, _ in keys]
+        market_id = str(market_rows.at[sid, "market"]) if sid in market_rows.index else sid
+        if sid in deal_ids and market_id in markets:
+            share = float(markets[market_id].grid_cfe_share)
+            cost = (float(market_rows.at[sid, "energy_usd_per_mwh"])
+                    if "energy_usd_per_mwh" in market_rows.columns else float("nan"))
+            records[sid] = {**dict.fromkeys(MIX_COLOURS, 0.0), "grid_cfe_mwh": share,
+                            "grid_other_mwh": 1.0 - share, "cost_usd_per_mwh": cost,
+                            "cfe_score": share}
+            continue
+        key = sid if sid in proc.index else market_id
+        if key in proc.index:
+            records[sid] = {c: float(proc.at[key, c])
+                            for c in [*MIX_COLOURS, "cost_usd_per_mwh", "cfe_score"]}
+    chosen = list(records)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.16,
                         subplot_titles=["Energy supplied by source (share)", "Cost per MWh of load"])
-    if keys:
-        rec = proc.loc[[src for _, src in keys]]
+    if records:
+        rec = pd.DataFrame.from_dict(records, orient="index")
         supply = rec[list(MIX_COLOURS)].sum(axis=1).replace(0.0, np.nan)
         for col, (label, colour) in MIX_COLOURS.items():
             fig.add_trace(go.Bar(y=chosen, x=(rec[col] / supply).to_numpy(), name=label,

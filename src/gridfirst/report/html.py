@@ -195,6 +195,7 @@ def report_html(result: PlanResult) -> str:
             parts.append("<h3>Shortfalls and why</h3>" + _shortfall_section(result))
         if key == "power":
             parts.append(table_html(_power_table(result)))
+            parts.append(_carbon_section(result))
         parts.append("</section>")
     parts.append(_compliance_section(result))
     parts.append('<section id="sec-binding"><h2>Binding constraints</h2><p class="note">Shadow '
@@ -229,20 +230,58 @@ def _compliance_section(result: PlanResult) -> str:
     return head + f'<p class="note">{note}</p>' + table_html(table) + "</section>"
 
 
+def _carbon_section(result: PlanResult) -> str:
+    """The plan's hourly CFE and Scope 2 emissions by year."""
+    from gridfirst.planning.carbon import BASIS, plan_carbon
+
+    _, by_year = plan_carbon(result)
+    if by_year.empty:
+        return ""
+    table = by_year.assign(
+        facility_gwh=by_year["facility_mwh"] / 1000.0,
+        scope2_location_kt=by_year["scope2_location_tco2"] / 1000.0,
+        scope2_market_kt=by_year["scope2_market_tco2"] / 1000.0,
+    )[["year", "facility_gwh", "cfe_score", "scope2_location_kt", "scope2_market_kt"]]
+    return ("<h3>Carbon of the plan: hourly CFE and Scope 2</h3>"
+            f'<p class="note">{html.escape(BASIS)}.</p>' + table_html(table))
+
+
 def _power_table(result: PlanResult) -> pd.DataFrame:
+    """Each chosen site's power: its supply by option and contract, cost, CFE and whether the
+    market's options reach the target. A space deal runs on its grid's mix (its CFE is the grid's
+    clean share; certificates in its terms are not modelled), so it shows no supply of its own."""
     proc = result.procurement
     sites = result.portfolio.inputs.sites
+    markets = {m.id: m for m in result.scenario.resolved_markets()}
+    deal_ids = {d.id for d in result.scenario.deals}
     rows = []
     for sid in result.chosen_sites:
-        key = sid if sid in proc.index else str(sites.at[sid, "market"]) if sid in sites.index else sid
+        market_id = str(sites.at[sid, "market"]) if sid in sites.index else sid
+        if sid in deal_ids:
+            market = markets.get(market_id)
+            rows.append({"site": sid, "power": "grid mix (space deal)",
+                         "supply by option": "the provider's grid supply; no certificates in its terms",
+                         "cost_usd_per_mwh": float(sites.at[sid, "energy_usd_per_mwh"])
+                         if "energy_usd_per_mwh" in sites.columns else float("nan"),
+                         "cfe_score": float(market.grid_cfe_share) if market is not None else float("nan"),
+                         "target met": "no (grid mix)"})
+            continue
+        key = sid if sid in proc.index else market_id
         if key not in proc.index:
             continue
         r = proc.loc[key]
-        rows.append({"site": sid, "procured as": key, "cost_usd_per_mwh": float(r["cost_usd_per_mwh"]),
-                     "cfe_score": float(r["cfe_score"]), "solar_mw": float(r["solar_mw"]),
-                     "wind_mw": float(r["wind_mw"]), "battery_mw": float(r["battery_mw"]),
-                     "battery_mwh": float(r["battery_mwh"]), "firm_mw": float(r["firm_mw"]),
-                     "grid price usd_per_mwh": float(r["grid_price_usd_per_mwh"])})
+        supply = r.get("supply") if hasattr(r, "get") else None
+        parts = []
+        if isinstance(supply, list):
+            for item in supply:
+                if float(item.get("mw", 0.0)) > 0.05:
+                    parts.append(f"{item['option']} {float(item['mw']):,.0f} MW ({item['contract']})")
+        met = r.get("cfe_target_met", True) if hasattr(r, "get") else True
+        rows.append({"site": sid, "power": f"procured as {key}",
+                     "supply by option": "; ".join(parts) or "grid only",
+                     "cost_usd_per_mwh": float(r["cost_usd_per_mwh"]),
+                     "cfe_score": float(r["cfe_score"]),
+                     "target met": "yes" if bool(met) else "no: the market's options fall short"})
     return pd.DataFrame(rows)
 
 

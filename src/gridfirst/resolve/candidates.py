@@ -135,9 +135,12 @@ def build_candidates(scenario: Scenario, markets: list[Market], crf: float) -> C
         m = by_id[d.market]
         end = d.start_year + d.term_years - 1
         if d.kind == "ppa":
+            cf, capture = _ppa_output(m, str(d.technology))
             ppa_rows.append({
                 "deal": d.id, "market": m.id, "mw": d.capacity_mw, "start_year": d.start_year,
                 "end_year": end, "price_usd_per_mwh": d.price_usd_per_mwh,
+                "technology": d.technology, "capacity_factor": cf,
+                "capture_price_usd_per_mwh": capture,
                 "market_price_usd_per_mwh": m.price_usd_per_mwh,
                 "take_or_pay_share": d.take_or_pay_share, "stage": d.stage,
             })
@@ -155,11 +158,28 @@ def build_candidates(scenario: Scenario, markets: list[Market], crf: float) -> C
     ppas = pd.DataFrame(
         ppa_rows,
         columns=["deal", "market", "mw", "start_year", "end_year", "price_usd_per_mwh",
+                 "technology", "capacity_factor", "capture_price_usd_per_mwh",
                  "market_price_usd_per_mwh", "take_or_pay_share", "stage"],
     ).set_index("deal")
     clusters = _clusters(scenario, candidates, by_id)
     return CandidateTables(candidates=candidates, power_mw=power_mw, ppas=ppas,
                            clusters=clusters, markets=by_id)
+
+
+def _ppa_output(market: Market, technology: str) -> tuple[float, float]:
+    """A PPA's capacity factor and capture price: its technology's hourly output in the market
+    (:func:`gridfirst.procurement.stack.ppa_profile`) weighting the market's hourly grid price
+    [-, USD/MWh]; a CfD settles each hour against that price, so the capture price is what the
+    contract's energy is worth to the buyer."""
+    from gridfirst.procurement.stack import ppa_profile
+    from gridfirst.resources import market_profiles
+
+    profiles = market_profiles(market)
+    shape = ppa_profile(market, technology, profiles)
+    energy = float(shape.sum())
+    price = profiles["grid_price_usd_per_mwh"].to_numpy(float)
+    capture = float(price @ shape) / energy if energy > 0 else float(price.mean())
+    return float(shape.mean()), capture
 
 
 def _deal_row(d: Deal, row: dict[str, Any], crf: float) -> dict[str, Any]:
