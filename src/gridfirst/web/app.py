@@ -342,8 +342,10 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
                               "description": "the file"}})
     def job_file(job_id: str, path: str) -> FileResponse:
         """A file of a finished job's folder (report.html, the CSV tables)."""
-        target = inside(jobs.folder(job_id), path)
-        jobs.get(job_id)
+        target = inside(jobs.folder(job_id), path)  # refused before the job is looked up
+        job = jobs.get(job_id)
+        if job.kind == "plan":
+            target = inside(jobs.folder(job_id) / "result", path)
         if not target.is_file():
             raise WebError(404, f"job {job_id}: no file {path[:80]!r}")
         return FileResponse(target)

@@ -44,6 +44,7 @@ JOBS = sa.Table(
     sa.Column("finished", sa.Float),
     sa.Column("progress", sa.Float, nullable=False, default=0.0),
     sa.Column("stage", sa.String(32), nullable=False, default=""),
+    sa.Column("stages", sa.Text, nullable=False, default="{}"),
 )
 
 #: Share of a plan's run time per stage (measured on the example: procurement dominates), so
@@ -165,7 +166,8 @@ class JobManager:
         with self.engine.begin() as conn:
             conn.execute(JOBS.insert().values(
                 id=job.id, kind=kind, scenario=scenario, params=json.dumps(params),
-                status="queued", message="", created=job.created, progress=0.0, stage=""))
+                status="queued", message="", created=job.created, progress=0.0, stage="",
+                stages="{}"))
         with self._lock:
             self._live[job.id] = job
             self._cancel[job.id] = threading.Event()
@@ -276,7 +278,8 @@ class JobManager:
         with self.engine.begin() as conn:
             conn.execute(JOBS.update().where(JOBS.c.id == job.id).values(
                 status=job.status, message=job.message, started=job.started,
-                finished=job.finished, progress=job.progress, stage=job.stage))
+                finished=job.finished, progress=job.progress, stage=job.stage,
+                stages=json.dumps(job.stages)))
 
 
 def write_whole(path: Path, text: str) -> None:
@@ -293,4 +296,5 @@ def _job(row: Any) -> Job:
     return Job(id=row["id"], kind=row["kind"], scenario=row["scenario"],
                params=json.loads(row["params"] or "{}"), status=row["status"],
                message=row["message"] or "", created=row["created"], started=row["started"],
-               finished=row["finished"], progress=row["progress"] or 0.0, stage=row["stage"] or "")
+               finished=row["finished"], progress=row["progress"] or 0.0, stage=row["stage"] or "",
+               stages=json.loads(row["stages"] or "{}"))
