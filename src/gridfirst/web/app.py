@@ -73,7 +73,7 @@ class RankRequest(BaseModel):
 
 class ProcureRequest(BaseModel):
     scenario: str = EXAMPLE
-    site: str = Field(description="Site or market id of the scenario.", examples=["sg-singapore"])
+    site: str = Field(description="Site or market id of the scenario, e.g. sg-singapore.")
     cfe_target: float | None = Field(None, ge=0, le=1, description="Default: policy.cfe_target.")
     load_mw: float = Field(100.0, gt=0, le=100_000)
     seed: int = Field(0, ge=0, le=2**32 - 1)

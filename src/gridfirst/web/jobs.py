@@ -98,8 +98,7 @@ class JobManager:
         self._lock = threading.Lock()
         self._live: dict[str, Job] = {}
         self._cancel: dict[str, threading.Event] = {}
-        self._pool = ThreadPoolExecutor(max_workers=max(1, config.job_threads),
-                                        thread_name_prefix="gridfirst-job")
+        self._pool: ThreadPoolExecutor | None = None
         self.interrupted = self._mark_interrupted()
 
     def _mark_interrupted(self) -> int:
@@ -115,8 +114,10 @@ class JobManager:
         """Cancel running jobs and wait for their threads (server shutdown)."""
         for event in list(self._cancel.values()):
             event.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self.engine.dispose()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- queries ---------------------------------------------------------------------------
     def get(self, job_id: str) -> Job:
@@ -171,7 +172,11 @@ class JobManager:
         with self._lock:
             self._live[job.id] = job
             self._cancel[job.id] = threading.Event()
-        self._pool.submit(self._run, job)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=max(1, self.config.job_threads),
+                                                thread_name_prefix="gridfirst-job")
+            self._pool.submit(self._run, job)
         return job
 
     def cancel(self, job_id: str) -> Job:
