@@ -125,7 +125,8 @@ class RateLimiter:
             while log and log[0] <= now - self.window_seconds:
                 log.popleft()
             if len(log) >= self.limit:
-                wait = max(1, int(log[0] + self.window_seconds - now + 0.999))
+                oldest = log[0] if log else now
+                wait = max(1, int(oldest + self.window_seconds - now + 0.999))
                 raise WebError(429, f"too many job starts from {client}: at most {self.limit} per "
                                f"{self.window_seconds:g} s; try again in {wait} s",
                                {"Retry-After": str(wait)})
