@@ -40,6 +40,7 @@ def summary(name: str, scenario: Scenario) -> dict[str, Any]:
         "scenario_name": scenario.name,
         "markets": len(scenario.resolved_markets()),
         "sites": len(scenario.sites),
+        "site_ids": [site.id for site in scenario.sites],
         "deals": len(scenario.deals),
         "demand_regions": len(scenario.demand.regions),
         "demand_points": len(scenario.demand.points),

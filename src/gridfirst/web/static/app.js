@@ -121,8 +121,7 @@ async function loadMarkets() {
   const options = list.map((m) => `<option value="${esc(m.id)}">${esc(m.name)} (${esc(m.id)})</option>`).join("");
   $("market-pick").innerHTML = options;
   const s = await api(`/api/scenarios/${encodeURIComponent(state.scenario)}`);
-  const sites = (s.yaml.match(/^\s*- id: ([a-z0-9_-]+)\n\s+market:/gm) || [])
-    .map((line) => line.replace(/^\s*- id: /, "").split("\n")[0]);
+  const sites = s.site_ids || [];
   $("procure-site").innerHTML = sites.map((id) => `<option value="${esc(id)}">site ${esc(id)}</option>`).join("") + options;
 }
 
@@ -171,7 +170,8 @@ async function rank() {
     const p = m[`p_top_${k}`];
     return `<tr class="clickable" tabindex="0" data-market="${esc(m.market_id)}"><td class="num">${m.rank}</td>` +
       `<td>${esc(m.market_id)}</td><td class="num">${m.score.toFixed(4)}</td>` +
-      `<td class="num">${p === undefined ? "" : p.toFixed(3)}</td><td>${top}</td></tr>`;
+      `<td class="num">${p === undefined ? "" : p.toFixed(3)}</td>` +
+      `<td class="num">${m.rank_probabilities ? m.rank_probabilities[0].toFixed(3) : ""}</td><td>${top}</td></tr>`;
   });
   $("ranking").tBodies[0].innerHTML = rows.join("");
   for (const tr of $("ranking").tBodies[0].rows) {
