@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from plan_fixtures import small_scenario_dict
 from web_fixtures import TOKEN, make_app
 

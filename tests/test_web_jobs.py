@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
 from web_fixtures import AUTH, make_app, small_yaml
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

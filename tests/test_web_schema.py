@@ -11,7 +11,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
-
 from web_fixtures import AUTH, make_app, small_yaml
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
