@@ -188,7 +188,7 @@ def lp_from_arrays(
     if not 0.0 <= float(cfe_target) <= 1.0:
         raise ValueError(f"cfe_target must lie in [0, 1], got {cfe_target}")
     gens, stores = reference_supply(
-        np.asarray(solar_cf, float), np.asarray(wind_cf, float), _CostView(costs))
+        np.asarray(solar_cf, float), np.asarray(wind_cf, float), _CostView(costs))  # type: ignore[arg-type]
     return ProcurementLP(
         load_mw=load,
         price_usd_per_mwh=np.asarray(grid_price_usd_per_mwh, float),

@@ -228,31 +228,31 @@ def build_standard_form(d: ProcurementLP) -> StandardForm:
         lg = rows["L:grid"]
         b[lg[lg >= 0]] = grid_cap
     if cfe_present:
-        r = dense_rows["cfe"]
+        dr = dense_rows["cfe"]
         gcol = cols["grid"]
         sel = (gcol >= 0) & (dirty > 0.0)
-        add(np.full(int(sel.sum()), r), gcol[sel], dirty[sel])
+        add(np.full(int(sel.sum()), dr), gcol[sel], dirty[sel])
         for var, w in cfe_terms:
             xc = cols[var]
-            add(np.full(int((xc >= 0).sum()), r), xc[xc >= 0], w)
-        add(np.array([r]), np.array([row_slack["cfe"]]), 1.0)
+            add(np.full(int((xc >= 0).sum()), dr), xc[xc >= 0], w)
+        add(np.array([dr]), np.array([row_slack["cfe"]]), 1.0)
         if shortfall_col >= 0:
-            add(np.array([r]), np.array([shortfall_col]), -1.0)
-        b[r] = budget
+            add(np.array([dr]), np.array([shortfall_col]), -1.0)
+        b[dr] = budget
     for g in d.generators:
         name = f"energy_limit:{g.name}"
         if name in dense_rows:
-            r = dense_rows[name]
+            dr = dense_rows[name]
             xc = cols[f"gen:{g.name}"]
-            add(np.full(int((xc >= 0).sum()), r), xc[xc >= 0], 1.0)
-            add(np.array([r]), np.array([cap_cols[f"{g.name}_mw"]]), -float(g.energy_mwh_per_mw or 0.0))
-            add(np.array([r]), np.array([row_slack[name]]), 1.0)
+            add(np.full(int((xc >= 0).sum()), dr), xc[xc >= 0], 1.0)
+            add(np.array([dr]), np.array([cap_cols[f"{g.name}_mw"]]), -float(g.energy_mwh_per_mw or 0.0))
+            add(np.array([dr]), np.array([row_slack[name]]), 1.0)
     caps = _capacity_caps(d)
     for name in capped:
-        r = dense_rows[f"cap:{name}"]
-        add(np.array([r]), np.array([cap_cols[name]]), 1.0)
-        add(np.array([r]), np.array([row_slack[f"cap:{name}"]]), 1.0)
-        b[r] = caps[name]
+        dr = dense_rows[f"cap:{name}"]
+        add(np.array([dr]), np.array([cap_cols[name]]), 1.0)
+        add(np.array([dr]), np.array([row_slack[f"cap:{name}"]]), 1.0)
+        b[dr] = caps[name]
     rr, cc, vals = np.concatenate(ri), np.concatenate(ci), np.concatenate(vv)
     a = sp.csc_matrix((vals, (rr, cc)), shape=(m, ncol))
     c = np.zeros(ncol)
