@@ -65,6 +65,21 @@ def test_a_plan_job_streams_progress_and_keeps_its_result(
         assert c.get(f"/api/jobs/{job_id}/files/nothere.csv").status_code == 404
         listed = c.get("/api/jobs").json()
         assert listed[0]["id"] == job_id and listed[0]["status"] == "done"
+        # a risk job evaluates the very plan the plan job made (cached procurement, same MILP)
+        r = c.post("/api/jobs", json={"kind": "risk", "scenario": "small", "samples": 200},
+                   headers=AUTH)
+        risk_events = _events(c, r.json()["id"])
+        risk_progress = [e["progress"] for _, e in risk_events]
+        assert risk_progress == sorted(risk_progress)
+        assert risk_events[-1][1]["status"] == "done", risk_events[-1][1]["message"]
+        risk = c.get(f"/api/jobs/{r.json()['id']}/result").json()
+        assert risk["samples"] == 200 and risk["plan"] == "cost_optimal"
+        assert risk["total_cost_usd"] == pytest.approx(result["total_cost_usd"], rel=1e-6)
+        rows = {row["candidate"]: row for row in risk["candidates"]}
+        assert set(rows) == {"cost_optimal", "buffered", "diversified"}
+        for row in rows.values():  # CVaR95 is a tail mean: never below the P90 or the mean
+            assert row["cost_cvar95_usd"] >= row["cost_p90_usd"] >= 0
+            assert row["cost_cvar95_usd"] >= row["cost_mean_usd"]
     folder = data / "jobs" / job_id / "result"
     assert read_manifest(folder)["files"]
     # a new server over the same folder still has the finished job and its result

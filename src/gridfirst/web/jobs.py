@@ -52,6 +52,11 @@ JOBS = sa.Table(
 PLAN_STAGE_SHARES = {"latency": 0.05, "ranking": 0.1, "procurement": 0.55, "portfolio": 0.15,
                      "risk": 0.1, "report": 0.05}
 
+#: A risk job's candidate plans by default (as ``gridfirst risk``), and the share of its run time
+#: spent resolving the scenario (procurement of every site) before the candidates are evaluated.
+RISK_CANDIDATES = ("cost_optimal", "buffered", "diversified")
+RISK_RESOLVE_SHARE = 0.5
+
 
 @dataclass
 class Job:
@@ -224,9 +229,12 @@ class JobManager:
             self._finish(job, "done", "")
 
     def _overall(self, job: Job, stage: str, fraction: float) -> float:
-        if job.kind != "plan":
-            return fraction
-        shares = PLAN_STAGE_SHARES
+        if job.kind == "plan":
+            shares = PLAN_STAGE_SHARES
+        else:
+            names = list(job.params.get("candidates") or RISK_CANDIDATES)
+            shares = {"resolve": RISK_RESOLVE_SHARE,
+                      **{n: (1 - RISK_RESOLVE_SHARE) / len(names) for n in names}}
         before = 0.0
         for name, share in shares.items():
             if name == stage:
@@ -253,7 +261,7 @@ class JobManager:
         from gridfirst.risk.robust import compare_plans
 
         p = job.params
-        names = tuple(p.get("candidates") or ("cost_optimal", "buffered", "diversified"))
+        names = tuple(p.get("candidates") or RISK_CANDIDATES)
         samples = int(p.get("samples", 1000))
         executor = self.config.executor if self.config.executor != "auto" else "serial"
         progress("resolve", 0, 1)
