@@ -200,3 +200,31 @@ def test_cors_is_closed_unless_configured(client: TestClient, tmp_path: Path) ->
         assert ok.headers["access-control-allow-origin"] == "https://ok.example"
         no = c.get("/api/health", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in no.headers
+
+
+def test_demand_fit_answers_what_the_cli_prints(client: TestClient, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    csv = (root / "examples" / "demand" / "google_tokens.csv").read_text()
+    body = {"csv": csv, "quantity": "tokens_per_month", "samples": 50, "seed": 3,
+            "start_year": 2026, "end_year": 2029}
+    r = client.post("/api/demand/fit", json=body)
+    assert r.status_code == 200, r.text
+    api = r.json()
+    cli = subprocess.run(
+        [sys.executable, "-m", "gridfirst", "demand", str(root / "examples/demand/google_tokens.csv"),
+         "-q", "tokens_per_month", "--samples", "50", "--seed", "3", "--start-year", "2026",
+         "--end-year", "2029", "--format", "json"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root / "src")})
+    assert cli.returncode == 0, cli.stderr
+    expected = json.loads(cli.stdout)
+    assert [row["year"] for row in api["forecast"]] == [2026, 2027, 2028, 2029]
+    for mine, theirs in zip(api["forecast"], expected["forecast"], strict=True):
+        assert mine["mw"] == pytest.approx(theirs["mw"], rel=1e-9)
+        assert mine["low_mw"] <= mine["mw"] <= mine["high_mw"]
+    bad = client.post("/api/demand/fit", json={**body, "csv": "date,value\n2024-01-01,abc\n"})
+    assert bad.status_code == 400 and "series.csv" in bad.json()["error"]

@@ -145,6 +145,12 @@ def test_a_user_plans_in_the_browser(server: str, tmp_path: Path) -> None:
         page.wait_for_selector("#plan-view:not([hidden]) #plan-builds .main-svg")
         assert "Plan small-apac" in page.text_content("#plan-title")
         assert page.eval_on_selector("#plan-builds", "d => d._fullData.length") >= 1
+        page.wait_for_selector("#plan-map .main-svg")
+        chosen = page.eval_on_selector(
+            "#plan-map", "d => d._fullData.filter(t => t.name === 'chosen sites')[0].text")
+        result = httpx.get(server + page.get_attribute("#plan-report", "href").replace(
+            "files/report.html", "result")).json()
+        assert chosen and set(chosen) <= set(result["chosen_sites"])
         report = page.get_attribute("#plan-report", "href")
         assert report and report.endswith("/files/report.html")
         browser.close()

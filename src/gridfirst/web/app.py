@@ -83,6 +83,26 @@ class ProcureRequest(BaseModel):
     dispatch_hours: int = Field(168, ge=0, le=8784, description="Hours of dispatch returned.")
 
 
+class DemandRequest(BaseModel):
+    csv: str = Field(description="CSV text with a date column and a value column.")
+    quantity: str = Field(description="tokens_per_day, tokens_per_month, requests_per_day, "
+                          "weekly_active_users, revenue_usd_per_year, accelerators or "
+                          "training_flop_per_year.")
+    column: str | None = Field(None, max_length=100)
+    date_column: str = Field("date", max_length=100)
+    models: list[Literal["exponential", "logistic", "gompertz"]] = Field(
+        default_factory=lambda: ["exponential", "logistic", "gompertz"], min_length=1)
+    criterion: Literal["aic", "aicc", "bic"] = "aic"
+    start_year: int | None = Field(None, ge=2000, le=2100)
+    end_year: int | None = Field(None, ge=2000, le=2100)
+    accelerator: str = Field("h100-sxm", max_length=100)
+    served_share: float = Field(1.0, gt=0, le=1)
+    samples: int = Field(200, ge=0, le=2000, description="Bootstrap resamples (0: no band).")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    level: float = Field(0.8, gt=0, lt=1)
+    scenario: str | None = Field(None, description="Split the MW over this scenario's regions.")
+
+
 class JobRequest(BaseModel):
     kind: Literal["plan", "risk"]
     scenario: str = EXAMPLE
@@ -284,6 +304,12 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
                    accelerators: str | None = Query(None, max_length=500)) -> dict[str, Any]:
         """Export-control status of each market of the scenario for its buyer."""
         return _compliance(store.load(scenario), as_of, jurisdiction, accelerators)
+
+    @app.post("/api/demand/fit", tags=["models"])
+    def demand_fit(body: DemandRequest) -> dict[str, Any]:
+        """Fit growth models to an observed series, forecast it with a bootstrap band and turn it
+        into IT MW by year (and region, with a scenario), as ``gridfirst demand``."""
+        return _demand(cfg.data_dir, store, body)
 
     # -- jobs ----------------------------------------------------------------------------
     @app.post("/api/jobs", tags=["jobs"], status_code=202, dependencies=[Depends(token)])
@@ -528,6 +554,40 @@ def _procure(scenario: Any, body: ProcureRequest) -> dict[str, Any]:
                        **{str(c): hours[c].astype(float).round(4).tolist() for c in hours.columns}}
     out["site"], out["market_id"] = body.site, market.id
     return json_safe(out)  # type: ignore[no-any-return]
+
+
+def _demand(data_dir: Path, store: ScenarioStore, body: DemandRequest) -> dict[str, Any]:
+    """``demand_outlook`` on the posted series (read by ``read_series`` from a staged file)."""
+    import tempfile
+
+    from gridfirst.demand import conversion_chain, demand_outlook, read_series, scenario_shares
+    from gridfirst.demand.growth import MIN_BOOTSTRAP
+
+    if body.samples and body.samples < MIN_BOOTSTRAP:
+        raise WebError(400, f"samples: {body.samples} bootstrap resamples are too few for a "
+                       f"band; give at least {MIN_BOOTSTRAP} (or 0 for no band)")
+    scenario = store.load(body.scenario) if body.scenario else None
+    with tempfile.TemporaryDirectory(prefix=".demand-", dir=data_dir) as folder:
+        file = Path(folder) / "series.csv"
+        file.write_text(body.csv, encoding="utf-8")
+        series = read_series(file, column=body.column, date_column=body.date_column,
+                             quantity=body.quantity)
+    if scenario is not None:
+        first = body.start_year or scenario.horizon.start_year
+        last = body.end_year or scenario.horizon.end_year
+    else:
+        first = body.start_year or int(series.index[-1].year)
+        last = body.end_year or first + 5
+    if last < first:
+        raise WebError(400, f"end_year {last} is before the first forecast year {first}")
+    chain = conversion_chain(body.quantity, body.accelerator, served_share=body.served_share)
+    result = demand_outlook(
+        series, body.quantity, years=range(first, last + 1), chain=chain,
+        regions=list(scenario.demand.regions) if scenario is not None else [],
+        shares=scenario_shares(scenario) if scenario is not None else None,
+        models=list(body.models), criterion=body.criterion, n_boot=body.samples, seed=body.seed,
+        level=body.level, source="series.csv")
+    return json_safe(result.to_dict())  # type: ignore[no-any-return]
 
 
 def _compliance(scenario: Any, as_of: dt.date | None, jurisdiction: str | None,

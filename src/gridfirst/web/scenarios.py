@@ -41,12 +41,32 @@ def summary(name: str, scenario: Scenario) -> dict[str, Any]:
         "markets": len(scenario.resolved_markets()),
         "sites": len(scenario.sites),
         "site_ids": [site.id for site in scenario.sites],
+        "places": _places(scenario),
         "deals": len(scenario.deals),
         "demand_regions": len(scenario.demand.regions),
         "demand_points": len(scenario.demand.points),
         "horizon": f"{scenario.horizon.start_year}-{scenario.horizon.end_year}",
         "cfe_target": scenario.policy.cfe_target,
     }
+
+
+def _places(scenario: Scenario) -> dict[str, Any]:
+    """Coordinates of every candidate a plan may choose (markets, sites, deals) and of the demand
+    regions, for the UI's maps."""
+    markets = {m.id: m for m in scenario.resolved_markets()}
+    candidates = {m.id: [m.latitude, m.longitude] for m in markets.values()}
+    for site in scenario.sites:
+        market = markets.get(site.market)
+        lat = site.latitude if site.latitude is not None else (market.latitude if market else None)
+        lon = site.longitude if site.longitude is not None else (market.longitude if market else None)
+        if lat is not None and lon is not None:
+            candidates[site.id] = [lat, lon]
+    for deal in scenario.deals:
+        market_id = getattr(deal, "market", None)
+        if market_id in markets and deal.id not in candidates:
+            candidates[deal.id] = [markets[market_id].latitude, markets[market_id].longitude]
+    regions = {r.id: [r.latitude, r.longitude] for r in scenario.demand.regions}
+    return {"candidates": candidates, "regions": regions}
 
 
 class ScenarioStore:

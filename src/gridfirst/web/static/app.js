@@ -328,6 +328,7 @@ async function openResult(id, kind) {
   $("plan-title").textContent = `Plan ${r.scenario} (${r.status})`;
   kpis("plan-kpis", [["total cost NPV USD", fmt(r.total_cost_usd)], [`IT MW online ${r.horizon.end_year}`, fmt(r.online_mw_end)],
     ["unmet MW-years", fmt(r.shortfall_mw_years)], ["chosen sites", esc(r.chosen_sites.join(", ") || "none")]]);
+  await drawPlanMap(r);
   const bySite = {};
   for (const b of r.builds) { (bySite[b.site] = bySite[b.site] || {x: [], y: []}); bySite[b.site].x.push(b.year); bySite[b.site].y.push(b.online_mw); }
   Plotly.react("plan-builds", Object.entries(bySite).map(([site, v]) => ({type: "bar", name: site, x: v.x, y: v.y})),
@@ -345,6 +346,32 @@ async function openResult(id, kind) {
     `<td class="num">${fmt(s.mw)}</td><td>${esc(s.binding)}</td><td>${esc(s.explanation)}</td></tr>`).join("") || `<tr><td colspan="6">none</td></tr>`;
   $("plan-report").href = `/api/jobs/${encodeURIComponent(id)}/files/report.html`;
   $("plan-title").scrollIntoView();
+}
+
+async function drawPlanMap(r) {
+  const s = await api(`/api/scenarios/${encodeURIComponent(state.scenario)}`);
+  const where = s.places.candidates, regions = s.places.regions;
+  const traces = [];
+  for (const [site, rtts] of Object.entries(r.latency_ms || {})) {
+    if (!where[site]) continue;
+    for (const [region, rtt] of Object.entries(rtts)) {
+      if (!regions[region] || rtt === null) continue;
+      traces.push({type: "scattergeo", mode: "lines", showlegend: false, hoverinfo: "text",
+        lat: [where[site][0], regions[region][0]], lon: [where[site][1], regions[region][1]],
+        text: `${site} to ${region}: ${Number(rtt).toFixed(1)} ms`, line: {width: 1.5, color: "#0072B2"}});
+    }
+  }
+  const chosen = r.chosen_sites.filter((c) => where[c]);
+  traces.push({type: "scattergeo", mode: "markers+text", name: "chosen sites", text: chosen,
+    textposition: "top center", lat: chosen.map((c) => where[c][0]), lon: chosen.map((c) => where[c][1]),
+    marker: {size: 13, color: "#D55E00", line: {width: 1, color: "#333"}}});
+  const ids = Object.keys(regions);
+  traces.push({type: "scattergeo", mode: "markers", name: "demand regions", text: ids, hoverinfo: "text",
+    lat: ids.map((i) => regions[i][0]), lon: ids.map((i) => regions[i][1]),
+    marker: {size: 9, color: "#009E73", symbol: "diamond"}});
+  Plotly.react("plan-map", traces, {geo: {showland: true, landcolor: "#eceae4", showcountries: true,
+    countrycolor: "#bbb", projection: {type: "natural earth"}, fitbounds: "locations"},
+    margin: {l: 0, r: 0, t: 0, b: 0}, height: 340, legend: {orientation: "h"}}, PLOTLY_CONFIG);
 }
 
 // -- start -------------------------------------------------------------------------------------
