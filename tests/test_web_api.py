@@ -228,3 +228,31 @@ def test_demand_fit_answers_what_the_cli_prints(client: TestClient, tmp_path: Pa
         assert mine["low_mw"] <= mine["mw"] <= mine["high_mw"]
     bad = client.post("/api/demand/fit", json={**body, "csv": "date,value\n2024-01-01,abc\n"})
     assert bad.status_code == 400 and "series.csv" in bad.json()["error"]
+
+
+def test_procure_buys_a_site_from_its_markets_options(client: TestClient) -> None:
+    r = client.post("/api/procure", json={"scenario": "small", "site": "tokyo-campus",
+                                          "dispatch_hours": 48})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["market_id"] == "jp-tokyo-inzai" and out["cfe_target"] == 0.6
+    assert out["cfe_target_met"] and out["cfe_score"] >= 0.6 - 1e-6
+    options = {row["option"]: row for row in client.get("/api/markets/jp-tokyo-inzai/supply").json()}
+    for row in out["supply"]:  # nothing beyond what one buyer can contract, nothing disallowed
+        assert row["option"] in options and options[row["option"]]["allowed"]
+        if options[row["option"]]["max_mw"] is not None:
+            assert row["mw"] <= options[row["option"]]["max_mw"] * (1 + 1e-6)
+    d = out["dispatch"]
+    assert len(d["time"]) == 48 and len(d["load_mw"]) == 48
+    # energy balance every hour: supply + grid + storage out - in - export = load served
+    for h in range(48):
+        assert d["load_mw"][h] == pytest.approx(100.0)
+        supplied = (d["solar_mw"][h] + d["wind_mw"][h] + d["firm_mw"][h] + d["grid_mw"][h]
+                    + d["discharge_mw"][h] + d["backup_mw"][h] - d["charge_mw"][h]
+                    - d["export_mw"][h])
+        assert supplied == pytest.approx(d["load_mw"][h] - d["curtailed_load_mw"][h], abs=1e-3)
+        by_option = sum(v[h] for k, v in d.items() if k.startswith("option:"))
+        assert by_option == pytest.approx(d["solar_mw"][h] + d["wind_mw"][h] + d["firm_mw"][h],
+                                          abs=1e-3)
+    missing = client.post("/api/procure", json={"scenario": "small", "site": "atlantis-1"})
+    assert missing.status_code == 400 and "atlantis-1" in missing.json()["error"]

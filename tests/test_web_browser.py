@@ -127,6 +127,15 @@ def test_a_user_plans_in_the_browser(server: str, tmp_path: Path) -> None:
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=False)
 
+        # a site's procurement: dispatch chart and supply by option
+        page.click("#tab-procure")
+        assert page.input_value("#procure-site") == "tokyo-campus"
+        page.click("#procure-form button[type=submit]")
+        page.wait_for_selector("#dispatch .main-svg", timeout=60_000)
+        page.wait_for_selector("#procure-supply tbody tr")
+        assert page.eval_on_selector("#dispatch", "d => d._fullData.map(t => t.name)").count(
+            "load_mw") == 1
+
         # start a plan, watch its progress, open the result
         page.click("#tab-jobs")
         page.click("#start-job")
