@@ -83,6 +83,10 @@ class ProcureRequest(BaseModel):
     dispatch_hours: int = Field(168, ge=0, le=8784, description="Hours of dispatch returned.")
 
 
+GrowthModel = Literal["exponential", "logistic", "gompertz"]
+GROWTH_MODELS: tuple[GrowthModel, ...] = ("exponential", "logistic", "gompertz")
+
+
 class DemandRequest(BaseModel):
     csv: str = Field(description="CSV text with a date column and a value column.")
     quantity: str = Field(description="tokens_per_day, tokens_per_month, requests_per_day, "
@@ -90,8 +94,8 @@ class DemandRequest(BaseModel):
                           "training_flop_per_year.")
     column: str | None = Field(None, max_length=100)
     date_column: str = Field("date", max_length=100)
-    models: list[Literal["exponential", "logistic", "gompertz"]] = Field(
-        default_factory=lambda: ["exponential", "logistic", "gompertz"], min_length=1)
+    models: list[GrowthModel] = Field(
+        default_factory=lambda: list(GROWTH_MODELS), min_length=1)
     criterion: Literal["aic", "aicc", "bic"] = "aic"
     start_year: int | None = Field(None, ge=2000, le=2100)
     end_year: int | None = Field(None, ge=2000, le=2100)
