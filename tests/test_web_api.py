@@ -76,7 +76,8 @@ def test_an_oversized_upload_gets_413_and_nothing_is_stored(client: TestClient) 
     assert "big" not in client.get("/api/scenarios").json()
 
 
-def test_a_malformed_scenario_gets_its_located_problems(client: TestClient) -> None:
+def test_a_malformed_scenario_gets_its_located_problems(client: TestClient,
+                                                         tmp_path: Path) -> None:
     r = client.post("/api/scenarios", json={"name": "bad", "yaml": "name: [unclosed\n"},
                     headers=AUTH)
     assert r.status_code == 400
@@ -86,6 +87,14 @@ def test_a_malformed_scenario_gets_its_located_problems(client: TestClient) -> N
     assert r.status_code == 400
     assert any(p.startswith("bad.yaml: policy.cfe_target") and "1.7" in p
                for p in r.json()["problems"])
+    from gridfirst.errors import ScenarioError
+    from gridfirst.scenario import load_scenario
+
+    file = tmp_path / "bad.yaml"
+    file.write_text(bad, encoding="utf-8")
+    with pytest.raises(ScenarioError) as cli_error:  # what `gridfirst validate bad.yaml` says
+        load_scenario(file)
+    assert r.json()["problems"] == cli_error.value.problems
     v = client.post("/api/scenarios/validate", json={"name": "bad", "yaml": bad})
     assert v.status_code == 200 and v.json()["valid"] is False
     assert v.json()["problems"] == r.json()["problems"]

@@ -131,3 +131,26 @@ def test_jobs_running_when_the_server_stopped_come_back_interrupted(tmp_path: Pa
         states = {j["id"]: j["status"] for j in c.get("/api/jobs").json()}
         assert states == {"aaaa": "interrupted", "bbbb": "interrupted", "cccc": "done"}
         assert "start it again" in c.get("/api/jobs/aaaa").json()["message"]
+
+
+def test_another_server_worker_streams_and_cancels_a_job(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers of one server (``--server-workers 2``) share the data folder: the one that
+    did not start a job sees its progress and can cancel it through the index."""
+    monkeypatch.setenv("GRIDFIRST_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    with TestClient(make_app(data)) as a, TestClient(make_app(data)) as b:
+        a.post("/api/scenarios", json={"name": "small", "yaml": small_yaml()}, headers=AUTH)
+        job_id = a.post("/api/jobs", json={"kind": "plan", "scenario": "small"},
+                        headers=AUTH).json()["id"]
+        deadline = time.monotonic() + 60
+        while True:
+            seen = b.get(f"/api/jobs/{job_id}").json()
+            if seen["status"] == "running" and seen["progress"] > 0:
+                break
+            assert seen["status"] in ("queued", "running") and time.monotonic() < deadline
+            time.sleep(0.1)
+        assert b.post(f"/api/jobs/{job_id}/cancel", headers=AUTH).status_code == 202
+        done = _wait(a, job_id, timeout_s=60)
+        assert done["status"] == "cancelled", done
+        assert b.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"

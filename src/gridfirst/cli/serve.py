@@ -20,7 +20,7 @@ def serve(
                                  help="Where plan and risk jobs run: auto | serial | processes."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Processes of a job."),
     server_workers: int = typer.Option(1, "--server-workers", min=1,
-                                       help="HTTP worker processes (jobs need 1)."),
+                                       help="HTTP worker processes (each runs the jobs it was asked to start)."),
     cors_origin: list[str] = typer.Option(
         [], "--cors-origin", help="Origin allowed cross-site (repeatable; default: none)."),
     max_upload_kb: int = typer.Option(1000, "--max-upload-kb", min=1,
@@ -50,6 +50,8 @@ def serve(
         os.environ["GRIDFIRST_TOKEN"] = config.token
         os.environ["GRIDFIRST_WEB_DATA_DIR"] = str(config.data_dir)
         os.environ["GRIDFIRST_WEB_EXECUTOR"] = executor
+        os.environ["GRIDFIRST_WEB_CORS"] = ",".join(cors_origin)
+        os.environ["GRIDFIRST_WEB_MAX_UPLOAD_BYTES"] = str(max_upload_kb * 1000)
         uvicorn.run("gridfirst.web.app:app_from_env", factory=True, host=host, port=port,
                     workers=server_workers, log_level="warning")
         return

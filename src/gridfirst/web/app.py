@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import gridfirst
 from gridfirst.errors import GridfirstError
 from gridfirst.records import json_safe
-from gridfirst.web.config import WebConfig
+from gridfirst.web.config import DEFAULT_MAX_UPLOAD_BYTES, WebConfig
 from gridfirst.web.jobs import FINAL, JobManager
 from gridfirst.web.scenarios import EXAMPLE, ScenarioStore, summary
 from gridfirst.web.security import BodyLimit, RateLimiter, WebError, check_token, inside
@@ -625,9 +625,12 @@ def _compliance(scenario: Any, as_of: dt.date | None, jurisdiction: str | None,
 def app_from_env() -> FastAPI:
     """The app of one of several server workers (``gridfirst serve --server-workers N``): its
     settings come from ``GRIDFIRST_TOKEN``, ``GRIDFIRST_WEB_DATA_DIR`` and
-    ``GRIDFIRST_WEB_EXECUTOR``."""
+    ``GRIDFIRST_WEB_EXECUTOR``, ``GRIDFIRST_WEB_CORS`` and ``GRIDFIRST_WEB_MAX_UPLOAD_BYTES``."""
     import os
 
-    return create_app(WebConfig(data_dir=Path(os.environ.get("GRIDFIRST_WEB_DATA_DIR",
-                                                             "gridfirst-data")),
-                                executor=os.environ.get("GRIDFIRST_WEB_EXECUTOR", "auto")))
+    env = os.environ
+    cors = [o for o in env.get("GRIDFIRST_WEB_CORS", "").split(",") if o]
+    return create_app(WebConfig(
+        data_dir=Path(env.get("GRIDFIRST_WEB_DATA_DIR", "gridfirst-data")),
+        executor=env.get("GRIDFIRST_WEB_EXECUTOR", "auto"), cors_origins=cors,
+        max_upload_bytes=int(env.get("GRIDFIRST_WEB_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))))

@@ -45,7 +45,13 @@ JOBS = sa.Table(
     sa.Column("progress", sa.Float, nullable=False, default=0.0),
     sa.Column("stage", sa.String(32), nullable=False, default=""),
     sa.Column("stages", sa.Text, nullable=False, default="{}"),
+    # the server process running the job, and a cancel asked of it by another server process
+    sa.Column("owner_pid", sa.Integer),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
 )
+#: How often a running job writes its progress to the index and looks for a cancel there [s]
+#: (what another server worker streams and how soon it can stop the job).
+PROGRESS_SAVE_SECONDS = 0.5
 
 #: Share of a plan's run time per stage (measured on the example: procurement dominates), so
 #: the overall fraction moves evenly.
@@ -107,13 +113,17 @@ class JobManager:
         self.interrupted = self._mark_interrupted()
 
     def _mark_interrupted(self) -> int:
-        """Jobs a previous server left queued or running cannot resume: mark them interrupted."""
+        """Jobs left queued or running by a server process that is gone cannot resume: mark them
+        interrupted (jobs of another live worker of this server are left alone)."""
         with self.engine.begin() as conn:
-            result = conn.execute(
-                JOBS.update().where(JOBS.c.status.in_(("queued", "running")))
-                .values(status="interrupted", finished=time.time(),
-                        message="the server stopped before this job finished; start it again"))
-            return int(result.rowcount or 0)
+            rows = conn.execute(sa.select(JOBS.c.id, JOBS.c.owner_pid).where(
+                JOBS.c.status.in_(("queued", "running")))).all()
+            gone = [r.id for r in rows if not _alive(r.owner_pid)]
+            if gone:
+                conn.execute(JOBS.update().where(JOBS.c.id.in_(gone)).values(
+                    status="interrupted", finished=time.time(),
+                    message="the server stopped before this job finished; start it again"))
+            return len(gone)
 
     def close(self) -> None:
         """Cancel running jobs and wait for their threads (server shutdown)."""
@@ -173,7 +183,7 @@ class JobManager:
             conn.execute(JOBS.insert().values(
                 id=job.id, kind=kind, scenario=scenario, params=json.dumps(params),
                 status="queued", message="", created=job.created, progress=0.0, stage="",
-                stages="{}"))
+                stages="{}", owner_pid=os.getpid(), cancel_requested=False))
         with self._lock:
             self._live[job.id] = job
             self._cancel[job.id] = threading.Event()
@@ -191,6 +201,10 @@ class JobManager:
         event = self._cancel.get(job_id)
         if event is not None:
             event.set()
+        else:  # another worker process of this server runs it: ask through the index
+            with self.engine.begin() as conn:
+                conn.execute(JOBS.update().where(JOBS.c.id == job_id)
+                             .values(cancel_requested=True))
         return job
 
     # -- running ---------------------------------------------------------------------------
@@ -200,9 +214,13 @@ class JobManager:
             self._finish(job, "cancelled", "cancelled before it started")
             return
         job.status, job.started = "running", time.time()
-        self._save(job)
+        if self._save(job):
+            self._finish(job, "cancelled", "cancelled before it started")
+            return
         folder = self.folder(job.id)
         folder.mkdir(parents=True, exist_ok=True)
+
+        saved = [time.monotonic()]
 
         def progress(stage: str, done: float, total: float) -> None:
             if event.is_set():
@@ -211,6 +229,11 @@ class JobManager:
             fraction = 1.0 if total == 0 else min(1.0, max(0.0, done / total))
             job.stages[stage] = [float(done), float(total)]
             job.progress = self._overall(job, stage, fraction)
+            if time.monotonic() - saved[0] >= PROGRESS_SAVE_SECONDS:
+                saved[0] = time.monotonic()
+                if self._save(job):
+                    event.set()
+                    raise RunCancelled(f"cancelled during {stage}")
 
         try:
             scenario = self.load(job.scenario)
@@ -287,12 +310,30 @@ class JobManager:
             self._live.pop(job.id, None)
             self._cancel.pop(job.id, None)
 
-    def _save(self, job: Job) -> None:
+    def _save(self, job: Job) -> bool:
+        """Write the job's state to the index; whether a cancel was asked there."""
         with self.engine.begin() as conn:
             conn.execute(JOBS.update().where(JOBS.c.id == job.id).values(
                 status=job.status, message=job.message, started=job.started,
                 finished=job.finished, progress=job.progress, stage=job.stage,
                 stages=json.dumps(job.stages)))
+            asked = conn.execute(sa.select(JOBS.c.cancel_requested).where(JOBS.c.id == job.id)
+                                 ).scalar()
+        return bool(asked)
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether a server process that owned a job still runs (never this one: a new manager
+    owns nothing yet, so a recycled id of this process is a previous run's)."""
+    if pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_whole(path: Path, text: str) -> None:
