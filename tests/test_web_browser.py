@@ -82,6 +82,12 @@ def test_a_user_plans_in_the_browser(server: str, tmp_path: Path) -> None:
         page.goto(server + "/")
         page.wait_for_selector("#ranking tbody tr")
 
+        # the README's screenshot: the bundled example's markets, map and weights
+        page.wait_for_function("document.querySelectorAll('#ranking tbody tr').length > 10")
+        page.wait_for_selector("#map .main-svg")
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=False)
+
         # log in with the keyboard
         page.focus("#token")
         page.keyboard.type(TOKEN)
@@ -124,8 +130,6 @@ def test_a_user_plans_in_the_browser(server: str, tmp_path: Path) -> None:
         api = httpx.post(server + "/api/rank", json={"scenario": "small-apac", "weights": weights,
                                                      "samples": 300, "top": 100}).json()
         assert after == [m["market_id"] for m in api["markets"]]
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=False)
 
         # a site's procurement: dispatch chart and supply by option
         page.click("#tab-procure")

@@ -321,8 +321,16 @@ async function openResult(id, kind) {
   const r = await api(`/api/jobs/${encodeURIComponent(id)}/result`);
   $("plan-view").hidden = false;
   if (kind !== "plan") {
-    $("plan-title").textContent = `Risk of ${r.scenario}: ${r.samples} futures`;
-    kpis("plan-kpis", (r.candidates || []).map((c) => [c.candidate || c.plan || "", fmt(c.expected_cost_usd || c.total_cost_usd || 0)]));
+    $("plan-title").textContent = `Risk of ${r.scenario}: ${r.samples} futures (seed ${r.seed})`;
+    const cols = [["candidate", "plan"], ["planned_cost_usd", "planned USD"], ["cost_mean_usd", "mean USD"],
+      ["cost_p90_usd", "P90 USD"], ["cost_cvar95_usd", "CVaR95 USD"], ["shortfall_mean_mw_years", "shortfall MW-yr"],
+      ["probability_all_years_met", "P(all years met)"]];
+    $("plan-kpis").innerHTML = `<table><thead><tr>${cols.map(([, h]) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>` +
+      (r.candidates || []).map((c) => `<tr>${cols.map(([k]) => `<td class="${typeof c[k] === "number" ? "num" : ""}">${fmt(c[k], 4)}</td>`).join("")}</tr>`).join("") +
+      "</tbody></table>";
+    for (const id of ["plan-map", "plan-builds", "plan-demand"]) Plotly.purge(id);
+    $("plan-shortfalls").tBodies[0].innerHTML = "";
+    $("plan-report").href = `/api/jobs/${encodeURIComponent(id)}/files/risk.json`;
     return;
   }
   $("plan-title").textContent = `Plan ${r.scenario} (${r.status})`;
