@@ -103,6 +103,9 @@ def test_a_malformed_scenario_gets_its_located_problems(client: TestClient,
         for p, c in zip("abcdefg", "bcdefgh", strict=True))
     r = client.post("/api/scenarios", json={"name": "bomb", "yaml": alias_bomb}, headers=AUTH)
     assert r.status_code == 400 and "alias" in r.json()["error"]
+    lone = client.post("/api/scenarios", content=b'{"name": "odd", "yaml": "name: \\ud800"}',
+                       headers={**AUTH, "Content-Type": "application/json"})
+    assert lone.status_code == 400 and "odd.yaml: character 6" in lone.json()["error"]
     assert "bad" not in client.get("/api/scenarios").json()
     r = client.post("/api/scenarios", json={"name": "../up", "yaml": small_yaml()}, headers=AUTH)
     assert r.status_code == 400 and "no paths" in r.json()["error"]

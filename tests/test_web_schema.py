@@ -3,6 +3,7 @@ no 5xx, and every answer is a documented status with a body that matches the sch
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,6 +38,7 @@ def _app(folder: Path):  # type: ignore[no-untyped-def]
 # Built at import (schemathesis parametrizes from a module-level schema); the folder goes at
 # the end of the module's tests.
 _FOLDER = Path(tempfile.mkdtemp(prefix="gridfirst-fuzz-"))
+atexit.register(shutil.rmtree, _FOLDER, True)  # also in xdist workers that only collect
 _APP = _app(_FOLDER)
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 

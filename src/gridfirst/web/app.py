@@ -32,7 +32,14 @@ from gridfirst.records import json_safe
 from gridfirst.web.config import DEFAULT_MAX_UPLOAD_BYTES, WebConfig
 from gridfirst.web.jobs import FINAL, JobManager
 from gridfirst.web.scenarios import EXAMPLE, ScenarioStore, summary
-from gridfirst.web.security import BodyLimit, RateLimiter, WebError, check_token, inside
+from gridfirst.web.security import (
+    BodyLimit,
+    RateLimiter,
+    WebError,
+    check_token,
+    encoded,
+    inside,
+)
 
 #: Status codes every endpoint may answer besides its success, with their JSON error body.
 _ERRORS = {400: "bad input", 401: "token missing or wrong", 404: "not found", 409: "conflict",
@@ -573,7 +580,7 @@ def _demand(data_dir: Path, store: ScenarioStore, body: DemandRequest) -> dict[s
     scenario = store.load(body.scenario) if body.scenario else None
     with tempfile.TemporaryDirectory(prefix=".demand-", dir=data_dir) as folder:
         file = Path(folder) / "series.csv"
-        file.write_text(body.csv, encoding="utf-8")
+        file.write_bytes(encoded(body.csv, "series.csv"))
         series = read_series(file, column=body.column, date_column=body.date_column,
                              quantity=body.quantity)
     if scenario is not None:

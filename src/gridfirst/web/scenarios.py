@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gridfirst.errors import ScenarioError
-from gridfirst.web.security import WebError, check_file_references, check_name
+from gridfirst.web.security import WebError, check_file_references, check_name, encoded
 
 if TYPE_CHECKING:
     from gridfirst.scenario import Scenario
@@ -171,10 +171,11 @@ class _Staged:
         self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
+        data = encoded(self.text, f"{self.name}.yaml")
         self.tmp = Path(tempfile.mkdtemp(prefix=".upload-", dir=self.folder))
         file = self.tmp / f"{self.name}.yaml"
-        with open(file, "w", encoding="utf-8") as handle:
-            handle.write(self.text)
+        with open(file, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         return file

@@ -102,6 +102,15 @@ def _file_fields(data: Any, prefix: str) -> list[tuple[str, Any]]:
     return found
 
 
+def encoded(text: str, what: str) -> bytes:
+    """``text`` as UTF-8, refused (400) when it holds what UTF-8 cannot carry (a lone surrogate
+    such as JSON's ``"\\ud800"``)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise WebError(400, f"{what}: character {exc.start} is not valid Unicode text") from None
+
+
 class RateLimiter:
     """At most ``limit`` events per client in any ``window_seconds`` (a sliding log).
 
