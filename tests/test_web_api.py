@@ -143,6 +143,13 @@ def test_rank_reweighted_moves_the_ranking_as_the_library_does(client: TestClien
     scenario = ScenarioStore(Path(client.app.state.config.scenarios_dir)).load("small")
     lib, _ = rank_with_sensitivity(scenario, samples=0, weights=weights)
     assert order == list(lib.table.index)
+    second = base["markets"][1]["market_id"]
+    explained = client.post("/api/rank", json={"scenario": "small", "samples": 50,
+                                               "explain": second}).json()["explanation"]
+    assert explained["market_id"] == second and explained["rank"] == 2
+    assert explained["score"] == pytest.approx(base["markets"][1]["score"])
+    assert {c["criterion"] for c in explained["contributions"]} == set(base["weights"])
+    assert set(explained["swaps"]) == {"above", "below"}
     bad = client.post("/api/rank", json={"scenario": "small", "weights": {"nonsense": 1}})
     assert bad.status_code == 400 and "not a scoring criterion" in bad.json()["error"]
 

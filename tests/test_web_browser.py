@@ -131,6 +131,14 @@ def test_a_user_plans_in_the_browser(server: str, tmp_path: Path) -> None:
                                                      "samples": 300, "top": 100}).json()
         assert after == [m["market_id"] for m in api["markets"]]
 
+        # a ranked market opened with the keyboard: its sources, its explanation, its supply
+        page.focus("#ranking tbody tr")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#view-market:not([hidden]) #market-contrib tbody tr")
+        assert page.text_content("#market-why").startswith("Rank 1,")
+        assert page.eval_on_selector_all("#market-fields tbody tr", "rs => rs.length") > 10
+        page.wait_for_selector("#market-supply tbody tr")
+
         # a site's procurement: dispatch chart and supply by option
         page.click("#tab-procure")
         assert page.input_value("#procure-site") == "tokyo-campus"

@@ -76,6 +76,9 @@ class RankRequest(BaseModel):
     concentration: float = Field(100.0, gt=0, le=1e6)
     top: int = Field(50, ge=1, le=500, description="Markets returned with their explanations.")
     network: bool = True
+    explain: str | None = Field(None, max_length=100, description="Also explain this market in "
+                                "full: every criterion's contribution and the single-weight "
+                                "changes that swap it with both neighbours (rank --explain).")
 
 
 class ProcureRequest(BaseModel):
@@ -515,6 +518,8 @@ def _rank(scenario: Any, body: RankRequest) -> dict[str, Any]:
     if sens is not None:
         payload["sensitivity"] = {"samples": sens.samples, "seed": sens.seed,
                                   "concentration": sens.concentration, "top_k": sens.top_k}
+    if body.explain is not None:
+        payload["explanation"] = result.explain(body.explain).to_dict()
     return json_safe(payload)  # type: ignore[no-any-return]
 
 

@@ -228,6 +228,7 @@ async function showMarket(id) {
     $("market-title").textContent = id;
     $("market-fields").tBodies[0].innerHTML = `<tr><td colspan="5">${esc(err.message)}</td></tr>`;
   }
+  await explainMarket(id);
   try {
     const rows = await api(`/api/markets/${encodeURIComponent(id)}/supply`);
     $("market-supply").tBodies[0].innerHTML = rows.map((r) => `<tr><td>${esc(r.option)}</td><td>${esc(r.kind)}</td>` +
@@ -236,6 +237,32 @@ async function showMarket(id) {
       `<td>${esc(r.source_publisher)}: ${esc(r.source_title)} (${esc(r.source_year)})</td></tr>`).join("");
   } catch (err) {
     $("market-supply").tBodies[0].innerHTML = `<tr><td colspan="7">${esc(err.message)}</td></tr>`;
+  }
+}
+
+async function explainMarket(id) {
+  const out = state.rank && (state.rank.screened_out || []).find((s) => s.market_id === id);
+  if (out || !state.rank || !state.rank.markets.some((m) => m.market_id === id)) {
+    $("market-why").textContent = out ? `Screened out: ${out.rule}` : "Not ranked in this scenario.";
+    $("market-contrib").tBodies[0].innerHTML = "";
+    return;
+  }
+  const body = {scenario: state.scenario, profile: $("profile").value, samples: 300, top: 100, explain: id};
+  if (state.weights) body.weights = state.weights;
+  try {
+    const e = (await api("/api/rank", {body})).explanation;
+    const swap = (side, verb) => {
+      const s = e["swap_" + side];
+      return s ? `${verb} ${esc(s.neighbour || "")} by moving ${esc(s.criterion)} ${s.weight.toFixed(3)} to ${s.new_weight.toFixed(3)}` : "";
+    };
+    $("market-why").innerHTML = `Rank ${e.rank}, score ${e.score.toFixed(4)} (${esc(e.method)}). ` +
+      [swap("above", "Overtakes"), swap("below", "Is overtaken by")].filter(Boolean).join("; ");
+    $("market-contrib").tBodies[0].innerHTML = e.contributions.map((c) => `<tr><td>${esc(c.criterion)}</td>` +
+      `<td class="num">${fmt(c.value, 4)}</td><td>${esc(c.unit)}</td><td class="num">${fmt(c.weight, 3)}</td>` +
+      `<td class="num">${fmt(c.normalised, 3)}</td><td class="num">${fmt(c.contribution, 3)}</td></tr>`).join("");
+  } catch (err) {
+    $("market-why").textContent = err.message;  // e.g. screened out by the policy
+    $("market-contrib").tBodies[0].innerHTML = "";
   }
 }
 
