@@ -17,7 +17,7 @@ install: $(BIN)/pip
 
 install-test: $(BIN)/pip
 	@echo "== installing gridfirst with test extras into $(VENV)"
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,web]'
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "== installing Debian's chromium for the report's browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }

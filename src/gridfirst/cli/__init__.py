@@ -32,6 +32,7 @@ _COMMAND_MODULES = [
     "compliance",
     "electrical",
     "deals",
+    "serve",
 ]
 
 for _name in _COMMAND_MODULES:
