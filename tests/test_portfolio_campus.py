@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.test_portfolio import inputs_of, market, scenario
+from test_portfolio import inputs_of, market, scenario
 
 from gridfirst.errors import ScenarioError
 from gridfirst.portfolio import solve_portfolio

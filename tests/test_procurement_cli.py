@@ -107,8 +107,8 @@ def test_site_uses_its_own_price_over_its_market(tmp_path) -> None:
     # Every asset costs 1e9 USD/MW-yr and the target is 0: the optimum is the grid bill, which the
     # synthetic daily price shape keeps at the annual mean price x load x hours.
     path = _scenario_file(tmp_path, "grid-only", _PRICEY, 0.0)
-    site = _procure_json("--site", "cheap-site", "--scenario", path)
-    market = _procure_json("--site", _MARKET, "--scenario", path)
+    site = _procure_json("--site", "cheap-site", "--scenario", path, "--supply", "reference")
+    market = _procure_json("--site", _MARKET, "--scenario", path, "--supply", "reference")
     assert site["objective_usd"] == pytest.approx(_LOAD_MW * _HOURS * 40.0, rel=1e-4)
     assert market["objective_usd"] == pytest.approx(_LOAD_MW * _HOURS * 80.0, rel=1e-4)
     assert site["cost_usd_per_mwh"] == pytest.approx(40.0, rel=1e-4)
@@ -119,14 +119,14 @@ def test_scenario_cfe_target_and_costs_apply_unless_given(tmp_path) -> None:
     # Clean firm at 0 capital and 1 USD/MWh undercuts the 80 USD/MWh grid: all load is firm.
     path = _scenario_file(tmp_path, "cheap-firm", {"firm_usd_per_mw_year": 0.0,
                                                    "firm_marginal_usd_per_mwh": 1.0}, 0.55)
-    got = _procure_json("--site", _MARKET, "--scenario", path)
+    got = _procure_json("--site", _MARKET, "--scenario", path, "--supply", "reference")
     assert got["cfe_target"] == 0.55
     assert got["objective_usd"] == pytest.approx(_LOAD_MW * _HOURS * 1.0, rel=1e-4)
     assert got["cfe_score"] == pytest.approx(1.0, abs=1e-4)
     costs = tmp_path / "costs.yaml"
     costs.write_text("firm_usd_per_mw_year: 0\nfirm_marginal_usd_per_mwh: 2.0\n")
     got = _procure_json("--site", _MARKET, "--scenario", path, "--cfe-target", "0.2",
-                        "--costs", str(costs))
+                        "--costs", str(costs), "--supply", "reference")
     assert got["cfe_target"] == 0.2
     assert got["objective_usd"] == pytest.approx(_LOAD_MW * _HOURS * 2.0, rel=1e-4)
 

@@ -285,7 +285,7 @@ def test_procure_with_weather_says_its_basis() -> None:
                                         "wind": "weather file tmy3:723170TYA.CSV"}
     assert record["cfe_score"] >= 0.8 - 1e-6
     # without a file the profiles stay synthetic and say so (the LP on them is left out: ~10 s)
-    synthetic = _profiles("au-sydney", None, load_scenario(), False, 100.0, 0)
+    synthetic, _ = _profiles("au-sydney", None, load_scenario(), False, 100.0, 0)
     assert synthetic.attrs["resource_basis"]["solar"] == "synthetic (calibrated to market " \
         f"solar_cf {synthetic['solar_cf'].mean():.3f})"
     table = runner.invoke(app, [*args[:-2], "--weather", str(GREENSBORO)])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from gridfirst.errors import InfeasibleError
 from gridfirst.portfolio.inputs import PortfolioInputs, sla_ms
 from gridfirst.portfolio.model import FAMILIES, PortfolioModel, build_model, residency_ok
 from gridfirst.scenario import TRAINING_POOL
@@ -88,8 +89,15 @@ class ElasticPass:
         if focus is not None:
             cost = cost.copy()
             cost[cols[focus]] *= 1.0 + FOCUS_BONUS
-        sol = _run_highs(replace(model, cost=cost), integer=False, col_upper=hi,
-                         threads=self.threads)
+        try:
+            sol = _run_highs(replace(model, cost=cost), integer=False, col_upper=hi,
+                             threads=self.threads)
+        except InfeasibleError:
+            if not cap:
+                raise
+            # a relaxed family can change a big-M of the campus rows (a site's largest build
+            # follows its power when power is not relaxed), so the cap may not hold: uncapped
+            sol = _run_highs(replace(model, cost=cost), integer=False, threads=self.threads)
         return np.maximum(sol.x[cols], 0.0)
 
 
