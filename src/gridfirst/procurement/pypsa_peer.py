@@ -96,7 +96,13 @@ def extra_functionality(lp: ProcurementLP) -> Any:
         for g in lp.generators:
             if g.cfe_share < 1.0:
                 expr = expr + (1.0 - g.cfe_share) * gen_p.sel({gdim: f"gen:{g.name}"}, drop=True).sum()
-        m.add_constraints(expr <= lp.cfe_budget_mwh, name="cfe_247")
+        if lp.soft_target:
+            # the soft target: a shortfall u >= 0 priced in the objective
+            u = m.add_variables(lower=0.0, name="cfe_shortfall")
+            m.add_constraints(expr - u <= lp.cfe_budget_mwh, name="cfe_247")
+            m.objective = m.objective + float(lp.cfe_shortfall_usd_per_mwh or 0.0) * u
+        else:
+            m.add_constraints(expr <= lp.cfe_budget_mwh, name="cfe_247")
 
     return add
 
