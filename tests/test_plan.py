@@ -298,3 +298,24 @@ def test_plan_portfolio_and_risk_agree_on_a_second_scenario(first: PlanResult, c
     solved = compare_plans(resolved, samples=50, seed=1, candidates=("cost_optimal",),
                            inputs=again.inputs).candidates["cost_optimal"].plan
     assert solved.total_cost_usd == pytest.approx(first.total_cost_usd, rel=1e-9)
+
+
+def test_plan_carbon_adds_up_and_is_honest(first: PlanResult) -> None:
+    """Plan-level carbon: facility energy from the builds, location-based Scope 2 never below
+    market-based, CFE an energy-weighted share in [0, 1], and totals that are the sites' sums."""
+    from gridfirst.planning.carbon import HOURS_PER_YEAR, plan_carbon
+    from gridfirst.planning.summary import plan_summary
+
+    by_site, by_year = plan_carbon(first)
+    assert not by_year.empty
+    builds = first.portfolio.builds
+    online = builds[builds["online_mw"] > 1e-6]
+    expected = (online["online_mw"] * online["pue"] * HOURS_PER_YEAR).groupby(online["year"]).sum()
+    got = by_year.set_index("year")["facility_mwh"]
+    assert np.allclose(got.reindex(expected.index).to_numpy(), expected.to_numpy(), rtol=1e-9)
+    assert (by_site["scope2_location_tco2"] >= by_site["scope2_market_tco2"] - 1e-6).all()
+    assert ((by_year["cfe_score"] >= 0) & (by_year["cfe_score"] <= 1)).all()
+    sums = by_site.groupby("year")[["scope2_location_tco2", "scope2_market_tco2"]].sum()
+    assert np.allclose(sums.to_numpy(), by_year.set_index("year")[sums.columns].to_numpy())
+    carbon = plan_summary(first)["carbon"]
+    assert carbon["by_year"] and "residual mix" in carbon["basis"]

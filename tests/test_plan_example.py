@@ -33,6 +33,19 @@ def test_example_plan_end_to_end(tmp_path: Path) -> None:
     assert all(row["binding"] and row["explanation"] for row in summary["shortfalls"])
     # No chosen site where the buyer's chips are denied (Hong Kong for a US buyer of GB200).
     assert not any(site.startswith("hk-") for site in summary["chosen_sites"])
+    # Power as a buyer can contract it: no Australian site buys nuclear (federal prohibition), a
+    # site that misses the CFE target says its options fall short, and the plan carries carbon.
+    for rec in summary["procurement"]:
+        kinds = {s["kind"] for s in rec["supply"] if s["mw"] > 1e-6}
+        if rec["market"].startswith("au-"):
+            assert not kinds & {"nuclear_ppa", "new_nuclear"}, rec["site"]
+        if rec["cfe_score"] < summary["cfe_target"] - 1e-3:
+            assert rec["cfe_target_met"] is False, rec["site"]
+    assert summary["carbon"]["by_year"]
+    # A space deal runs on its grid's mix: the report shows no CFE above its grid's.
+    report = (out / "report.html").read_text()
+    if any(d in summary["chosen_sites"] for d in ("jp-colo-2027", "au-colo-2027", "sg-colo-2027")):
+        assert "grid mix (space deal)" in report
     _plan_portfolio_and_risk_agree(tmp_path, env)
 
 
