@@ -33,7 +33,7 @@ def test_each_mechanism_has_one_home() -> None:
 def test_models_write_nothing() -> None:
     """Writing files belongs to the interfaces (outputs, report, cli) and the cache."""
     writers = re.compile(r"\.write_text\(|\.to_csv\(|\.write_bytes\(|open\([^)]*['\"]w")
-    allowed_dirs = ("cli/", "outputs/", "report/", "data/network/prepare_",
+    allowed_dirs = ("cli/", "web/", "outputs/", "report/", "data/network/prepare_",
                     "data/prepare_", "resolve/cache.py", "procurement/plot.py", "demand/plot.py",
                     "demand/outlook.py",
                     "weather.py")  # weather.py: a .gz weather file decompressed to a temporary file

@@ -179,7 +179,8 @@ def test_fast_matches_highs_on_random_multi_option_instances(lp: ProcurementLP) 
     # own certified gap when it reports one above that (status gap_above_tol)
     tol = max(1e-6, fast.optimality_gap)
     assert _lp_objective(lp, fast) == pytest.approx(_lp_objective(lp, highs), rel=tol, abs=1e-3)
-    assert _lp_objective(lp, fast) >= _lp_objective(lp, highs) * (1 - 1e-9) - 1e-6
+    # never better than the optimum beyond HiGHS's own tolerances
+    assert _lp_objective(lp, fast) >= _lp_objective(lp, highs) * (1 - 1e-7) - 1e-6
     # the fast plan is feasible: hourly balance closes and no cap is exceeded
     d = fast.dispatch
     supply = d["solar_mw"] + d["wind_mw"] + d["firm_mw"] + d["grid_mw"] + d["discharge_mw"]
