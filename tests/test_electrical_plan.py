@@ -103,9 +103,34 @@ def test_2n_is_at_least_as_available_as_n_plus_1(base: dict[str, Any], designed:
 
 
 def test_bad_electrical_options_are_named(base: dict[str, Any]) -> None:
-    for bad in ({"topology": "3N"}, {"rack_kw": 0}, {"rack_kwh": 130}):
-        with pytest.raises(ScenarioError, match="electrical"):
+    for bad, where in (({"topology": "3N"}, "topology: '3N'"), ({"rack_kw": 0}, "rack_kw: 0"),
+                       ({"rack_kwh": 130}, "rack_kwh: unknown option")):
+        with pytest.raises(ScenarioError, match=re.escape(f"options.plan.electrical.{where}")):
             scenario_from_dict(_with_electrical(base, **bad))
+
+
+def test_example_inputs_are_unchanged_unless_asked() -> None:
+    from gridfirst.options import ElectricalPlanOptions
+    from gridfirst.scenario import example_path, load_scenario
+
+    example = load_scenario(example_path())
+    assert example.options.plan.electrical is None
+    plain = resolve(example, use_network=False)
+    c = plain.candidates
+    markets = {m.id: m for m in plain.markets}
+    own = {s.id: s.construction_cost_usd_per_mw for s in example.sites}
+    for cid, row in c[c["kind"] != "deal"].iterrows():
+        flat = own.get(str(cid)) or markets[str(row["market"])].construction_cost_usd_per_mw
+        assert row["capex_usd_per_mw"] == flat
+    plan_opts = example.options.plan.model_copy(update={"electrical": ElectricalPlanOptions()})
+    on = resolve(example.model_copy(update={"options": example.options.model_copy(
+        update={"plan": plan_opts})}), use_network=False)
+    avail = on.candidates.loc[on.candidates["kind"] != "deal", "availability"]
+    assert ((avail > 0) & (avail <= 1)).all()
+    # a space deal keeps its rent and the market's cost
+    deals = c["kind"] == "deal"
+    pd.testing.assert_series_equal(c.loc[deals, "capex_usd_per_mw"],
+                                   on.candidates.loc[deals, "capex_usd_per_mw"])
 
 
 # -- the plan: risk and report ----------------------------------------------------------------
