@@ -24,6 +24,29 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class ElectricalPlanOptions(_Section):
+    """Each candidate's facility electrical design in the plan (``options.plan.electrical``).
+
+    When set, the resolve step designs every site's and market's power chain and cooling plant
+    (:func:`gridfirst.electrical.design_for_market`): its cost per MW of IT replaces the critical
+    power and cooling share of the construction cost, and its availability joins the risk
+    model's site outages.
+    """
+
+    topology: Literal["N", "N+1", "2N", "2(N+1)", "DR", "BR"] = Field(
+        default="2N", description="Redundancy of the critical power chain.")
+    rack_kw: float = Field(default=130.0, gt=0, le=2000, description="Rack density [kW].")
+    generation: Literal["diesel", "gas", "fuel_cell", "none"] = Field(
+        default="diesel", description="On-site generation behind the grid.")
+    ups_minutes: float = Field(default=5.0, gt=0, le=240,
+                               description="UPS battery ride-through [min].")
+    it_mw: float | None = Field(
+        default=None, gt=0, le=1e5,
+        description=("IT MW each design is sized for; default the site's max_it_mw, else "
+                     "procurement_load_mw (a representative block)."),
+    )
+
+
 class PlanOptions(_Section):
     """Settings of ``gridfirst plan`` (``options.plan``)."""
 
@@ -55,6 +78,12 @@ class PlanOptions(_Section):
     )
     time_limit_s: float = Field(default=30.0, gt=0, le=86_400, description="Portfolio solve limit [s].")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Seed of profiles, weights, risk.")
+    electrical: ElectricalPlanOptions | None = Field(
+        default=None,
+        description=("Design each candidate's power chain (topology, rack density) and use its "
+                     "cost per MW and availability in the plan; unset keeps the market's flat "
+                     "construction cost and no per-site electrical outages."),
+    )
 
 
 class PortfolioOptions(_Section):

@@ -167,6 +167,7 @@ _SECTIONS = [
 def report_html(result: PlanResult) -> str:
     """The whole report as one HTML string (no external reference of any kind)."""
     from gridfirst.report.assumptions import assumptions_table
+    from gridfirst.report.electrical import electrical_section
     from gridfirst.report.figures import all_figures
 
     scenario = result.scenario
@@ -198,6 +199,7 @@ def report_html(result: PlanResult) -> str:
             parts.append(_carbon_section(result))
         parts.append("</section>")
     parts.append(_compliance_section(result))
+    parts.append(electrical_section(result))
     parts.append('<section id="sec-binding"><h2>Binding constraints</h2><p class="note">Shadow '
                  "prices from the plan's LP with its yes/no decisions fixed.</p>"
                  + table_html(result.portfolio.binding.head(25)) + "</section>")

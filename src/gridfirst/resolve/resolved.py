@@ -31,6 +31,7 @@ from gridfirst.resolve.headroom import headroom_table, share_pools
 from gridfirst.resolve.screens import failed, screen_candidates
 
 if TYPE_CHECKING:
+    from gridfirst.electrical import ElectricalDesign
     from gridfirst.options import Options
     from gridfirst.procurement.costs import ProcurementCosts
     from gridfirst.resolve.energy import ProcurementTask
@@ -105,6 +106,11 @@ class Resolved:
         Procurement costs (the scenario's over the sourced defaults).
     crf : float
         Capital recovery factor of the policy's discount rate and asset life.
+    electrical : dict of str to ElectricalDesign
+        Each site's and market's facility electrical design by candidate id when
+        ``options.plan.electrical`` is set (empty otherwise); candidates then carry
+        :data:`gridfirst.resolve.electrical.ELECTRICAL_COLUMNS` and a ``capex_usd_per_mw`` whose
+        critical-capacity share is the design's cost (:mod:`gridfirst.resolve.electrical`).
     """
 
     scenario: Scenario
@@ -129,6 +135,7 @@ class Resolved:
     energy_usd_per_mwh: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     grid_power_mw: pd.DataFrame = field(default_factory=pd.DataFrame)
     headroom: pd.DataFrame = field(default_factory=pd.DataFrame)
+    electrical: dict[str, ElectricalDesign] = field(default_factory=dict)
     cache_hits: int = 0
     cache_misses: int = 0
 
@@ -314,6 +321,13 @@ def resolve(
                                    _site(scenario, str(cid), str(row["kind"])))
         for cid, row in cands.iterrows()
     }
+    designs: dict[str, ElectricalDesign] = {}
+    plan_options = scenario.options.plan
+    if plan_options.electrical is not None:
+        from gridfirst.resolve.electrical import apply_electrical
+
+        designs = apply_electrical(cands, candidate_markets, plan_options.electrical,
+                                   float(plan_options.procurement_load_mw))
     compliance = _compliance(scenario, markets)
     _apply_compliance(scenario, cands, compliance)
     screens = screen_candidates(cands, tables.markets, policy, tables.power_mw, compliance)
@@ -351,7 +365,7 @@ def resolve(
         headroom=headroom,
         ppas=tables.ppas, clusters=tables.clusters, regions=regions, demand=demand,
         labour_mw=labour, latency_ms=latency, latency_source=source,
-        costs=scenario_costs(scenario), crf=crf, compliance=compliance,
+        costs=scenario_costs(scenario), crf=crf, compliance=compliance, electrical=designs,
         seed=int(scenario.options.plan.seed if seed is None else seed),
     )
     if energy:

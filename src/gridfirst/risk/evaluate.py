@@ -55,7 +55,10 @@ def delivered_mw(problem: RiskProblem, inter_delay: np.ndarray, build_delay: np.
 
     A site's hall is online after its construction slip; its power is its planned share of its
     pool's power after the interconnection slip (power already energised at the start cannot
-    slip); then it loses the share of the year its market is down or cut off.
+    slip); then it loses the share of the year its market is down or cut off and, with site
+    disruptions on and an electrical design in the plan, the expected share of the year its own
+    power chain and cooling are down (``problem.site_unavailability``: expected lost MW-years
+    are MW x (1 - availability) per year, independent of the market's events).
     """
     online = problem.online_mw
     on = _delayed(_window_min(online, np.zeros(len(problem.sites))), build_delay)
@@ -66,6 +69,11 @@ def delivered_mw(problem: RiskProblem, inter_delay: np.ndarray, build_delay: np.
     ratio = np.minimum(np.where(load > 0, pw / np.where(load > 0, load, 1.0), 1.0), 1.0)
     cap = online[None] * ratio[:, problem.site_pool]
     keep = (1.0 - outage[:, problem.site_market]) * (1.0 - cable[:, problem.site_market])
+    u = problem.site_unavailability
+    if u is not None and problem.options.disruption.enabled:
+        # the site's own chain and cooling: down hours a year are many short repairs (hours
+        # each), so the share of each year down is close to its expectation 1 - availability
+        keep = keep * (1.0 - u)[None, :, None]
     return np.minimum(on, cap) * keep
 
 

@@ -46,6 +46,12 @@ class RiskProblem:
     network_usd_per_mw_year : (S, K) network cost of 1 MW served for a year.
     fixed_cost_usd : present value of the plan's cost parts that do not depend on the future.
     discount : (Y,) discount factor per year; unmet_penalty_usd_per_mw_year : float.
+    site_unavailability : (S,) or None
+        Share of the time each site's own power chain and cooling plant are down, 1 - availability
+        of its facility electrical design (``options.plan.electrical``); None: no per-site term.
+        With site disruptions on, a site delivers ``1 - u`` of its MW in every future, so its
+        expected lost MW-years are MW x (1 - availability) x years (see
+        :func:`gridfirst.risk.evaluate.delivered_mw`).
     """
 
     years: np.ndarray
@@ -74,6 +80,7 @@ class RiskProblem:
     unmet_penalty_usd_per_mw_year: float
     options: RiskOptions = field(default_factory=risk_options)
     name: str = "plan"
+    site_unavailability: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         S, Y = self.online_mw.shape
@@ -85,6 +92,11 @@ class RiskProblem:
             "demand_mw": (self.demand_mw.shape, (K, Y)),
             "pool_power_mw": (self.pool_power_mw.shape, (len(self.pools), Y)),
         }
+        if self.site_unavailability is not None:
+            checks["site_unavailability"] = (self.site_unavailability.shape, (S,))
+            u = self.site_unavailability
+            if not ((u >= 0) & (u <= 1)).all():
+                raise DataError("risk problem: site_unavailability must be within 0..1 for every site")
         for what, (got, want) in checks.items():
             if got != want:
                 raise DataError(f"risk problem: {what} has shape {got}, expected {want}")
@@ -352,4 +364,14 @@ def problem_from_plan(
         fixed_cost_usd=fixed, discount=np.asarray(model.discount, float),
         unmet_penalty_usd_per_mw_year=float(p["unmet_penalty_usd_per_mw_year"]),
         options=options, name=inputs.name,
+        site_unavailability=_site_unavailability(resolved, site_ids),
     )
+
+
+def _site_unavailability(resolved: Resolved | None, site_ids: list[str]) -> np.ndarray | None:
+    """1 - availability of each site's electrical design, when the resolve step designed them
+    (``options.plan.electrical``); sites without a design (space deals) get 0."""
+    if resolved is None or "availability" not in resolved.candidates.columns:
+        return None
+    avail = resolved.candidates["availability"].reindex(site_ids).astype(float)
+    return (1.0 - avail.fillna(1.0)).to_numpy(float)
