@@ -28,6 +28,7 @@ _COMMAND_MODULES = [
     "procure",
     "risk",
     "plan",
+    "compare",
     "supply",
     "compliance",
     "electrical",
