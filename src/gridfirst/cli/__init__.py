@@ -29,6 +29,7 @@ _COMMAND_MODULES = [
     "risk",
     "plan",
     "compare",
+    "sensitivity",
     "supply",
     "compliance",
     "electrical",
