@@ -28,6 +28,8 @@ _COMMAND_MODULES = [
     "procure",
     "risk",
     "plan",
+    "compare",
+    "sensitivity",
     "supply",
     "compliance",
     "electrical",

@@ -52,6 +52,9 @@ def plan_command(
     seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Seed of profiles, sensitivity and risk."),
     fmt: PlanFormat = typer.Option(PlanFormat.table, "--format", "-f", help="Output format."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Solve every site again."),
+    sensitivity: bool = typer.Option(
+        False, "--sensitivity", help="Add the tornado of cost and MW by country to the report "
+        "(see `gridfirst sensitivity`)."),
     deals: str | None = typer.Option(
         None, "--deals", help="Deals store (URL or SQLite file) whose live deals join the "
         "scenario's (see `gridfirst deals`)."),
@@ -96,6 +99,10 @@ def plan_command(
         with bar:
             result = plan(loaded, risk_samples=risk, executor=name, dask_address=dask,
                           workers=workers, cache=not no_cache, seed=seed, progress=progress)
+            if sensitivity and result.resolved is not None:
+                from gridfirst.planning.sensitivity import tornado
+
+                result.tornado = tornado(result.resolved, rankings=result.rankings)
             progress("report", 0, 1)
             summary = write_plan(result, folder)
             progress("report", 1, 1)

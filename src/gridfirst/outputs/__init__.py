@@ -6,6 +6,6 @@ An interface layer: it writes what a model returned and never computes a decisio
 from __future__ import annotations
 
 from gridfirst.outputs.folder import MANIFEST, check_writable, read_manifest, write_folder
-from gridfirst.outputs.plan import write_plan
+from gridfirst.outputs.plan import read_plan, write_plan
 
-__all__ = ["MANIFEST", "check_writable", "read_manifest", "write_folder", "write_plan"]
+__all__ = ["MANIFEST", "check_writable", "read_manifest", "read_plan", "write_folder", "write_plan"]

@@ -45,3 +45,41 @@ def write_plan(result: PlanResult, output_dir: str | Path) -> dict[str, Any]:
     write_folder(folder, files, meta={"kind": "gridfirst-plan", "scenario": summary["scenario"],
                                       "gridfirst_version": gridfirst.__version__})
     return summary
+
+
+def read_plan(folder: str | Path) -> dict[str, Any]:
+    """The ``plan.json`` of a finished plan folder written by this version of gridfirst.
+
+    The manifest is checked first (every file's size and SHA-256), so a half-written or edited
+    folder is refused.
+
+    Raises
+    ------
+    OutputError
+        Not a folder, no manifest, files changed since written, not a plan folder, or a folder
+        from another gridfirst version (naming both versions).
+    """
+    import gridfirst
+    from gridfirst.errors import OutputError
+    from gridfirst.outputs.folder import read_manifest
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: not a folder; give a finished plan folder or a scenario YAML")
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != "gridfirst-plan":
+        raise OutputError(f"{folder}: manifest kind {manifest.get('kind')!r} is not "
+                          "'gridfirst-plan'; not a plan folder")
+    version = manifest.get("gridfirst_version")
+    if version != gridfirst.__version__:
+        raise OutputError(f"{folder}: written by gridfirst {version}, this is "
+                          f"{gridfirst.__version__}; plan it again with this version")
+    if "plan.json" not in manifest["files"]:
+        raise OutputError(f"{folder}: plan.json is not listed in {MANIFEST}")
+    try:
+        summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise OutputError(f"{folder / 'plan.json'}: not JSON ({exc})") from None
+    if not isinstance(summary, dict):
+        raise OutputError(f"{folder / 'plan.json'}: not a JSON object")
+    return summary

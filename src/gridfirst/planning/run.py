@@ -21,6 +21,7 @@ from gridfirst.resolve import Resolved, ResultCache
 
 if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
+    from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
     from gridfirst.scenario import Scenario
@@ -55,6 +56,9 @@ class PlanResult:
         The build-out plan.
     risk : object or None
         The risk evaluation when asked for.
+    tornado : TornadoResult or None
+        Cost and MW by country with each assumption swung, when asked for
+        (:func:`gridfirst.planning.sensitivity.tornado`).
     seconds : dict of str to float
         Wall time per stage [s].
     """
@@ -67,6 +71,7 @@ class PlanResult:
     procurement: pd.DataFrame
     portfolio: PortfolioResult
     risk: RiskResult | None = None
+    tornado: TornadoResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     cache_hits: int = 0
     cache_misses: int = 0

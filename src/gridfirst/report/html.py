@@ -198,6 +198,7 @@ def report_html(result: PlanResult) -> str:
             parts.append(table_html(_power_table(result)))
             parts.append(_carbon_section(result))
         parts.append("</section>")
+    parts.append(_tornado_section(result))
     parts.append(_compliance_section(result))
     parts.append(electrical_section(result))
     parts.append('<section id="sec-binding"><h2>Binding constraints</h2><p class="note">Shadow '
@@ -210,6 +211,18 @@ def report_html(result: PlanResult) -> str:
                  + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul></section>")
     parts.append("</main></body></html>")
     return "\n".join(parts)
+
+
+def _tornado_section(result: PlanResult) -> str:
+    """The sensitivity tornado, when the plan was run with one (``gridfirst plan --sensitivity``)."""
+    if result.tornado is None:
+        return ""
+    from gridfirst.report.tornado import tornado_figure
+
+    return ('<section id="sec-tornado"><h2>What moves the plan: sensitivity</h2><p class="note">'
+            "Each assumption swung low and high and the portfolio solved again (procurement as "
+            "resolved).</p>" + figure_div(tornado_figure(result.tornado), "fig-tornado")
+            + table_html(result.tornado.table) + "</section>")
 
 
 def _compliance_section(result: PlanResult) -> str:
