@@ -32,6 +32,7 @@ _COMMAND_MODULES = [
     "compliance",
     "electrical",
     "deals",
+    "headroom",
 ]
 
 for _name in _COMMAND_MODULES:
