@@ -14,9 +14,10 @@ same day (time). The flexible consumption ``y_it`` of a site is bounded by its h
 the flat load, ``0 <= y_it <= (f + h) L_it``, and enters its balance row::
 
     sum_g x_git + grid_it + discharge_it - charge_it - y_it = (1 - f) L_it
-    sum_{t in day} (y_it + sum_k A_ik z_kt) = f sum_{t in day} L_it      (time: per day; else per hour)
+    y_it + sum_k A_ik z_kt + b_it - b_i,t-1 = f L_it,   b_it = 0 at the end of each day
 
-with ``A_ik = +1`` when pair ``k`` moves work out of ``i`` and ``-1`` into it. The 24/7 CFE
+with ``A_ik = +1`` when pair ``k`` moves work out of ``i`` and ``-1`` into it, and ``b_it`` the
+work waiting (done ahead when negative) at site ``i``; without time shifting ``b = 0``. The 24/7 CFE
 constraint is kept per site, on what the site consumes after shifting
 (``non-CFE_i <= (1 - target_i) sum_t ((1 - f) L_it + y_it)``), or pooled over the fleet
 (``sum_i non-CFE_i <= (1 - target) sum_it L_it``).
@@ -196,6 +197,17 @@ def _check_sites(sites: Sequence[tuple[str, ProcurementLP]], flex: Flexibility) 
     return T
 
 
+def transfer_caps_mw(lps: Sequence[ProcurementLP], flex: Flexibility) -> np.ndarray:
+    """Bound on each pair's hourly move [MW]: ``transfer_mw``, or when unlimited the fleet's
+    flexible work of the window (no optimum moves more; it keeps the LP bounded)."""
+    if math.isfinite(flex.transfer_mw):
+        return np.full(lps[0].hours, float(flex.transfer_mw))
+    window = flex.day_hours if flex.in_time else 1
+    work = flex.share * sum(lp.load_mw for lp in lps)
+    T = lps[0].hours
+    return np.repeat(np.add.reduceat(work, np.arange(0, T, window)), window)[:T]
+
+
 def build_fleet(
     sites: Sequence[tuple[str, ProcurementLP]],
     flexibility: Flexibility | None = None,
@@ -220,9 +232,11 @@ def build_fleet(
     -------
     FleetModel
         Column blocks ``<site>/<block>`` (the site LP's own blocks), ``flex:<site>`` (T) and
-        ``move:<i>~<j>`` (T) per pair with space shifting, ``fleet_cfe_shortfall`` (1) with a
-        soft fleet target. Row blocks ``<site>/<block>``, ``work:<site>`` (per day with time
-        shifting, else per hour) and ``fleet_cfe`` (1) with ``cfe="fleet"``.
+        ``move:<i>~<j>`` (T) per pair with space shifting, ``backlog:<site>`` (T) with time
+        shifting (work waiting at the end of the hour, 0 at the end of each day),
+        ``fleet_cfe_shortfall`` (1) with a soft fleet target. Row blocks ``<site>/<block>``,
+        ``work:<site>`` (T) and ``fleet_cfe`` (1) with ``cfe="fleet"``. Hourly blocks carry
+        the label ``hour`` (the structured solver reads it).
     """
     started = time.perf_counter()
     flex = flexibility or Flexibility()
@@ -239,6 +253,7 @@ def build_fleet(
     if not (0.0 <= cfe_target <= 1.0):
         raise DataError(f"cfe_target: {cfe_target!r} must be between 0 and 1")
     t = np.arange(T)
+    hour = {"hour": t}
     b = ModelBuilder()
     layouts, offsets, flex_cols, fleet_terms = [], [], [], []
     soft_prices: list[float] = []
@@ -251,7 +266,7 @@ def build_fleet(
         offsets.append(col0)
         for block, (s, e) in lay.columns.items():
             b.variables(f"{name}/{block}", e - s, lower=m.col_lo[s:e], upper=m.col_hi[s:e],
-                        cost=m.c[s:e])
+                        cost=m.c[s:e], labels=lay.column_labels.get(block))
         row0 = b.num_rows
         cfe_lo, cfe_hi = cfe_row_bounds(lp)
         for block, (s, e) in lay.rows.items():
@@ -265,7 +280,8 @@ def build_fleet(
                     lo, hi = np.array([cfe_lo]), np.array([(1.0 - f) * cfe_hi])
                 else:
                     lo, hi = np.array([-np.inf]), np.array([np.inf])
-            b.constraints(f"{name}/{block}", e - s, lower=lo, upper=hi)
+            b.constraints(f"{name}/{block}", e - s, lower=lo, upper=hi,
+                          labels=lay.row_labels.get(block))
         coo = m.A.tocoo()
         b.coefficients(coo.row + row0, coo.col + col0, coo.data)
         if cfe == "fleet":
@@ -281,27 +297,38 @@ def build_fleet(
         moves = flex.share > 0 and flex.shift != "none"
         upper = (f + h) * lp.load_mw if moves else f * lp.load_mw
         lower = 0.0 if moves else f * lp.load_mw
-        y = b.variables(f"flex:{name}", T, lower=lower, upper=upper).start
+        y = b.variables(f"flex:{name}", T, lower=lower, upper=upper, labels=hour).start
         flex_cols.append(y)
         b.coefficients(balance_rows[i] + t, y + t, -1.0)
         if cfe == "site" and lp.cfe_target < 1.0:
             b.coefficients(cfe_rows[i], y + t, -(1.0 - lp.cfe_target))
     pair_cols: dict[tuple[int, int], int] = {}
-    if flex.in_space and len(sites) > 1:
-        cap = flex.transfer_mw
-        for i, j in _pairs(len(sites)):
-            pair_cols[(i, j)] = b.variables(f"move:{names[i]}~{names[j]}", T,
-                                            lower=-cap, upper=cap).start
     window = flex.day_hours if flex.in_time else 1
-    group = t // window
-    n_groups = T // window
+    if flex.in_space and len(sites) > 1:
+        cap = transfer_caps_mw(lps, flex)
+        for i, j in _pairs(len(sites)):
+            pair_cols[(i, j)] = b.variables(f"move:{names[i]}~{names[j]}", T, lower=-cap,
+                                            upper=cap, labels=hour).start
+    day_end = (t % window) == window - 1
+    fleet_day = np.repeat(np.add.reduceat(f * sum(lp.load_mw for lp in lps), np.arange(0, T, window)),
+                          window)
     for i, (name, lp) in enumerate(sites):
-        work = np.bincount(group, weights=f * lp.load_mw, minlength=n_groups)
-        r = b.constraints(f"work:{name}", n_groups, lower=work, upper=work).start
-        b.coefficients(r + group, flex_cols[i] + t, 1.0)
+        # work served + moved out + backlog growth = work arriving, hour by hour; the backlog
+        # (work waiting, or done ahead when negative) is empty at the end of every window
+        r = b.constraints(f"work:{name}", T, lower=f * lp.load_mw, upper=f * lp.load_mw,
+                          labels=hour).start
+        b.coefficients(r + t, flex_cols[i] + t, 1.0)
         for (a, c), z in pair_cols.items():
             if i in (a, c):
-                b.coefficients(r + group, z + t, 1.0 if i == a else -1.0)
+                b.coefficients(r + t, z + t, 1.0 if i == a else -1.0)
+        if flex.in_time:
+            own_day = np.repeat(np.add.reduceat((f + h) * lp.load_mw, np.arange(0, T, window)),
+                                window)
+            backlog = b.variables(f"backlog:{name}", T, lower=np.where(day_end, 0.0, -own_day),
+                                  upper=np.where(day_end, 0.0, fleet_day), labels=hour).start
+            b.coefficients(r + t, backlog + t, 1.0)
+            later = t[(t % window) != 0]
+            b.coefficients(r + later, backlog + later - 1, -1.0)
     if cfe == "fleet":
         if soft_prices:
             b.variables("fleet_cfe_shortfall", 1, cost=max(soft_prices))
@@ -371,7 +398,14 @@ def read_fleet(
     consumed_mwh = {n: float(r.dispatch["load_mw"].sum()) for n, r in results.items()}
     served = sum(consumed_mwh.values())
     score = sum(results[n].cfe_score * consumed_mwh[n] for n in fm.names) / served if served else 1.0
-    moved = sum(float(np.abs(x[layout.col(b)]).sum()) for b in layout.columns if b.startswith("move:"))
+    # net work received by each site each hour (cycles of moves cancel out)
+    inflow = {n: np.zeros(fm.lps[0].hours) for n in fm.names}
+    for block in layout.columns:
+        if block.startswith("move:"):
+            a, c = block[5:].split("~")
+            inflow[a] -= x[layout.col(block)]
+            inflow[c] += x[layout.col(block)]
+    moved = float(sum(np.maximum(v, 0.0).sum() for v in inflow.values()))
     return FleetResult(
         sites=results, objective_usd=objective,
         cost_usd_per_mwh=objective / load if load > 0 else 0.0, cfe_score=float(score),

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gridfirst.procurement.fleet import Flexibility, _check_sites, _pairs
+from gridfirst.procurement.fleet import Flexibility, _check_sites, _pairs, transfer_caps_mw
 from gridfirst.procurement.model import ProcurementLP
 
 
@@ -79,10 +79,12 @@ def build_fleet_network(
                   e_min_pu=series(np.where(day_end, 0.0, -1.0)),
                   e_max_pu=series(np.where(day_end, 0.0, 1.0)))
     if flexibility.in_space and len(sites) > 1:
+        cap = transfer_caps_mw([lp for _, lp in sites], flexibility)
+        top = float(cap.max()) or 1.0
         for i, j in _pairs(len(sites)):
             a, b = sites[i][0], sites[j][0]
-            n.add("Link", f"move:{a}~{b}", bus0=f"{a}:work", bus1=f"{b}:work",
-                  p_nom=flexibility.transfer_mw, p_min_pu=-1.0)
+            n.add("Link", f"move:{a}~{b}", bus0=f"{a}:work", bus1=f"{b}:work", p_nom=top,
+                  p_max_pu=series(cap / top), p_min_pu=series(-cap / top))
     return n
 
 
