@@ -113,7 +113,23 @@ def test_bad_flexibility_gets_a_named_error(week: list[tuple[str, ProcurementLP]
                      for n, lp in week[:2]], Flexibility(0.1, shift="time"))
 
 
-def test_cli_fleet_json_has_sites_and_fleet() -> None:
+@pytest.mark.parametrize(("shift", "scope"), [("both", "site"), ("space", "fleet"), ("time", "site")])
+def test_structured_method_agrees_with_highs(
+    week: list[tuple[str, ProcurementLP]], shift: str, scope: str
+) -> None:
+    flex = Flexibility(0.2, shift=shift, transfer_mw=4.0)
+    highs = solve_fleet(week, flex, cfe=scope)
+    fast = solve_fleet(week, flex, cfe=scope, method="structured")
+    assert fast.lp_objective_usd == pytest.approx(highs.lp_objective_usd, rel=1e-6)
+    assert fast.objective_usd == pytest.approx(highs.objective_usd, rel=1e-5)
+    assert fast.cfe_score == pytest.approx(highs.cfe_score, abs=1e-4)
+
+
+def test_cli_fleet_json_has_sites_and_fleet(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gridfirst.procurement.fleet as fleet
+
+    real = fleet.market_lp
+    monkeypatch.setattr(fleet, "market_lp", lambda *a, **k: real(*a, **{**k, "hours": 48}))
     result = CliRunner().invoke(app, [
         "procure", "--site", "us-texas", "--site", "us-oregon", "--flexible-share", "0.1",
         "--shift", "space", "--transfer-mw", "20", "--cfe-target", "0.7", "--format", "json"])

@@ -38,6 +38,7 @@ def procure_fleet(
     transfer_mw: float | None,
     cfe_scope: str,
     fmt: Format,
+    method: str = "fast",
 ) -> None:
     """Run the fleet LP for ``sites`` and print ``{"sites": {...}, "fleet": {...}}``."""
     import math
@@ -57,7 +58,7 @@ def procure_fleet(
                            transfer_mw=math.inf if transfer_mw is None else transfer_mw)
         lps = [(s, market_lp(_market(scen, s, scenario is not None), target, cost_model,
                              seed=seed, load_mw=load_mw)) for s in sites]
-        result = solve_fleet(lps, flex, cfe=cfe_scope)
+        result = solve_fleet(lps, flex, cfe=cfe_scope, method=method)
     except GridfirstError as exc:
         raise fail(str(exc)) from None
     payload = {"sites": {n: r.to_dict() for n, r in result.sites.items()},

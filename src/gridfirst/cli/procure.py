@@ -92,7 +92,7 @@ def procure(
         from gridfirst.cli.fleet import procure_fleet
 
         procure_fleet(site, scenario, costs, cfe_target, load_mw, seed, flexible_share, shift,
-                      transfer_mw, cfe_scope, fmt)
+                      transfer_mw, cfe_scope, fmt, method)
         return
     site_id = site[0] if site else None
 

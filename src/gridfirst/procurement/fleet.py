@@ -155,6 +155,7 @@ class FleetResult:
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
     method: str = "highs"
+    iterations: int = 0
 
     def fleet_record(self) -> dict[str, Any]:
         """The fleet's JSON: objective, cost per MWh, CFE score and what moved."""
@@ -348,14 +349,22 @@ def solve_fleet(
     flexibility: Flexibility | None = None,
     cfe: str = "site",
     cfe_target: float | None = None,
+    method: str = "highs",
     **solver_kwargs: Any,
 ) -> FleetResult:
-    """Build and solve the fleet LP with HiGHS (see :func:`build_fleet` for the arguments).
+    """Build and solve the fleet LP (see :func:`build_fleet` for the arguments).
 
-    ``solver_kwargs`` go to :meth:`gridfirst.solver.LinearModel.solve` (``algorithm``,
-    ``threads``, ``time_limit_s``, ``tolerance``).
+    ``method="highs"`` solves the monolithic LP with HiGHS (``solver_kwargs`` go to
+    :meth:`gridfirst.solver.LinearModel.solve`); ``"structured"`` (alias ``"fast"``) uses the
+    banded interior-point method of :mod:`gridfirst.procurement.fleet_fast`.
     """
+    if method not in ("highs", "structured", "fast"):
+        raise DataError(f"method: {method!r} is not one of highs, structured (fast)")
     fm = build_fleet(sites, flexibility, cfe, cfe_target)
+    if method != "highs":
+        from gridfirst.procurement.fleet_fast import solve_fleet_structured
+
+        return solve_fleet_structured(fm)
     sol = fm.model.solve(**solver_kwargs)
     return read_fleet(fm, sol.x, lp_objective=float(sol.objective),
                       solve_seconds=float(sol.solve_seconds), gap=float(sol.gap),
