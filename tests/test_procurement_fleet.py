@@ -80,14 +80,15 @@ def test_more_transfer_capacity_never_costs_more(week: list[tuple[str, Procureme
     assert costs[-1] < costs[0]  # the three markets differ enough for moving to pay
 
 
-@pytest.mark.parametrize(("shift", "scope"), [("both", "site"), ("both", "fleet"), ("space", "site")])
-def test_agrees_with_pypsa_multi_bus_build(shift: str, scope: str) -> None:
-    pytest.importorskip("pypsa")  # the bench extra; installed in CI
+@pytest.mark.parametrize("scope", ["site", "fleet"])
+def test_agrees_with_pypsa_multi_bus_build(scope: str) -> None:
+    import pypsa  # noqa: F401  (a hard import: the peer test fails, not skips, without PyPSA)
+
     from gridfirst.procurement.fleet_pypsa import solve_fleet_pypsa
 
     # hard targets (PyPSA has no soft-target device) on the reference options, a 3-day horizon
     sites = [(n, replace(lp, cfe_shortfall_usd_per_mwh=None)) for n, lp in _lps(72, "reference")]
-    flex = Flexibility(0.15, shift=shift, transfer_mw=3.0)
+    flex = Flexibility(0.15, shift="both", transfer_mw=3.0)
     ours = solve_fleet(sites, flex, cfe=scope)
     peer = solve_fleet_pypsa(sites, flex, cfe=scope)
     assert ours.lp_objective_usd == pytest.approx(peer["objective_usd"], rel=1e-4)

@@ -66,10 +66,10 @@ def procure_fleet(
     if fmt == Format.json:
         print_json(payload)
         return
-    rows = [{"site": n, "cost_usd_per_mwh": r.cost_usd_per_mwh, "objective_usd": r.objective_usd,
+    rows: list[dict[str, Any]] = [{"site": n, "cost_usd_per_mwh": r.cost_usd_per_mwh, "objective_usd": r.objective_usd,
              "cfe_score": r.cfe_score, "consumed_mwh": float(r.dispatch["load_mw"].sum())}
             for n, r in result.sites.items()]
     rows.append({"site": "fleet", "cost_usd_per_mwh": result.cost_usd_per_mwh,
                  "objective_usd": result.objective_usd, "cfe_score": result.cfe_score,
-                 "consumed_mwh": float(sum(r["consumed_mwh"] for r in rows))})
+                 "consumed_mwh": float(sum(float(r["consumed_mwh"]) for r in rows))})
     print_records(rows, fmt, title=f"24/7 CFE fleet, flexible share {flexible_share:g} ({shift})")

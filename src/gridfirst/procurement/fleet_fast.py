@@ -172,7 +172,7 @@ def _run(lp: BorderedBandedLP, tol: float) -> Any:
     return again if again.relative_gap < res.relative_gap else res
 
 
-def solve_fleet_structured(fm: FleetModel, tol: float = 1e-7) -> FleetResult:
+def solve_fleet_structured(fm: FleetModel, tol: float = 1e-6) -> FleetResult:
     """Solve a built fleet model with the banded interior-point method."""
     started = time.perf_counter()
     sf = standard_form(fm.model)

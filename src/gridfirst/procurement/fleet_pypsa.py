@@ -102,7 +102,7 @@ def _extra(sites: Sequence[tuple[str, ProcurementLP]], flexibility: Flexibility,
         gdim = [d for d in gen_p.dims if d != "snapshot"][0]
         link_p = m["Link-p"]
         ldim = [d for d in link_p.dims if d != "snapshot"][0]
-        fleet_expr = None
+        fleet_expr: Any = None
         for name, lp in sites:
             for s in lp.storages:
                 charger = p_nom.sel({dim: f"{name}:charger:{s.name}"}, drop=True)
