@@ -455,3 +455,36 @@ def market_lp(
     stack = market_stack(market, profiles, costs, year=year)
     return build_lp(profiles, costs, cfe_target, supply=stack.supply,
                     cfe_shortfall_usd_per_mwh=CFE_SHORTFALL_USD_PER_MWH)
+
+
+def flexibility_sweep(
+    sites: Sequence[tuple[str, ProcurementLP]],
+    shares: Sequence[float],
+    shifts: Sequence[str] = ("time", "space", "both"),
+    cfe: str = "site",
+    transfer_mw: float = math.inf,
+    method: str = "structured",
+) -> Any:
+    """Cost of 24/7 CFE against the flexible share, temporal against spatial shifting.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (shift, share): ``cost_usd_per_mwh``, ``objective_usd``, ``cfe_score``,
+        ``saving_share`` (against no flexible load) and ``moved_in_space_mwh``.
+    """
+    import pandas as pd
+
+    rigid = solve_fleet(sites, Flexibility(0.0), cfe=cfe, method=method)
+    rows = [{"shift": "none", "share": 0.0, "cost_usd_per_mwh": rigid.cost_usd_per_mwh,
+             "objective_usd": rigid.objective_usd, "cfe_score": rigid.cfe_score,
+             "saving_share": 0.0, "moved_in_space_mwh": 0.0}]
+    for shift in shifts:
+        for share in shares:
+            r = solve_fleet(sites, Flexibility(share, shift=shift, transfer_mw=transfer_mw),
+                            cfe=cfe, method=method)
+            rows.append({"shift": shift, "share": share, "cost_usd_per_mwh": r.cost_usd_per_mwh,
+                         "objective_usd": r.objective_usd, "cfe_score": r.cfe_score,
+                         "saving_share": 1.0 - r.objective_usd / rigid.objective_usd,
+                         "moved_in_space_mwh": r.moved_in_space_mwh})
+    return pd.DataFrame(rows)
