@@ -156,6 +156,7 @@ class FleetResult:
     solve_seconds: float = 0.0
     method: str = "highs"
     iterations: int = 0
+    optimality_gap: float = 0.0
 
     def fleet_record(self) -> dict[str, Any]:
         """The fleet's JSON: objective, cost per MWh, CFE score and what moved."""
@@ -170,6 +171,7 @@ class FleetResult:
             "transfer_mw": self.flexibility.transfer_mw,
             "moved_in_space_mwh": self.moved_in_space_mwh,
             "solve_seconds": self.solve_seconds,
+            "optimality_gap": self.optimality_gap,
             "method": self.method,
         }
 
@@ -421,6 +423,7 @@ def read_fleet(
         cfe_target=fm.cfe_target, cfe=fm.cfe, flexibility=fm.flexibility, flexible_mw=flexible,
         moved_in_space_mwh=moved, lp_objective_usd=lp_objective,
         build_seconds=fm.build_seconds, solve_seconds=solve_seconds, method=method,
+        optimality_gap=gap,
     )
 
 

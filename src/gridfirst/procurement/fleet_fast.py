@@ -157,18 +157,22 @@ def standard_form(model: LinearModel) -> dict[str, Any]:
     }
 
 
+#: Largest relative duality gap returned (the fleet is checked to 1e-4); above it, an error.
+MAX_GAP = 1e-4
+
 #: Relative duality gap accepted when the method stalls short of its tolerance (objective
 #: accuracy far inside the 1e-4 the fleet is checked to; a restart costs half a solve).
 ACCEPT_GAP = 1e-5
 
 
 def _run(lp: BorderedBandedLP, tol: float) -> Any:
-    """Mehrotra; when it stalls near a degenerate optimum, one recentred restart from its best
+    """Mehrotra with Gondzio's correctors (measured: they halve the gap where the plain method
+    stalls on soft-target stacks); when it still stalls, one recentred restart from its best
     iterate (as the one-site fast method does), keeping the better of the two."""
-    res = mehrotra(lp, tol=tol)
+    res = mehrotra(lp, tol=tol, correctors=2)
     if res.converged or res.relative_gap <= ACCEPT_GAP:
         return res
-    again = mehrotra(lp, start=warm_point(lp, res.state, 1e-3), tol=tol)
+    again = mehrotra(lp, start=warm_point(lp, res.state, 1e-3), tol=tol, correctors=2)
     return again if again.relative_gap < res.relative_gap else res
 
 
@@ -194,7 +198,7 @@ def solve_fleet_structured(fm: FleetModel, tol: float = 1e-6) -> FleetResult:
     x = np.minimum(np.maximum(x, fm.model.col_lo), fm.model.col_hi)
     objective = float(fm.model.c @ x + fm.model.offset)
     seconds = time.perf_counter() - started
-    if not res.converged and res.relative_gap > 1e-4:
+    if not res.converged and res.relative_gap > MAX_GAP:
         raise SolverError(f"structured fleet solver stopped after {res.iterations} iterations at a "
                           f"relative gap of {res.relative_gap:.2g}; use method='highs'")
     out = read_fleet(fm, x, lp_objective=objective, solve_seconds=seconds,
