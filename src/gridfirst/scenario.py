@@ -156,6 +156,27 @@ class PowerStep(_Model):
     available_mw: float = Field(ge=0)
 
 
+class FlexibleConnection(_Model):
+    """A non-firm grid connection: the site accepts curtailment in the hours its zone peaks.
+
+    The site gets the zone's curtailment-enabled headroom (:mod:`gridfirst.headroom`) up to its
+    size, from the flexible lead time on, and pays for the curtailed energy at its value.
+    """
+
+    curtailment_budget: float = Field(
+        ge=0, lt=1, description="Share of the site's annual energy that may be curtailed [-]."
+    )
+    value_usd_per_mwh: float | None = Field(
+        default=None, ge=0,
+        description="Value of the curtailed energy [USD/MWh] (default: bundled assumption).",
+    )
+    lead_time_months: float | None = Field(
+        default=None, ge=0, le=240,
+        description="Months from the plan start to a flexible connection (default: bundled "
+        "assumption); the firm connection keeps the market's energisation date.",
+    )
+
+
 class Site(_Model):
     """A concrete location or offer inside a market, with its own power schedule and terms.
 
@@ -177,6 +198,10 @@ class Site(_Model):
     construction_cost_usd_per_mw: float | None = Field(default=None, ge=0)
     risk_clusters: list[str] = Field(
         default_factory=list, description="Shared grid, cable corridor or seismic zone labels."
+    )
+    flexible_connection: FlexibleConnection | None = Field(
+        default=None,
+        description="Connect non-firm with a curtailment budget (earlier or larger connection).",
     )
     weather_file: str | None = Field(
         default=None,

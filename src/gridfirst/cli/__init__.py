@@ -35,6 +35,7 @@ _COMMAND_MODULES = [
     "electrical",
     "deals",
     "serve",
+    "headroom",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -45,8 +45,9 @@ _HOURLY_HELP = (
 
 
 def procure(
-    site: str | None = typer.Option(
-        None, "--site", help="Site or market id of the scenario (without --scenario: any bundled market too)."
+    site: list[str] | None = typer.Option(
+        None, "--site", help="Site or market id of the scenario (without --scenario: any bundled "
+        "market too); give it several times to procure a fleet together."
     ),
     hourly: Path | None = typer.Option(None, "--hourly", help=_HOURLY_HELP),
     weather: Path | None = typer.Option(
@@ -88,12 +89,27 @@ def procure(
     market_id: str | None = typer.Option(
         None, "--market", help="With --hourly: the market whose supply options apply.",
     ),
+    flexible_share: float = typer.Option(
+        0.0, "--flexible-share", help="With several --site: share of load that may move [0..1]."),
+    shift: str = typer.Option("both", "--shift", help="With several --site: time | space | both."),
+    transfer_mw: float | None = typer.Option(
+        None, "--transfer-mw", help="With several --site: most load moved between two sites an "
+        "hour [MW].", show_default="no limit"),
+    cfe_scope: str = typer.Option("site", "--cfe-scope", help="With several --site: site | fleet."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Size solar, wind, battery and clean firm supply to meet a 24/7 CFE target at least cost."""
     from gridfirst.errors import GridfirstError
 
-    if (site is None) == (hourly is None):
+    if site is not None and len(site) > 1:  # a fleet: see gridfirst.cli.fleet
+        from gridfirst.cli.fleet import procure_fleet
+
+        procure_fleet(site, scenario, costs, cfe_target, load_mw, seed, flexible_share, shift,
+                      transfer_mw, cfe_scope, fmt, method)
+        return
+    site_id = site[0] if site else None
+
+    if (site_id is None) == (hourly is None):
         raise fail("give exactly one of --site ID or --hourly FILE")
     if weather is not None and hourly is not None:
         raise fail("--weather applies to --site; --hourly already holds solar_cf and wind_cf")
@@ -107,7 +123,7 @@ def procure(
         scen = load_scenario(scenario if scenario is not None else example_path())
         cost_model = load_costs(costs) if costs is not None else scenario_costs(scen)
         target = scen.policy.cfe_target if cfe_target is None else cfe_target
-        profiles, market = _profiles(site, hourly, scen, scenario is not None, load_mw, seed,
+        profiles, market = _profiles(site_id, hourly, scen, scenario is not None, load_mw, seed,
                                      weather, market_id)
         stack, lp_supply = _supply(supply, market, profiles, cost_model, year, hourly is not None)
         if sweep is not None:

@@ -18,6 +18,7 @@ import pandas as pd
 from gridfirst.decide import decide, rank_profiles
 from gridfirst.errors import ScenarioError
 from gridfirst.resolve import Resolved, ResultCache
+from gridfirst.resolve.flexible import flexible_notes
 
 if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
@@ -256,6 +257,7 @@ def plan(
             report("risk", 0, 0)
 
     notes.extend(store.problems)
+    notes.extend(flexible_notes(resolved.flexible))
     if not math.isfinite(portfolio.total_cost_usd):
         notes.append("the portfolio objective is not finite")
     return PlanResult(

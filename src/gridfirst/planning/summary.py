@@ -133,6 +133,8 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "cache": {"hits": result.cache_hits, "misses": result.cache_misses},
         "seconds": dict(result.seconds),
         "notes": list(result.notes),
+        "flexible_connections": records(result.resolved.flexible.reset_index())
+        if result.resolved is not None and not result.resolved.flexible.empty else [],
         "builds": records(tables["build_schedule"]),
         "shortfalls": records(tables["shortfalls"]),
         "allocation": records(tables["allocation"]),

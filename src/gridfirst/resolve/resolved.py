@@ -27,6 +27,7 @@ from gridfirst.errors import ScenarioError
 from gridfirst.geo import FALLBACK_RTT_SOURCE, capital_recovery_factor, fallback_rtt_ms
 from gridfirst.resolve.cache import ResultCache
 from gridfirst.resolve.candidates import build_candidates, candidate_market
+from gridfirst.resolve.flexible import apply_flexible_connections
 from gridfirst.resolve.headroom import headroom_table, share_pools
 from gridfirst.resolve.screens import failed, screen_candidates
 
@@ -102,6 +103,10 @@ class Resolved:
     energy_usd_per_mwh : pandas.Series
         Energy cost per candidate [USD/MWh]: the site's own price, else its procured cost (a deal
         takes its market's), else the market's grid price.
+    flexible : pandas.DataFrame
+        Sites with a flexible (non-firm) connection, index site id
+        (:data:`gridfirst.resolve.flexible.COLUMNS`): the MW and months gained over the firm
+        connection; their pools in ``power_mw`` and their energy cost include it.
     costs : ProcurementCosts
         Procurement costs (the scenario's over the sourced defaults).
     crf : float
@@ -136,6 +141,7 @@ class Resolved:
     grid_power_mw: pd.DataFrame = field(default_factory=pd.DataFrame)
     headroom: pd.DataFrame = field(default_factory=pd.DataFrame)
     electrical: dict[str, ElectricalDesign] = field(default_factory=dict)
+    flexible: pd.DataFrame = field(default_factory=pd.DataFrame)
     cache_hits: int = 0
     cache_misses: int = 0
 
@@ -315,6 +321,7 @@ def resolve(
     markets = scenario.resolved_markets()
     crf = capital_recovery_factor(policy.discount_rate, policy.asset_life_years)
     tables = build_candidates(scenario, markets, crf)
+    flexible = apply_flexible_connections(scenario, tables)
     cands = tables.candidates
     candidate_markets = {
         str(cid): candidate_market(tables.markets[str(row["market"])],
@@ -366,7 +373,7 @@ def resolve(
         ppas=tables.ppas, clusters=tables.clusters, regions=regions, demand=demand,
         labour_mw=labour, latency_ms=latency, latency_source=source,
         costs=scenario_costs(scenario), crf=crf, compliance=compliance, electrical=designs,
-        seed=int(scenario.options.plan.seed if seed is None else seed),
+        seed=int(scenario.options.plan.seed if seed is None else seed), flexible=flexible,
     )
     if energy:
         from gridfirst.resolve.energy import procure_sites
@@ -379,6 +386,9 @@ def resolve(
         )
         resolved.cache_hits, resolved.cache_misses = store.hits - hits, store.misses - misses
     resolved.energy_usd_per_mwh = _energy(resolved)
+    # a flexible site pays for its curtailed energy at its value (budget x value per MWh drawn)
+    for sid, surcharge in flexible["curtailment_usd_per_mwh"].items():
+        resolved.energy_usd_per_mwh[sid] += float(surcharge)
     return resolved
 
 

@@ -1,0 +1,71 @@
+"""``gridfirst headroom``: curtailment-enabled headroom of a balancing authority or a load file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_records
+
+
+def _budgets(text: str) -> list[float]:
+    out = []
+    for part in text.split(","):
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise fail(f"--budget: {part!r} is not a number (give shares, e.g. 0.0025,0.005)") from None
+    return out
+
+
+def headroom(
+    zone: str | None = typer.Argument(
+        None, metavar="ZONE_OR_FILE", help="A shipped zone (see --list) or a CSV of time_utc,load_mw."
+    ),
+    budget: str = typer.Option(
+        "0.0025,0.005,0.01",
+        "--budget",
+        "-b",
+        help="Curtailment budgets, shares of the new load's annual energy, comma-separated.",
+    ),
+    threshold: str = typer.Option(
+        "seasonal", "--threshold", help="Planning peak: 'seasonal' (the report's) or 'peak'."
+    ),
+    list_zones: bool = typer.Option(False, "--list", help="List the shipped zones."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """New flat load (MW) a zone takes if curtailed in the hours it would pass its planning peak.
+
+    For each budget: the MW, the curtailed hours a year and the longest curtailment event
+    (Norris et al. 2025, "Rethinking Load Growth").
+    """
+    from gridfirst.errors import GridfirstError
+    from gridfirst.headroom import curtailment_headroom, load_for, shipped_zones
+
+    try:
+        if list_zones:
+            zones = shipped_zones()
+            records = [
+                {"zone": r.zone, "source": r.source, "year": r.year} for r in zones.itertuples()
+            ]
+            print_records(records, fmt, title="Shipped hourly loads")
+            return
+        if zone is None:
+            raise fail("give ZONE_OR_FILE or --list")
+        if threshold not in ("seasonal", "peak"):
+            raise fail(f"--threshold: {threshold!r} is not one of seasonal, peak")
+        label, load = load_for(zone)
+        rows: list[dict[str, Any]] = [
+            curtailment_headroom(load, b, threshold).record()  # type: ignore[arg-type]
+            for b in _budgets(budget)
+        ]
+    except GridfirstError as exc:
+        raise fail(str(exc)) from None
+    if fmt == Format.table:
+        rows = [{**r, "budget": f"{r['budget']:g}"} for r in rows]
+    print_records(rows, fmt, title=f"Curtailment-enabled headroom, {label}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("headroom")(headroom)
