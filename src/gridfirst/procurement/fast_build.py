@@ -157,7 +157,7 @@ def build_standard_form(d: ProcurementLP) -> StandardForm:
         if g.energy_mwh_per_mw is not None and has[f"gen:{g.name}"].any():
             dense_rows[f"energy_limit:{g.name}"] = m
             m += 1
-    capped = [name for name, cap in _capacity_caps(d).items() if np.isfinite(cap)]
+    capped = [name for name, cap in capacity_caps(d).items() if np.isfinite(cap)]
     for name in capped:
         dense_rows[f"cap:{name}"] = m
         m += 1
@@ -247,7 +247,7 @@ def build_standard_form(d: ProcurementLP) -> StandardForm:
             add(np.full(int((xc >= 0).sum()), dr), xc[xc >= 0], 1.0)
             add(np.array([dr]), np.array([cap_cols[f"{g.name}_mw"]]), -float(g.energy_mwh_per_mw or 0.0))
             add(np.array([dr]), np.array([row_slack[name]]), 1.0)
-    caps = _capacity_caps(d)
+    caps = capacity_caps(d)
     for name in capped:
         dr = dense_rows[f"cap:{name}"]
         add(np.array([dr]), np.array([cap_cols[name]]), 1.0)
@@ -275,28 +275,24 @@ def build_standard_form(d: ProcurementLP) -> StandardForm:
 SHORTFALL = "cfe_shortfall_mwh"
 
 
+def _capacities(d: ProcurementLP) -> list[tuple[str, float, float]]:
+    """Each capacity of :attr:`ProcurementLP.capacity_names` as (name, annual cost, cap)."""
+    out = [(f"{g.name}_mw", g.usd_per_mw_year, g.max_mw) for g in d.generators]
+    for s in d.storages:
+        out.append((f"{s.name}_mw", s.power_cost_usd_per_mw_year, s.max_mw))
+        if s.duration_h is None:
+            out.append((f"{s.name}_mwh", s.energy_usd_per_mwh_year, np.inf))
+    return out
+
+
 def capacity_costs(d: ProcurementLP) -> dict[str, float]:
     """Annual cost of each capacity of :attr:`ProcurementLP.capacity_names` [USD per MW(h)-yr]."""
-    out: dict[str, float] = {f"{g.name}_mw": g.usd_per_mw_year for g in d.generators}
-    for s in d.storages:
-        out[f"{s.name}_mw"] = s.power_cost_usd_per_mw_year
-        if s.duration_h is None:
-            out[f"{s.name}_mwh"] = s.energy_usd_per_mwh_year
-    return out
-
-
-def _capacity_caps(d: ProcurementLP) -> dict[str, float]:
-    out: dict[str, float] = {f"{g.name}_mw": g.max_mw for g in d.generators}
-    for s in d.storages:
-        out[f"{s.name}_mw"] = s.max_mw
-        if s.duration_h is None:
-            out[f"{s.name}_mwh"] = np.inf
-    return out
+    return {name: cost for name, cost, _ in _capacities(d)}
 
 
 def capacity_caps(d: ProcurementLP) -> dict[str, float]:
     """Most of each capacity the buyer can contract [MW or MWh] (``inf`` when unlimited)."""
-    return _capacity_caps(d)
+    return {name: cap for name, _, cap in _capacities(d)}
 
 
 def split_solution(sf: StandardForm, x: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:

@@ -89,8 +89,26 @@ def repair_dispatch(
     def avail(i: int) -> np.ndarray:
         return np.where(open_[i], gens[i].profile * cap[f"{gens[i].name}_mw"], 0.0)
 
+    def energy_room(i: int) -> float:
+        """MWh generator i may still produce under its energy limit (inf without one)."""
+        g = gens[i]
+        if g.energy_mwh_per_mw is None:
+            return np.inf
+        return max(g.energy_mwh_per_mw * cap[f"{g.name}_mw"] - float(h[gkey[i]].sum()), 0.0)
+
+    def within_energy(i: int, add: np.ndarray) -> np.ndarray:
+        room = energy_room(i)
+        total = float(add.sum())
+        return add * (room / total) if total > room else add
+
     for i, key in enumerate(gkey):
         h[key] = np.minimum(h[key], avail(i))
+        g = gens[i]
+        if g.energy_mwh_per_mw is not None:
+            limit = g.energy_mwh_per_mw * cap[f"{g.name}_mw"]
+            total = float(h[key].sum())
+            if total > limit:
+                h[key] *= limit / total if total > 0 else 0.0
     for s in d.storages:
         p = cap[f"{s.name}_mw"]
         for kind in ("charge", "discharge"):
@@ -135,7 +153,7 @@ def repair_dispatch(
 
     def add_spare(rem: np.ndarray, mask: np.ndarray) -> np.ndarray:
         for i in clean:
-            add = _take(rem, avail(i) - h[gkey[i]]) * mask
+            add = within_energy(i, _take(rem, avail(i) - h[gkey[i]]) * mask)
             h[gkey[i]] += add
             rem = rem - add
         return rem
@@ -175,7 +193,8 @@ def repair_dispatch(
     if over > 0:
         dirty = 1.0 - d.grid_cfe_share
         for i in clean:
-            room = np.minimum(np.maximum(avail(i) - h[gkey[i]], 0.0), h["grid"]) * (dirty > 0)
+            room = within_energy(
+                i, np.minimum(np.maximum(avail(i) - h[gkey[i]], 0.0), h["grid"]) * (dirty > 0))
             gain = float(dirty @ room)
             if gain <= 0:
                 continue
@@ -220,7 +239,48 @@ def repair_dispatch(
             _raise_to(cap, f"{s.name}_mwh", peak, caps_max)
         else:
             _raise_to(cap, f"{s.name}_mw", peak / s.duration_h, caps_max)
+    check_plan(d, h, cap)
     return h, cap
+
+
+def check_plan(d: ProcurementLP, h: dict[str, np.ndarray], cap: dict[str, float],
+               rtol: float = 1e-7) -> None:
+    """Every constraint of the LP holds for the plan (to ``rtol`` of its scale), else
+    :class:`RepairFailed`: the fast method then hands the LP to HiGHS rather than report a plan
+    that is not feasible."""
+    load = d.load_mw
+    scale = max(1.0, float(load.max(initial=0.0)))
+    tol = rtol * scale
+    supply = h["grid"].copy()
+    caps_max = capacity_caps(d)
+    for name, value in cap.items():
+        if name in caps_max and value > caps_max[name] * (1 + rtol) + tol:
+            raise RepairFailed(f"{name} {value:.6g} above its cap {caps_max[name]:.6g}")
+    for g in d.generators:
+        x = h[f"gen:{g.name}"]
+        k = cap[f"{g.name}_mw"]
+        if np.any(x > g.profile * k + tol) or np.any(x < -tol):
+            raise RepairFailed(f"{g.name}: output above its availability")
+        if g.energy_mwh_per_mw is not None and x.sum() > g.energy_mwh_per_mw * k * (1 + rtol) + tol:
+            raise RepairFailed(f"{g.name}: energy above its limit")
+        supply += x
+    for s in d.storages:
+        c, dis, e = (h[f"{k}:{s.name}"] for k in ("charge", "discharge", "soc"))
+        p = cap[f"{s.name}_mw"]
+        e_cap = cap[f"{s.name}_mwh"] if s.duration_h is None else p * s.duration_h
+        if np.any(c > p + tol) or np.any(dis > p + tol) or np.any(e > e_cap + tol) or np.any(e < -tol):
+            raise RepairFailed(f"{s.name}: dispatch outside its power or energy")
+        chain = e - np.roll(e, 1) - s.eta_charge * c + dis / s.eta_discharge
+        if np.any(np.abs(chain) > tol * 10):
+            raise RepairFailed(f"{s.name}: state of charge does not close")
+        supply += dis - c
+    if np.any(np.abs(supply - load) > tol * 10):
+        raise RepairFailed("hourly balance does not close")
+    if np.any(h["grid"] > d.grid_limit_mw + tol) or np.any(h["grid"] < -tol):
+        raise RepairFailed("grid outside its limit")
+    over = dirty_energy_mwh(d, h) - cap.get(SHORTFALL, 0.0) - d.cfe_budget_mwh
+    if over > rtol * max(1.0, d.total_load_mwh):
+        raise RepairFailed("CFE budget exceeded")
 
 
 def lagrangian_bound(
