@@ -30,6 +30,7 @@ import gridfirst
 from gridfirst.errors import GridfirstError
 from gridfirst.records import json_safe
 from gridfirst.web.config import DEFAULT_MAX_UPLOAD_BYTES, WebConfig
+from gridfirst.web.deals import DealStoreHolder, install_deals
 from gridfirst.web.jobs import FINAL, JobManager
 from gridfirst.web.scenarios import EXAMPLE, ScenarioStore, summary
 from gridfirst.web.security import (
@@ -118,12 +119,48 @@ class DemandRequest(BaseModel):
 
 
 class JobRequest(BaseModel):
-    kind: Literal["plan", "risk"]
+    kind: Literal["plan", "risk", "sensitivity"]
     scenario: str = EXAMPLE
     risk_samples: int = Field(0, ge=0, le=1_000_000, description="plan: Monte Carlo futures.")
     samples: int = Field(1000, ge=1, le=1_000_000, description="risk: futures per candidate.")
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     candidates: list[Literal["cost_optimal", "buffered", "diversified"]] | None = None
+    swings: list[str] | None = Field(
+        None, max_length=20, description="sensitivity: override ranges, name=low:high (factors, "
+        "or years for energisation_years and lead_years), e.g. capex=0.7:1.5.")
+    only: list[str] | None = Field(None, max_length=20, min_length=1,
+                                   description="sensitivity: swing only these assumptions.")
+
+
+class CompareRequest(BaseModel):
+    jobs: list[str] = Field(default_factory=list, max_length=8,
+                            description="Ids of finished plan jobs.")
+    scenarios: list[str] = Field(default_factory=list, max_length=8,
+                                 description="Stored scenario names, planned now (slow for big "
+                                 "ones: plan them as jobs and give the job ids instead).")
+
+
+class ElectricalRequest(BaseModel):
+    site: str | None = Field(None, max_length=100, description="Site or market id of `scenario`.")
+    market: str | None = Field(None, max_length=100, description="Bundled market id (instead "
+                               "of site). Neither: a grid that never fails.")
+    scenario: str = EXAMPLE
+    it_mw: float = Field(100.0, gt=0, le=10_000, description="Critical IT load [MW].")
+    topology: Literal["N", "N+1", "2N", "2(N+1)", "DR", "BR"] = "2N"
+    rack_kw: float = Field(130.0, gt=0, le=2_000, description="Rack density [kW].")
+    pue: float | None = Field(None, ge=1, le=3, description="Design PUE (default: the market's).")
+    generation: Literal["diesel", "gas", "fuel_cell", "none"] = "diesel"
+    ups_minutes: float = Field(5.0, ge=0, le=240, description="UPS ride-through [min].")
+    compare: bool = Field(False, description="Every topology: cost per MW against downtime.")
+    monte_carlo_seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    ramp_limit_mw_per_min: float | None = Field(
+        None, gt=0, le=1e6, description="Grid-side ramp limit: size the buffer for it.")
+    profile_csv: str | None = Field(None, description="Load profile CSV text (time_s, power_mw); "
+                                    "default a synthetic square wave.")
+    step_mw: float | None = Field(None, ge=0, le=10_000, description="Synthetic swing [MW] "
+                                  "(default half the IT MW).")
+    period_s: float = Field(10.0, gt=0, le=3600, description="Synthetic iteration period [s].")
+    svg: bool = Field(False, description="Also return the one-line diagram (SVG text).")
 
 
 class _Cache:
@@ -155,11 +192,13 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     jobs = JobManager(cfg, store.load)
     limiter = RateLimiter(cfg.job_starts, cfg.job_window_seconds)
     cache = _Cache(CACHE_ENTRIES)
+    deal_store = DealStoreHolder(cfg.deals_db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         jobs.close()
+        deal_store.close()
 
     app = FastAPI(
         title="gridfirst", version=gridfirst.__version__, lifespan=lifespan,
@@ -168,6 +207,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         responses={code: {"model": ErrorBody, "description": text} for code, text in _ERRORS.items()},
     )
     app.state.config, app.state.store, app.state.jobs = cfg, store, jobs
+    app.state.deals = deal_store
     _install_errors(app)
     _install_headers(app)
     app.add_middleware(BodyLimit, max_bytes=cfg.max_upload_bytes)  # type: ignore[arg-type]
@@ -325,10 +365,27 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         into IT MW by year (and region, with a scenario), as ``gridfirst demand``."""
         return _demand(cfg.data_dir, store, body)
 
+    @app.post("/api/compare", tags=["models"])
+    def compare(body: CompareRequest) -> dict[str, Any]:
+        """Finished plan jobs and stored scenarios side by side: cost, cash cost, MW by country
+        and year, CFE, shortfalls and the builds that differ (``gridfirst compare``)."""
+        return _compare(jobs, store, cfg, body)
+
+    @app.post("/api/electrical", tags=["models"])
+    def electrical(body: ElectricalRequest) -> dict[str, Any]:
+        """A site's power chain from grid to racks: redundancy, availability, cost and a ramp
+        buffer (``gridfirst electrical``); ``compare``: one design per topology."""
+        return _electrical(cfg.data_dir, store, body)
+
+    # -- deals ---------------------------------------------------------------------------
+    install_deals(app, deal_store, cfg.data_dir, token)
+
     # -- jobs ----------------------------------------------------------------------------
     @app.post("/api/jobs", tags=["jobs"], status_code=202, dependencies=[Depends(token)])
     def start_job(body: JobRequest, request: Request) -> dict[str, Any]:
-        """Start a plan or risk job in the background (rate-limited per client)."""
+        """Start a plan, risk or sensitivity job in the background (rate-limited per client).
+        A sensitivity job re-solves the plan with each assumption low and high
+        (``gridfirst sensitivity``)."""
         limiter.hit(request.client.host if request.client else "unknown")
         params = body.model_dump(exclude={"kind", "scenario"}, exclude_none=True)
         return jobs.submit(body.kind, body.scenario, params).to_dict()
@@ -374,7 +431,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 
     @app.get("/api/jobs/{job_id}/result", tags=["jobs"])
     def job_result(job_id: str) -> dict[str, Any]:
-        """A finished job's result: a plan's ``plan.json`` or a risk run's ``risk.json``."""
+        """A finished job's result: a plan's ``plan.json``, a risk run's ``risk.json`` or a
+        sensitivity run's ``sensitivity.json``."""
         return jobs.result(job_id)
 
     @app.get("/api/jobs/{job_id}/files/{path:path}", tags=["jobs"],
@@ -411,11 +469,13 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(GridfirstError)
     async def gridfirst_error(_: Request, exc: GridfirstError) -> JSONResponse:
+        from gridfirst.errors import DealConflict
+
         body: dict[str, Any] = {"error": str(exc).split("\n")[0]}
         problems = getattr(exc, "problems", None)
         if problems:
             body["problems"] = list(problems)
-        return JSONResponse(body, status_code=400)
+        return JSONResponse(body, status_code=409 if isinstance(exc, DealConflict) else 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -632,6 +692,109 @@ def _compliance(scenario: Any, as_of: dt.date | None, jurisdiction: str | None,
     table = compliance_of(scenario.resolved_markets(), buyer, when)
     return {"as_of": when.isoformat(), "buyer": buyer.model_dump(mode="json"),
             "markets": _records(table.reset_index())}
+
+
+def _compare(jobs: JobManager, store: ScenarioStore, cfg: WebConfig,
+             body: CompareRequest) -> dict[str, Any]:
+    """``compare_summaries`` of finished plan jobs' ``plan.json`` and of stored scenarios planned
+    now (as ``gridfirst compare`` does with plan folders and YAML files)."""
+    from gridfirst.errors import OutputError
+    from gridfirst.outputs import read_plan
+    from gridfirst.planning import plan
+    from gridfirst.planning.compare import compare_summaries
+
+    if len(body.jobs) + len(body.scenarios) < 2:
+        raise WebError(400, "give two or more plans in all: jobs (finished plan job ids) and "
+                       "scenarios (stored scenario names)")
+    summaries, sources = [], []
+    for job_id in body.jobs:
+        job = jobs.get(job_id)
+        if job.kind != "plan":
+            raise WebError(400, f"job {job_id}: a {job.kind} job; compare takes plan jobs")
+        if job.status != "done":
+            raise WebError(409, f"job {job_id} is {job.status}; compare it once it is done")
+        folder = jobs.folder(job_id) / "result"
+        try:
+            summaries.append(read_plan(folder))
+        except OutputError as exc:  # name the job, not the server's folder
+            raise WebError(409, str(exc).split("\n")[0].replace(str(folder), f"job {job_id}")
+                           ) from None
+        sources.append(f"job {job_id}")
+    for name in body.scenarios:
+        scenario = store.load(name)
+        summaries.append(plan(scenario, cache=cfg.cache).to_dict())
+        sources.append(f"scenario {name}")
+    return json_safe(compare_summaries(summaries, sources=sources).to_dict())  # type: ignore[no-any-return]
+
+
+def _electrical(data_dir: Path, store: ScenarioStore, body: ElectricalRequest) -> dict[str, Any]:
+    """``gridfirst electrical``: the design (or every topology's) at a scenario site's market, a
+    bundled market's or a grid that never fails, with the ramp buffer when a limit is given."""
+    import tempfile
+
+    from gridfirst.electrical import compare_topologies, design_facility, design_for_market
+    from gridfirst.electrical.ramp import read_profile, size_buffer, synthetic_training_profile
+
+    if body.site is not None and body.market is not None:
+        raise WebError(400, "give at most one of site or market")
+    if body.profile_csv is not None and body.ramp_limit_mw_per_min is None:
+        raise WebError(400, "profile_csv needs ramp_limit_mw_per_min")
+    market: Any = None
+    if body.market is not None:
+        import difflib
+
+        from gridfirst.data import bundled_markets
+
+        known = {m.id: m for m in bundled_markets()}
+        if body.market not in known:
+            close = difflib.get_close_matches(body.market, list(known), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise WebError(404, f"market: {body.market[:80]!r} is not a bundled market{hint}")
+        market = known[body.market]
+    elif body.site is not None:
+        from gridfirst.procurement.site import site_market
+
+        market = site_market(store.load(body.scenario), body.site)
+    kwargs: dict[str, Any] = {"rack_kw": body.rack_kw, "generation": body.generation,
+                              "ups_minutes": body.ups_minutes}
+    if body.pue is not None:
+        kwargs["pue"] = body.pue
+    if body.compare:
+        designs = compare_topologies(market, body.it_mw, **kwargs)
+    elif market is not None:
+        designs = [design_for_market(market, body.it_mw, body.topology,
+                                     monte_carlo_seed=body.monte_carlo_seed, **kwargs)]
+    else:
+        designs = [design_facility(body.it_mw, body.topology,
+                                   monte_carlo_seed=body.monte_carlo_seed, **kwargs)]
+    buffer: dict[str, Any] | None = None
+    if body.ramp_limit_mw_per_min is not None:
+        if body.profile_csv is not None:
+            with tempfile.TemporaryDirectory(prefix=".profile-", dir=data_dir) as folder:
+                file = Path(folder) / "profile.csv"
+                file.write_bytes(encoded(body.profile_csv, "profile.csv"))
+                load = read_profile(file)
+            described: dict[str, Any] = {"profile": "profile.csv"}
+        else:
+            step = body.it_mw / 2 if body.step_mw is None else body.step_mw
+            if step > body.it_mw:
+                raise WebError(400, f"step_mw: {step:g} MW swing is more than it_mw {body.it_mw:g}")
+            load = synthetic_training_profile(body.it_mw - step, step, body.period_s,
+                                              max(20 * body.period_s, 120.0),
+                                              dt_s=min(0.1, body.period_s / 20))
+            described = {"profile": "synthetic square wave", "step_mw": step,
+                         "period_s": body.period_s}
+        buffer = {**described, **size_buffer(load, body.ramp_limit_mw_per_min).to_dict()}
+    records = [d.to_dict() for d in designs]
+    for rec in records:
+        if buffer is not None:
+            rec["ramp_buffer"] = buffer
+    out: dict[str, Any] = {"designs": records}
+    if body.svg:
+        from gridfirst.electrical.diagram import one_line_svg
+
+        out["svg"] = one_line_svg(designs[0])
+    return json_safe(out)  # type: ignore[no-any-return]
 
 
 def app_from_env() -> FastAPI:
