@@ -130,6 +130,21 @@ def test_electrical_refuses_an_unknown_market(client: TestClient) -> None:
     assert both.status_code == 400 and "at most one" in both.json()["error"]
 
 
+def test_the_monte_carlo_check_runs_as_a_job_and_brackets_the_analytic_availability(
+        client: TestClient) -> None:
+    quick = client.post("/api/electrical", json={"market": "sg-singapore", "monte_carlo_seed": 0})
+    assert quick.status_code == 400 and "kind electrical" in quick.json()["error"]
+    job = _done(client, {"kind": "electrical", "electrical": {
+        "market": "sg-singapore", "topology": "N", "monte_carlo_seed": 3}})
+    (design,) = client.get(f"/api/jobs/{job['id']}/result").json()["designs"]
+    mc = design["monte_carlo"]
+    assert mc["ci_low"] <= mc["unavailability"] <= mc["ci_high"]
+    # the simulated unavailability agrees with the block diagram's to within a factor of two
+    assert 0.5 < mc["unavailability"] / (1 - design["availability"]) < 2.0
+    none = client.post("/api/jobs", json={"kind": "electrical"}, headers=AUTH)
+    assert none.status_code == 400 and "monte_carlo_seed" in none.json()["error"]
+
+
 # -- sensitivity and compare ----------------------------------------------------------------
 def test_a_sensitivity_job_swings_capex_around_the_base_cost(client: TestClient) -> None:
     job = _done(client, {"kind": "sensitivity", "scenario": "small", "only": ["capex"],

@@ -1,4 +1,4 @@
-"""Background jobs of the web app (plan, risk, sensitivity): queued on threads that run the library's own
+"""Background jobs of the web app (plan, risk, sensitivity, electrical Monte Carlo): queued on threads that run the library's own
 functions on the shared executor, with progress, cancel, results on disk and a SQLite index.
 
 A job's results live in ``<data dir>/jobs/<id>/`` (a plan's output folder is written whole by
@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from gridfirst.errors import GridfirstError, RunCancelled
 from gridfirst.records import json_safe
 from gridfirst.web.config import WebConfig
+from gridfirst.web.electrical import ElectricalRequest, electrical_design
 from gridfirst.web.security import WebError, check_name
 
-KINDS = ("plan", "risk", "sensitivity")
+KINDS = ("plan", "risk", "sensitivity", "electrical")
 #: States a job ends in; ``queued`` and ``running`` are the others.
 FINAL = ("done", "failed", "cancelled", "interrupted")
 
@@ -66,7 +67,17 @@ RISK_RESOLVE_SHARE = 0.5
 SENSITIVITY_STAGE_SHARES = {"resolve": 0.5, "tornado": 0.5}
 #: The result file of each kind in its job folder.
 RESULT_FILES = {"plan": "result/plan.json", "risk": "risk.json",
-                "sensitivity": "sensitivity.json"}
+                "sensitivity": "sensitivity.json", "electrical": "electrical.json"}
+
+
+def electrical_request(params: dict[str, Any]) -> ElectricalRequest:
+    """The design of an electrical job: ``params["electrical"]`` with a ``monte_carlo_seed``."""
+    given = params.get("electrical")
+    if not isinstance(given, dict) or given.get("monte_carlo_seed") is None:
+        raise WebError(400, "electrical: give the design with its monte_carlo_seed, e.g. "
+                       '{"kind": "electrical", "electrical": {"market": "sg-singapore", '
+                       '"monte_carlo_seed": 0}}')
+    return ElectricalRequest.model_validate(given)
 
 
 def sensitivity_swings(params: dict[str, Any]) -> list[Any]:
@@ -210,6 +221,8 @@ class JobManager:
         self.load(scenario)
         if kind == "sensitivity":
             sensitivity_swings(params)
+        if kind == "electrical":
+            electrical_request(params)
         job = Job(id=uuid.uuid4().hex[:16], kind=kind, scenario=scenario, params=params,
                   status="queued", created=time.time())
         with self.engine.begin() as conn:
@@ -274,6 +287,12 @@ class JobManager:
                 self._plan(job, scenario, folder, progress)
             elif job.kind == "sensitivity":
                 self._sensitivity(scenario, folder, job.params, progress)
+            elif job.kind == "electrical":
+                progress("design", 0, 1)
+                result = electrical_design(self.config.data_dir, self.load,
+                                           electrical_request(job.params))
+                write_whole(folder / "electrical.json", json.dumps(result, indent=2))
+                progress("design", 1, 1)
             else:
                 self._risk(job, scenario, folder, progress)
         except RunCancelled as exc:
@@ -291,6 +310,8 @@ class JobManager:
             shares = PLAN_STAGE_SHARES
         elif job.kind == "sensitivity":
             shares = SENSITIVITY_STAGE_SHARES
+        elif job.kind == "electrical":
+            shares = {"design": 1.0}
         else:
             names = list(job.params.get("candidates") or RISK_CANDIDATES)
             shares = {"resolve": RISK_RESOLVE_SHARE,
