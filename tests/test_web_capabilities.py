@@ -105,6 +105,21 @@ def test_deals_export_reads_back_through_import_and_a_bad_row_imports_nothing(
     assert client.post("/api/deals/import", json={}, headers=AUTH).status_code == 400
 
 
+def test_a_deals_score_job_values_the_store_deals_at_their_close_probability(
+        client: TestClient) -> None:
+    bad = client.post("/api/jobs", json={"kind": "deals_score", "scenario": "small",
+                                         "probabilities": {"won": 0.5}}, headers=AUTH)
+    assert bad.status_code == 400 and "'won' is not a stage" in bad.json()["error"]
+    job = _done(client, {"kind": "deals_score", "scenario": "small",
+                         "probabilities": {"loi": 0.25}})
+    result = client.get(f"/api/jobs/{job['id']}/result").json()
+    rows = {r["deal"]: r for r in result["deals"]}
+    mine = rows["tok-lease-1"]
+    assert mine["in_store"] and mine["stage"] == "loi" and mine["close_probability"] == 0.25
+    assert mine["expected_value_usd"] == pytest.approx(0.25 * mine["value_usd"])
+    assert result["noise_usd"] == pytest.approx(result["mip_gap"] * result["plan_cost_usd"])
+
+
 # -- electrical -----------------------------------------------------------------------------
 def test_electrical_redundancy_buys_availability_and_the_buffer_covers_the_swing(
         client: TestClient) -> None:

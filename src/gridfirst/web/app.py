@@ -120,12 +120,15 @@ class DemandRequest(BaseModel):
 
 
 class JobRequest(BaseModel):
-    kind: Literal["plan", "risk", "sensitivity", "electrical"]
+    kind: Literal["plan", "risk", "sensitivity", "deals_score", "electrical"]
     scenario: str = EXAMPLE
     risk_samples: int = Field(0, ge=0, le=1_000_000, description="plan: Monte Carlo futures.")
     samples: int = Field(1000, ge=1, le=1_000_000, description="risk: futures per candidate.")
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     candidates: list[Literal["cost_optimal", "buffered", "diversified"]] | None = None
+    probabilities: dict[str, float] | None = Field(
+        None, description="deals_score: close probability by stage laid over the bundled ones, "
+        'e.g. {"loi": 0.3}.')
     electrical: ElectricalRequest | None = Field(
         None, description="electrical: the design to check by Monte Carlo (monte_carlo_seed "
         "required; 10-30 s per topology).")
@@ -368,9 +371,10 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     # -- jobs ----------------------------------------------------------------------------
     @app.post("/api/jobs", tags=["jobs"], status_code=202, dependencies=[Depends(token)])
     def start_job(body: JobRequest, request: Request) -> dict[str, Any]:
-        """Start a plan, risk, sensitivity or electrical job in the background (rate-limited per
+        """Start a plan, risk, sensitivity, deals_score or electrical job in the background (rate-limited per
         client). A sensitivity job re-solves the plan with each assumption low and high
-        (``gridfirst sensitivity``); an electrical job is ``POST /api/electrical`` with the
+        (``gridfirst sensitivity``); a deals_score job plans the scenario with the deal store's
+        live deals and values each (``gridfirst deals score``); an electrical job is ``POST /api/electrical`` with the
         Monte Carlo check of ``electrical.monte_carlo_seed``."""
         limiter.hit(request.client.host if request.client else "unknown")
         params = body.model_dump(exclude={"kind", "scenario"}, exclude_none=True)

@@ -1,4 +1,4 @@
-"""Background jobs of the web app (plan, risk, sensitivity, electrical Monte Carlo): queued on threads that run the library's own
+"""Background jobs of the web app (plan, risk, sensitivity, deal scores, electrical Monte Carlo): queued on threads that run the library's own
 functions on the shared executor, with progress, cancel, results on disk and a SQLite index.
 
 A job's results live in ``<data dir>/jobs/<id>/`` (a plan's output folder is written whole by
@@ -27,7 +27,7 @@ from gridfirst.web.config import WebConfig
 from gridfirst.web.electrical import ElectricalRequest, electrical_design
 from gridfirst.web.security import WebError, check_name
 
-KINDS = ("plan", "risk", "sensitivity", "electrical")
+KINDS = ("plan", "risk", "sensitivity", "deals_score", "electrical")
 #: States a job ends in; ``queued`` and ``running`` are the others.
 FINAL = ("done", "failed", "cancelled", "interrupted")
 
@@ -67,7 +67,8 @@ RISK_RESOLVE_SHARE = 0.5
 SENSITIVITY_STAGE_SHARES = {"resolve": 0.5, "tornado": 0.5}
 #: The result file of each kind in its job folder.
 RESULT_FILES = {"plan": "result/plan.json", "risk": "risk.json",
-                "sensitivity": "sensitivity.json", "electrical": "electrical.json"}
+                "sensitivity": "sensitivity.json", "electrical": "electrical.json",
+                "deals_score": "deals_score.json"}
 
 
 def electrical_request(params: dict[str, Any]) -> ElectricalRequest:
@@ -78,6 +79,40 @@ def electrical_request(params: dict[str, Any]) -> ElectricalRequest:
                        '{"kind": "electrical", "electrical": {"market": "sg-singapore", '
                        '"monte_carlo_seed": 0}}')
     return ElectricalRequest.model_validate(given)
+
+
+def score_deals(scenario: Any, deals_db: Path, cache: bool,
+                probabilities: dict[str, float] | None) -> dict[str, Any]:
+    """``gridfirst deals score --format json``: the scenario planned with the store's live deals,
+    which to sign, by when, and each one's value to the plan (net present USD) and expected value
+    at its close probability."""
+    from datetime import date
+
+    from gridfirst.deals import DealStore, close_probabilities, scenario_with_store_deals
+    from gridfirst.planning import deal_values, resolve_for_plan
+
+    probs = close_probabilities(probabilities)
+    with DealStore(deals_db) as store:
+        live = {r.id: r for r in store.live_deals()}
+    merged = scenario_with_store_deals(scenario, deals_db)
+    values = deal_values(resolve_for_plan(merged, cache=cache))
+    starts = {d.id: d.start_year for d in merged.deals}
+    rows = []
+    for deal_id, row in values.table.iterrows():
+        rec = live.get(str(deal_id))
+        p = (rec.close_probability if rec is not None and rec.close_probability is not None
+             else probs[str(row["stage"])])
+        rows.append({
+            "deal": deal_id, "kind": row["kind"], "stage": row["stage"],
+            "in_store": rec is not None, "close_probability": p, "sign": bool(row["signed"]),
+            "sign_by": "" if not row["signed"] else (
+                rec.sign_by() if rec is not None else date(starts[str(deal_id)], 1, 1)).isoformat(),
+            "value_usd": float(row["value_usd"]),
+            "expected_value_usd": p * float(row["value_usd"]),
+        })
+    rows.sort(key=lambda r: -r["value_usd"])
+    return {"scenario": merged.name, "plan_cost_usd": values.plan.total_cost_usd,
+            "mip_gap": values.mip_gap, "noise_usd": values.noise_usd, "deals": rows}
 
 
 def sensitivity_swings(params: dict[str, Any]) -> list[Any]:
@@ -223,6 +258,10 @@ class JobManager:
             sensitivity_swings(params)
         if kind == "electrical":
             electrical_request(params)
+        if kind == "deals_score":
+            from gridfirst.deals import close_probabilities
+
+            close_probabilities(params.get("probabilities"))
         job = Job(id=uuid.uuid4().hex[:16], kind=kind, scenario=scenario, params=params,
                   status="queued", created=time.time())
         with self.engine.begin() as conn:
@@ -287,6 +326,13 @@ class JobManager:
                 self._plan(job, scenario, folder, progress)
             elif job.kind == "sensitivity":
                 self._sensitivity(scenario, folder, job.params, progress)
+            elif job.kind == "deals_score":
+                progress("score", 0, 1)
+                payload = score_deals(scenario, self.config.deals_db, self.config.cache,
+                                      job.params.get("probabilities"))
+                write_whole(folder / "deals_score.json",
+                            json.dumps(json_safe(payload), indent=2, default=str))
+                progress("score", 1, 1)
             elif job.kind == "electrical":
                 progress("design", 0, 1)
                 result = electrical_design(self.config.data_dir, self.load,
@@ -312,6 +358,8 @@ class JobManager:
             shares = SENSITIVITY_STAGE_SHARES
         elif job.kind == "electrical":
             shares = {"design": 1.0}
+        elif job.kind == "deals_score":
+            shares = {"score": 1.0}
         else:
             names = list(job.params.get("candidates") or RISK_CANDIDATES)
             shares = {"resolve": RISK_RESOLVE_SHARE,
