@@ -68,4 +68,8 @@ def test_the_schema_documents_every_capability(web_app) -> None:  # type: ignore
     assert {"/api/scenarios", "/api/scenarios/validate", "/api/markets", "/api/sources",
             "/api/markets/{market_id}/supply", "/api/rank", "/api/latency", "/api/procure",
             "/api/compliance", "/api/jobs", "/api/jobs/{job_id}/events",
-            "/api/jobs/{job_id}/cancel"} <= paths
+            "/api/jobs/{job_id}/cancel", "/api/deals", "/api/deals/{deal_id}",
+            "/api/deals/{deal_id}/move", "/api/deals/import", "/api/deals/export",
+            "/api/deals/history", "/api/compare", "/api/electrical"} <= paths
+    kinds = web_app.openapi()["components"]["schemas"]["JobRequest"]["properties"]["kind"]
+    assert "sensitivity" in kinds["enum"]

@@ -30,6 +30,8 @@ import gridfirst
 from gridfirst.errors import GridfirstError
 from gridfirst.records import json_safe
 from gridfirst.web.config import DEFAULT_MAX_UPLOAD_BYTES, WebConfig
+from gridfirst.web.deals import DealStoreHolder, install_deals
+from gridfirst.web.electrical import ElectricalRequest, electrical_design
 from gridfirst.web.jobs import FINAL, JobManager
 from gridfirst.web.scenarios import EXAMPLE, ScenarioStore, summary
 from gridfirst.web.security import (
@@ -118,12 +120,31 @@ class DemandRequest(BaseModel):
 
 
 class JobRequest(BaseModel):
-    kind: Literal["plan", "risk"]
+    kind: Literal["plan", "risk", "sensitivity", "deals_score", "electrical"]
     scenario: str = EXAMPLE
     risk_samples: int = Field(0, ge=0, le=1_000_000, description="plan: Monte Carlo futures.")
     samples: int = Field(1000, ge=1, le=1_000_000, description="risk: futures per candidate.")
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     candidates: list[Literal["cost_optimal", "buffered", "diversified"]] | None = None
+    probabilities: dict[str, float] | None = Field(
+        None, description="deals_score: close probability by stage laid over the bundled ones, "
+        'e.g. {"loi": 0.3}.')
+    electrical: ElectricalRequest | None = Field(
+        None, description="electrical: the design to check by Monte Carlo (monte_carlo_seed "
+        "required; 10-30 s per topology).")
+    swings: list[str] | None = Field(
+        None, max_length=20, description="sensitivity: override ranges, name=low:high (factors, "
+        "or years for energisation_years and lead_years), e.g. capex=0.7:1.5.")
+    only: list[str] | None = Field(None, max_length=20, min_length=1,
+                                   description="sensitivity: swing only these assumptions.")
+
+
+class CompareRequest(BaseModel):
+    jobs: list[str] = Field(default_factory=list, max_length=8,
+                            description="Ids of finished plan jobs.")
+    scenarios: list[str] = Field(default_factory=list, max_length=8,
+                                 description="Stored scenario names, planned now (slow for big "
+                                 "ones: plan them as jobs and give the job ids instead).")
 
 
 class _Cache:
@@ -155,11 +176,13 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     jobs = JobManager(cfg, store.load)
     limiter = RateLimiter(cfg.job_starts, cfg.job_window_seconds)
     cache = _Cache(CACHE_ENTRIES)
+    deal_store = DealStoreHolder(cfg.deals_db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         jobs.close()
+        deal_store.close()
 
     app = FastAPI(
         title="gridfirst", version=gridfirst.__version__, lifespan=lifespan,
@@ -168,6 +191,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         responses={code: {"model": ErrorBody, "description": text} for code, text in _ERRORS.items()},
     )
     app.state.config, app.state.store, app.state.jobs = cfg, store, jobs
+    app.state.deals = deal_store
     _install_errors(app)
     _install_headers(app)
     app.add_middleware(BodyLimit, max_bytes=cfg.max_upload_bytes)  # type: ignore[arg-type]
@@ -325,10 +349,33 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         into IT MW by year (and region, with a scenario), as ``gridfirst demand``."""
         return _demand(cfg.data_dir, store, body)
 
+    @app.post("/api/compare", tags=["models"])
+    def compare(body: CompareRequest) -> dict[str, Any]:
+        """Finished plan jobs and stored scenarios side by side: cost, cash cost, MW by country
+        and year, CFE, shortfalls and the builds that differ (``gridfirst compare``)."""
+        return _compare(jobs, store, cfg, body)
+
+    @app.post("/api/electrical", tags=["models"])
+    def electrical(body: ElectricalRequest) -> dict[str, Any]:
+        """A site's power chain from grid to racks: redundancy, availability, cost and a ramp
+        buffer (``gridfirst electrical``); ``compare``: one design per topology. The Monte Carlo
+        check (``monte_carlo_seed``) runs as a job of kind ``electrical``."""
+        if body.monte_carlo_seed is not None:
+            raise WebError(400, "monte_carlo_seed: the Monte Carlo check takes 10-30 s per "
+                           "topology; start it as a job: POST /api/jobs with kind electrical")
+        return electrical_design(cfg.data_dir, store.load, body)
+
+    # -- deals ---------------------------------------------------------------------------
+    install_deals(app, deal_store, cfg.data_dir, token)
+
     # -- jobs ----------------------------------------------------------------------------
     @app.post("/api/jobs", tags=["jobs"], status_code=202, dependencies=[Depends(token)])
     def start_job(body: JobRequest, request: Request) -> dict[str, Any]:
-        """Start a plan or risk job in the background (rate-limited per client)."""
+        """Start a plan, risk, sensitivity, deals_score or electrical job in the background (rate-limited per
+        client). A sensitivity job re-solves the plan with each assumption low and high
+        (``gridfirst sensitivity``); a deals_score job plans the scenario with the deal store's
+        live deals and values each (``gridfirst deals score``); an electrical job is ``POST /api/electrical`` with the
+        Monte Carlo check of ``electrical.monte_carlo_seed``."""
         limiter.hit(request.client.host if request.client else "unknown")
         params = body.model_dump(exclude={"kind", "scenario"}, exclude_none=True)
         return jobs.submit(body.kind, body.scenario, params).to_dict()
@@ -374,7 +421,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 
     @app.get("/api/jobs/{job_id}/result", tags=["jobs"])
     def job_result(job_id: str) -> dict[str, Any]:
-        """A finished job's result: a plan's ``plan.json`` or a risk run's ``risk.json``."""
+        """A finished job's result: a plan's ``plan.json``, a risk run's ``risk.json`` or a
+        sensitivity run's ``sensitivity.json``."""
         return jobs.result(job_id)
 
     @app.get("/api/jobs/{job_id}/files/{path:path}", tags=["jobs"],
@@ -411,11 +459,13 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(GridfirstError)
     async def gridfirst_error(_: Request, exc: GridfirstError) -> JSONResponse:
+        from gridfirst.errors import DealConflict
+
         body: dict[str, Any] = {"error": str(exc).split("\n")[0]}
         problems = getattr(exc, "problems", None)
         if problems:
             body["problems"] = list(problems)
-        return JSONResponse(body, status_code=400)
+        return JSONResponse(body, status_code=409 if isinstance(exc, DealConflict) else 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -632,6 +682,39 @@ def _compliance(scenario: Any, as_of: dt.date | None, jurisdiction: str | None,
     table = compliance_of(scenario.resolved_markets(), buyer, when)
     return {"as_of": when.isoformat(), "buyer": buyer.model_dump(mode="json"),
             "markets": _records(table.reset_index())}
+
+
+def _compare(jobs: JobManager, store: ScenarioStore, cfg: WebConfig,
+             body: CompareRequest) -> dict[str, Any]:
+    """``compare_summaries`` of finished plan jobs' ``plan.json`` and of stored scenarios planned
+    now (as ``gridfirst compare`` does with plan folders and YAML files)."""
+    from gridfirst.errors import OutputError
+    from gridfirst.outputs import read_plan
+    from gridfirst.planning import plan
+    from gridfirst.planning.compare import compare_summaries
+
+    if len(body.jobs) + len(body.scenarios) < 2:
+        raise WebError(400, "give two or more plans in all: jobs (finished plan job ids) and "
+                       "scenarios (stored scenario names)")
+    summaries, sources = [], []
+    for job_id in body.jobs:
+        job = jobs.get(job_id)
+        if job.kind != "plan":
+            raise WebError(400, f"job {job_id}: a {job.kind} job; compare takes plan jobs")
+        if job.status != "done":
+            raise WebError(409, f"job {job_id} is {job.status}; compare it once it is done")
+        folder = jobs.folder(job_id) / "result"
+        try:
+            summaries.append(read_plan(folder))
+        except OutputError as exc:  # name the job, not the server's folder
+            raise WebError(409, str(exc).split("\n")[0].replace(str(folder), f"job {job_id}")
+                           ) from None
+        sources.append(f"job {job_id}")
+    for name in body.scenarios:
+        scenario = store.load(name)
+        summaries.append(plan(scenario, cache=cfg.cache).to_dict())
+        sources.append(f"scenario {name}")
+    return json_safe(compare_summaries(summaries, sources=sources).to_dict())  # type: ignore[no-any-return]
 
 
 def app_from_env() -> FastAPI:

@@ -25,7 +25,7 @@ class WebConfig:
     ----------
     data_dir : pathlib.Path
         Every file the server reads for a request or writes lives under this folder
-        (``scenarios/``, ``jobs/``, ``jobs.sqlite``).
+        (``scenarios/``, ``jobs/``, ``jobs.sqlite``, the deal store ``deals.sqlite``).
     token : str
         Bearer token that writes and job starts need (``GRIDFIRST_TOKEN``, else generated).
     token_generated : bool
@@ -80,3 +80,8 @@ class WebConfig:
     @property
     def jobs_db(self) -> Path:
         return self.data_dir / "jobs.sqlite"
+
+    @property
+    def deals_db(self) -> Path:
+        """The deal store of ``/api/deals`` (a SQLite file; never a URL from a request)."""
+        return self.data_dir / "deals.sqlite"

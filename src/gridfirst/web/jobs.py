@@ -1,4 +1,4 @@
-"""Background jobs of the web app (plan, risk): queued on threads that run the library's own
+"""Background jobs of the web app (plan, risk, sensitivity, deal scores, electrical Monte Carlo): queued on threads that run the library's own
 functions on the shared executor, with progress, cancel, results on disk and a SQLite index.
 
 A job's results live in ``<data dir>/jobs/<id>/`` (a plan's output folder is written whole by
@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from gridfirst.errors import GridfirstError, RunCancelled
 from gridfirst.records import json_safe
 from gridfirst.web.config import WebConfig
+from gridfirst.web.electrical import ElectricalRequest, electrical_design
 from gridfirst.web.security import WebError, check_name
 
-KINDS = ("plan", "risk")
+KINDS = ("plan", "risk", "sensitivity", "deals_score", "electrical")
 #: States a job ends in; ``queued`` and ``running`` are the others.
 FINAL = ("done", "failed", "cancelled", "interrupted")
 
@@ -62,6 +63,82 @@ PLAN_STAGE_SHARES = {"latency": 0.05, "ranking": 0.1, "procurement": 0.55, "port
 #: spent resolving the scenario (procurement of every site) before the candidates are evaluated.
 RISK_CANDIDATES = ("cost_optimal", "buffered", "diversified")
 RISK_RESOLVE_SHARE = 0.5
+#: Share of a sensitivity job's run time spent resolving the scenario before the re-solves.
+SENSITIVITY_STAGE_SHARES = {"resolve": 0.5, "tornado": 0.5}
+#: The result file of each kind in its job folder.
+RESULT_FILES = {"plan": "result/plan.json", "risk": "risk.json",
+                "sensitivity": "sensitivity.json", "electrical": "electrical.json",
+                "deals_score": "deals_score.json"}
+
+
+def electrical_request(params: dict[str, Any]) -> ElectricalRequest:
+    """The design of an electrical job: ``params["electrical"]`` with a ``monte_carlo_seed``."""
+    given = params.get("electrical")
+    if not isinstance(given, dict) or given.get("monte_carlo_seed") is None:
+        raise WebError(400, "electrical: give the design with its monte_carlo_seed, e.g. "
+                       '{"kind": "electrical", "electrical": {"market": "sg-singapore", '
+                       '"monte_carlo_seed": 0}}')
+    return ElectricalRequest.model_validate(given)
+
+
+def score_deals(scenario: Any, deals_db: Path, cache: bool,
+                probabilities: dict[str, float] | None) -> dict[str, Any]:
+    """``gridfirst deals score --format json``: the scenario planned with the store's live deals,
+    which to sign, by when, and each one's value to the plan (net present USD) and expected value
+    at its close probability."""
+    from datetime import date
+
+    from gridfirst.deals import DealStore, close_probabilities, scenario_with_store_deals
+    from gridfirst.planning import deal_values, resolve_for_plan
+
+    probs = close_probabilities(probabilities)
+    with DealStore(deals_db) as store:
+        live = {r.id: r for r in store.live_deals()}
+    merged = scenario_with_store_deals(scenario, deals_db)
+    values = deal_values(resolve_for_plan(merged, cache=cache))
+    starts = {d.id: d.start_year for d in merged.deals}
+    rows = []
+    for deal_id, row in values.table.iterrows():
+        rec = live.get(str(deal_id))
+        p = (rec.close_probability if rec is not None and rec.close_probability is not None
+             else probs[str(row["stage"])])
+        rows.append({
+            "deal": deal_id, "kind": row["kind"], "stage": row["stage"],
+            "in_store": rec is not None, "close_probability": p, "sign": bool(row["signed"]),
+            "sign_by": "" if not row["signed"] else (
+                rec.sign_by() if rec is not None else date(starts[str(deal_id)], 1, 1)).isoformat(),
+            "value_usd": float(row["value_usd"]),
+            "expected_value_usd": p * float(row["value_usd"]),
+        })
+    rows.sort(key=lambda r: -r["value_usd"])
+    return {"scenario": merged.name, "plan_cost_usd": values.plan.total_cost_usd,
+            "mip_gap": values.mip_gap, "noise_usd": values.noise_usd, "deals": rows}
+
+
+def sensitivity_swings(params: dict[str, Any]) -> list[Any]:
+    """The swings of a sensitivity job (as ``gridfirst sensitivity --swing --only``): the
+    default ranges with ``params["swings"]`` (``name=low:high``) laid over them, only
+    ``params["only"]`` when given.
+
+    Raises
+    ------
+    ScenarioError
+        A swing that does not parse or an unknown name in ``only``.
+    """
+    from gridfirst.errors import ScenarioError
+    from gridfirst.planning.sensitivity import SWINGS, parse_swing
+
+    swings = {s.assumption: s for s in SWINGS}
+    for text in params.get("swings") or []:
+        given = parse_swing(text)
+        swings[given.assumption] = given
+    only = params.get("only")
+    if only is not None:
+        unknown = [n for n in only if n not in swings]
+        if unknown or not only:
+            raise ScenarioError(f"only: {unknown[:3]} not among the assumptions {sorted(swings)}")
+        swings = {n: swings[n] for n in only}
+    return list(swings.values())
 
 
 @dataclass
@@ -164,7 +241,7 @@ class JobManager:
         job = self.get(job_id)
         if job.status != "done":
             raise WebError(409, f"job {job_id} is {job.status}; its result exists once it is done")
-        name = "result/plan.json" if job.kind == "plan" else "risk.json"
+        name = RESULT_FILES[job.kind]
         file = self.folder(job_id) / name
         if not file.is_file():
             raise WebError(404, f"job {job_id}: {name} is missing from its folder")
@@ -177,6 +254,14 @@ class JobManager:
         if kind not in KINDS:
             raise WebError(400, f"kind: {kind!r} is not one of {list(KINDS)}")
         self.load(scenario)
+        if kind == "sensitivity":
+            sensitivity_swings(params)
+        if kind == "electrical":
+            electrical_request(params)
+        if kind == "deals_score":
+            from gridfirst.deals import close_probabilities
+
+            close_probabilities(params.get("probabilities"))
         job = Job(id=uuid.uuid4().hex[:16], kind=kind, scenario=scenario, params=params,
                   status="queued", created=time.time())
         with self.engine.begin() as conn:
@@ -239,6 +324,21 @@ class JobManager:
             scenario = self.load(job.scenario)
             if job.kind == "plan":
                 self._plan(job, scenario, folder, progress)
+            elif job.kind == "sensitivity":
+                self._sensitivity(scenario, folder, job.params, progress)
+            elif job.kind == "deals_score":
+                progress("score", 0, 1)
+                payload = score_deals(scenario, self.config.deals_db, self.config.cache,
+                                      job.params.get("probabilities"))
+                write_whole(folder / "deals_score.json",
+                            json.dumps(json_safe(payload), indent=2, default=str))
+                progress("score", 1, 1)
+            elif job.kind == "electrical":
+                progress("design", 0, 1)
+                result = electrical_design(self.config.data_dir, self.load,
+                                           electrical_request(job.params))
+                write_whole(folder / "electrical.json", json.dumps(result, indent=2))
+                progress("design", 1, 1)
             else:
                 self._risk(job, scenario, folder, progress)
         except RunCancelled as exc:
@@ -254,6 +354,12 @@ class JobManager:
     def _overall(self, job: Job, stage: str, fraction: float) -> float:
         if job.kind == "plan":
             shares = PLAN_STAGE_SHARES
+        elif job.kind == "sensitivity":
+            shares = SENSITIVITY_STAGE_SHARES
+        elif job.kind == "electrical":
+            shares = {"design": 1.0}
+        elif job.kind == "deals_score":
+            shares = {"score": 1.0}
         else:
             names = list(job.params.get("candidates") or RISK_CANDIDATES)
             shares = {"resolve": RISK_RESOLVE_SHARE,
@@ -302,6 +408,24 @@ class JobManager:
                    "builds": first.plan.builds.to_dict(orient="records"),
                    **first.risk.to_dict()}
         write_whole(folder / "risk.json", json.dumps(json_safe(payload), indent=2, default=str))
+
+    def _sensitivity(self, scenario: Any, folder: Path, params: dict[str, Any],
+                     progress: Callable[[str, float, float], None]) -> None:
+        from gridfirst.planning import resolve_for_plan
+        from gridfirst.planning.sensitivity import tornado
+
+        swings = sensitivity_swings(params)
+        progress("resolve", 0, 1)
+        resolved = resolve_for_plan(scenario, cache=self.config.cache)
+        progress("resolve", 1, 1)
+        result = tornado(resolved, swings,
+                         progress=lambda done, total: progress("tornado", done, total))
+        payload = {"scenario": scenario.name, "base_cost_usd": result.base_cost_usd,
+                   "base_cash_cost_usd": result.base_cash_cost_usd, "year": result.year,
+                   "base_mw_by_country": result.base_mw_by_country,
+                   "assumptions": result.records()}
+        write_whole(folder / "sensitivity.json",
+                    json.dumps(json_safe(payload), indent=2, default=str))
 
     def _finish(self, job: Job, status: str, message: str) -> None:
         job.status, job.message, job.finished = status, message, time.time()
