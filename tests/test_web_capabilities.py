@@ -198,3 +198,22 @@ def test_compare_refuses_one_plan_and_an_unknown_job(client: TestClient, tmp_pat
     path = client.post("/api/compare", json={"jobs": ["../../etc"], "scenarios": ["small"]})
     assert path.status_code == 400
     assert str(tmp_path) not in path.text
+
+
+def test_headroom_over_http_answers_what_the_library_answers(client: TestClient) -> None:
+    from gridfirst.headroom import curtailment_headroom, load_for
+
+    zones = client.get("/api/headroom/zones").json()
+    assert "PJM" in {z["zone"] for z in zones}
+    r = client.get("/api/headroom", params={"zone": "PJM", "budget": "0.0025,0.005"})
+    assert r.status_code == 200, r.text
+    rows = r.json()
+    _, load = load_for("PJM")
+    assert [row["headroom_mw"] for row in rows] == pytest.approx(
+        [curtailment_headroom(load, b).record()["headroom_mw"] for b in (0.0025, 0.005)])
+    assert rows[0]["headroom_mw"] <= rows[1]["headroom_mw"]
+    # a request never names a file, and a bad budget is a 400 naming it
+    assert client.get("/api/headroom", params={"zone": "/etc/passwd"}).status_code == 404
+    bad = client.get("/api/headroom", params={"zone": "PJM", "budget": "lots"})
+    assert bad.status_code == 400 and "budget" in bad.json()["error"]
+    assert client.get("/api/headroom", params={"zone": "PJM", "budget": "2"}).status_code == 400

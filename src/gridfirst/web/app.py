@@ -328,6 +328,41 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
                                 "rtt_ms": round(float(rtt), 2)})
         return json_safe(out)  # type: ignore[no-any-return]
 
+    @app.get("/api/headroom/zones", tags=["models"])
+    def headroom_zones() -> list[dict[str, Any]]:
+        """The shipped hourly system loads (``gridfirst headroom --list``)."""
+        from gridfirst.headroom import shipped_zones
+
+        return json_safe([{"zone": r.zone, "source": r.source, "year": r.year}  # type: ignore[no-any-return]
+                          for r in shipped_zones().itertuples()])
+
+    @app.get("/api/headroom", tags=["models"])
+    def headroom(zone: str = Query(..., max_length=100),
+                 budget: str = Query("0.0025,0.005,0.01", max_length=200),
+                 threshold: str = Query("seasonal", pattern="^(seasonal|peak)$")
+                 ) -> list[dict[str, Any]]:
+        """Curtailment-enabled headroom of a shipped zone (``gridfirst headroom ZONE``): per
+        budget the new flat MW, curtailed hours a year and the longest event."""
+        from gridfirst.headroom import curtailment_headroom, load_for, shipped_zones
+
+        zones = [str(z) for z in shipped_zones()["zone"]]
+        if zone not in zones:  # only shipped zones: a request never names a file
+            raise WebError(404, f"zone {zone!r} is not a shipped zone; one of {', '.join(zones)}")
+        budgets = []
+        for part in budget.split(","):
+            try:
+                budgets.append(float(part))
+            except ValueError:
+                raise WebError(400, f"budget: {part!r} is not a number") from None
+        key = ("headroom", zone, tuple(budgets), threshold)
+
+        def run() -> list[dict[str, Any]]:
+            _, load = load_for(zone)
+            return json_safe([curtailment_headroom(load, b, threshold).record()  # type: ignore[arg-type,no-any-return]
+                              for b in budgets])
+
+        return cache.get(key, run)  # type: ignore[no-any-return]
+
     @app.post("/api/procure", tags=["models"])
     def procure(body: ProcureRequest) -> dict[str, Any]:
         """A site's cheapest 24/7 carbon-free supply from its market's options (as the plan
