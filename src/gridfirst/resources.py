@@ -246,6 +246,26 @@ def _bisect(fn: object, target: float, lo: float, hi: float, iters: int = 50) ->
     return 0.5 * (lo + hi)
 
 
+def plane_orientation(
+    solpos: pd.DataFrame, latitude: float, tracking: bool
+) -> tuple[pd.Series, pd.Series]:
+    """Surface tilt and azimuth [deg] of the modelled plant in each hour: a horizontal
+    single-axis tracker (north-south axis, +-60 deg, backtracking at GCR 0.35) or a fixed plane
+    tilted at the latitude (at most 40 deg) facing the equator."""
+    import pandas as pd
+    import pvlib
+
+    if tracking:
+        track = pvlib.tracking.singleaxis(
+            solpos["apparent_zenith"], solpos["azimuth"], axis_tilt=0, axis_azimuth=180,
+            max_angle=60, backtrack=True, gcr=0.35,
+        )
+        return track["surface_tilt"].fillna(0.0), track["surface_azimuth"].fillna(180.0)
+    index = solpos.index
+    return (pd.Series(min(abs(latitude), 40.0), index=index),
+            pd.Series(180.0 if latitude >= 0 else 0.0, index=index))
+
+
 def solar_profile(
     latitude: float,
     longitude: float,
@@ -303,16 +323,7 @@ def solar_profile(
     solpos = loc.get_solarposition(times)
     clear = loc.get_clearsky(times, solar_position=solpos)
     zenith = solpos["apparent_zenith"].to_numpy()
-    if tracking:
-        track = pvlib.tracking.singleaxis(
-            solpos["apparent_zenith"], solpos["azimuth"], axis_tilt=0, axis_azimuth=180,
-            max_angle=60, backtrack=True, gcr=0.35,
-        )
-        tilt = track["surface_tilt"].fillna(0.0)
-        azimuth = track["surface_azimuth"].fillna(180.0)
-    else:
-        tilt = pd.Series(min(abs(latitude), 40.0), index=times)
-        azimuth = pd.Series(180.0 if latitude >= 0 else 0.0, index=times)
+    tilt, azimuth = plane_orientation(solpos, latitude, tracking)
 
     rng = np.random.default_rng(seed)
     days = HOURS_PER_YEAR // 24

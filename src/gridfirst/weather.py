@@ -24,6 +24,7 @@ from gridfirst.resources import (
     _WIND_TURBINE,
     HOURS_PER_YEAR,
     _hours,
+    plane_orientation,
 )
 
 if TYPE_CHECKING:
@@ -553,16 +554,7 @@ def solar_cf_from_weather(
         times, lat, lon, altitude=weather.elevation_m or 0.0,
         temperature=data["temp_air"].to_numpy(),
     )
-    if tracking:
-        track = pvlib.tracking.singleaxis(
-            solpos["apparent_zenith"], solpos["azimuth"], axis_tilt=0, axis_azimuth=180,
-            max_angle=60, backtrack=True, gcr=0.35,
-        )
-        tilt = track["surface_tilt"].fillna(0.0)
-        azimuth = track["surface_azimuth"].fillna(180.0)
-    else:
-        tilt = pd.Series(min(abs(lat), 40.0), index=times)
-        azimuth = pd.Series(180.0 if lat >= 0 else 0.0, index=times)
+    tilt, azimuth = plane_orientation(solpos, lat, tracking)
     poa = pvlib.irradiance.get_total_irradiance(
         tilt, azimuth, solpos["apparent_zenith"], solpos["azimuth"],
         data["dni"].to_numpy(), data["ghi"].to_numpy(), data["dhi"].to_numpy(),
