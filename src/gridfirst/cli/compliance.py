@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -29,10 +28,11 @@ def compliance(
 ) -> None:
     """Export-control status of every market of the scenario for its buyer: allowed, licence
     required, presumption of denial or prohibited, with the rule, its source and effective date."""
+    from gridfirst.compliance.buyer import buyer_with
     from gridfirst.errors import GridfirstError
     from gridfirst.resolve.resolved import as_of as default_as_of
     from gridfirst.resolve.resolved import compliance_of
-    from gridfirst.scenario import Buyer, example_path, load_scenario
+    from gridfirst.scenario import example_path, load_scenario
 
     try:
         loaded = load_scenario(scenario if scenario is not None else example_path())
@@ -42,19 +42,7 @@ def compliance(
                 when = dt.date.fromisoformat(as_of)
             except ValueError:
                 raise fail(f"--as-of: {as_of!r} is not a date like 2026-12-01") from None
-        buyer = loaded.buyer
-        if jurisdiction is not None or accelerators is not None:
-            base: dict[str, Any] = (buyer.model_dump() if buyer is not None
-                                    else {"accelerators": ["gb200-nvl72"]})
-            if jurisdiction is not None:
-                base["jurisdiction"] = jurisdiction
-            if accelerators is not None:
-                base["accelerators"] = [a.strip() for a in accelerators.split(",") if a.strip()]
-            try:
-                buyer = Buyer.model_validate(base)
-            except ValueError as exc:
-                first = str(exc).splitlines()
-                raise fail(f"buyer: {first[-1] if first else exc}") from None
+        buyer = buyer_with(loaded.buyer, jurisdiction, accelerators)
         if buyer is None:
             raise fail(f"{loaded.name}: the scenario names no buyer; add buyer: {{jurisdiction: US, "
                        "accelerators: [gb200-nvl72]}} or pass --jurisdiction")

@@ -4,7 +4,6 @@ history). A SQLite file in the user's data folder by default, any SQLAlchemy URL
 from __future__ import annotations
 
 import getpass
-from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -254,9 +253,8 @@ def score(
 ) -> None:
     """Plan the scenario with the store's live deals: which to sign, by when, and each one's
     value to the plan (plan cost without it minus with it, net present USD)."""
-    from gridfirst.deals import DealStore, close_probabilities, scenario_with_store_deals
     from gridfirst.errors import DataError, GridfirstError
-    from gridfirst.planning import deal_values, resolve_for_plan
+    from gridfirst.planning.deal_score import score_deals
     from gridfirst.scenario import example_path, load_scenario
 
     try:
@@ -269,37 +267,18 @@ def score(
                 raise DataError(f"--probability {item!r}: expected STAGE=P, e.g. loi=0.3") from None
             if not sep:
                 raise DataError(f"--probability {item!r}: expected STAGE=P, e.g. loi=0.3")
-        probs = close_probabilities(overrides)
         loaded = load_scenario(scenario if scenario is not None else example_path())
-        with DealStore(db) as store:
-            live = {r.id: r for r in store.live_deals()}
-        merged = scenario_with_store_deals(loaded, db)
-        values = deal_values(resolve_for_plan(merged))
+        score = score_deals(loaded, db, overrides)
     except GridfirstError as exc:
         raise fail(str(exc)) from None
-    starts = {d.id: d.start_year for d in merged.deals}
-    rows = []
-    for deal_id, row in values.table.iterrows():
-        rec = live.get(str(deal_id))
-        p = (rec.close_probability if rec is not None and rec.close_probability is not None
-             else probs[str(row["stage"])])
-        rows.append({
-            "deal": deal_id, "kind": row["kind"], "stage": row["stage"],
-            "in_store": rec is not None, "close_probability": p, "sign": bool(row["signed"]),
-            "sign_by": "" if not row["signed"] else (
-                rec.sign_by() if rec is not None else date(starts[str(deal_id)], 1, 1)).isoformat(),
-            "value_usd": float(row["value_usd"]),
-            "expected_value_usd": p * float(row["value_usd"]),
-        })
-    rows.sort(key=lambda r: -r["value_usd"])
     if fmt == Format.json:
-        print_json({"plan_cost_usd": values.plan.total_cost_usd, "mip_gap": values.mip_gap,
-                    "noise_usd": values.noise_usd, "deals": rows})
+        print_json({k: score[k] for k in ("plan_cost_usd", "mip_gap", "noise_usd", "deals")})
         return
-    print_records(rows, fmt, title=f"Deals of {merged.name}: sign and value to the plan (USD)")
+    print_records(score["deals"], fmt,
+                  title=f"Deals of {score['scenario']}: sign and value to the plan (USD)")
     if fmt == Format.table:
-        typer.echo(f"plan cost {values.plan.total_cost_usd:,.0f} USD; values below "
-                   f"{values.noise_usd:,.0f} USD are within the MIP gap", err=True)
+        typer.echo(f"plan cost {score['plan_cost_usd']:,.0f} USD; values below "
+                   f"{score['noise_usd']:,.0f} USD are within the MIP gap", err=True)
 
 
 def register(app: typer.Typer) -> None:

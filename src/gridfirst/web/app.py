@@ -694,24 +694,16 @@ def _demand(data_dir: Path, store: ScenarioStore, body: DemandRequest) -> dict[s
 def _compliance(scenario: Any, as_of: dt.date | None, jurisdiction: str | None,
                 accelerators: str | None) -> dict[str, Any]:
     """``gridfirst compliance``: the rules as of a date for the scenario's (or given) buyer."""
+    from gridfirst.compliance.buyer import buyer_with
+    from gridfirst.errors import DataError
     from gridfirst.resolve.resolved import as_of as default_as_of
     from gridfirst.resolve.resolved import compliance_of
-    from gridfirst.scenario import Buyer
 
     when = as_of or default_as_of(scenario)
-    buyer = scenario.buyer
-    if jurisdiction is not None or accelerators is not None:
-        base: dict[str, Any] = (buyer.model_dump() if buyer is not None
-                                else {"accelerators": ["gb200-nvl72"]})
-        if jurisdiction is not None:
-            base["jurisdiction"] = jurisdiction
-        if accelerators is not None:
-            base["accelerators"] = [a.strip() for a in accelerators.split(",") if a.strip()]
-        try:
-            buyer = Buyer.model_validate(base)
-        except ValueError as exc:
-            lines = str(exc).splitlines()
-            raise WebError(400, f"buyer: {lines[-1] if lines else exc}") from None
+    try:
+        buyer = buyer_with(scenario.buyer, jurisdiction, accelerators)
+    except DataError as exc:
+        raise WebError(400, str(exc)) from None
     if buyer is None:
         raise WebError(400, f"{scenario.name}: the scenario names no buyer; give jurisdiction")
     table = compliance_of(scenario.resolved_markets(), buyer, when)

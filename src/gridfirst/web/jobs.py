@@ -83,36 +83,10 @@ def electrical_request(params: dict[str, Any]) -> ElectricalRequest:
 
 def score_deals(scenario: Any, deals_db: Path, cache: bool,
                 probabilities: dict[str, float] | None) -> dict[str, Any]:
-    """``gridfirst deals score --format json``: the scenario planned with the store's live deals,
-    which to sign, by when, and each one's value to the plan (net present USD) and expected value
-    at its close probability."""
-    from datetime import date
+    """``gridfirst deals score --format json`` (:func:`gridfirst.planning.deal_score.score_deals`)."""
+    from gridfirst.planning.deal_score import score_deals as score
 
-    from gridfirst.deals import DealStore, close_probabilities, scenario_with_store_deals
-    from gridfirst.planning import deal_values, resolve_for_plan
-
-    probs = close_probabilities(probabilities)
-    with DealStore(deals_db) as store:
-        live = {r.id: r for r in store.live_deals()}
-    merged = scenario_with_store_deals(scenario, deals_db)
-    values = deal_values(resolve_for_plan(merged, cache=cache))
-    starts = {d.id: d.start_year for d in merged.deals}
-    rows = []
-    for deal_id, row in values.table.iterrows():
-        rec = live.get(str(deal_id))
-        p = (rec.close_probability if rec is not None and rec.close_probability is not None
-             else probs[str(row["stage"])])
-        rows.append({
-            "deal": deal_id, "kind": row["kind"], "stage": row["stage"],
-            "in_store": rec is not None, "close_probability": p, "sign": bool(row["signed"]),
-            "sign_by": "" if not row["signed"] else (
-                rec.sign_by() if rec is not None else date(starts[str(deal_id)], 1, 1)).isoformat(),
-            "value_usd": float(row["value_usd"]),
-            "expected_value_usd": p * float(row["value_usd"]),
-        })
-    rows.sort(key=lambda r: -r["value_usd"])
-    return {"scenario": merged.name, "plan_cost_usd": values.plan.total_cost_usd,
-            "mip_gap": values.mip_gap, "noise_usd": values.noise_usd, "deals": rows}
+    return score(scenario, deals_db, probabilities, cache=cache)
 
 
 def sensitivity_swings(params: dict[str, Any]) -> list[Any]:
