@@ -184,19 +184,31 @@ def _check_hourly(stamps: Any, where: str, first_line: int | None) -> None:
     if stamps.hasnans:
         bad = int(np.flatnonzero(stamps.isna())[0])
         raise DataError(f"{where}: {_row_name(bad, first_line)} has no time stamp")
-    import pandas as pd
-
-    step = np.asarray((stamps[1:] - stamps[:-1]) / pd.Timedelta(hours=1), dtype=float)
-    wrong = np.flatnonzero(step != 1.0)
-    if wrong.size:
-        i = int(wrong[0]) + 1
-        what = ("repeats the hour before it" if step[i - 1] == 0 else
-                "goes back in time" if step[i - 1] < 0 else
-                f"is {step[i - 1]:g} h after the row before (a gap)")
+    fault = first_hour_fault(stamps)
+    if fault is not None:
+        i, what = fault
         raise DataError(
             f"{where}: {_row_name(i, first_line)} ({stamps[i]}) {what}; profiles must be one "
             "row per hour in time order"
         )
+
+
+def first_hour_fault(stamps: Any) -> tuple[int, str] | None:
+    """The first time stamp that does not follow the one before by exactly one hour, and what is
+    wrong with it in words (a repeat, a step back, a gap); None when every step is one hour."""
+    import pandas as pd
+
+    if len(stamps) < 2:
+        return None
+    step = np.asarray((stamps[1:] - stamps[:-1]) / pd.Timedelta(hours=1), dtype=float)
+    wrong = np.flatnonzero(step != 1.0)
+    if not wrong.size:
+        return None
+    i = int(wrong[0]) + 1
+    what = ("repeats the hour before it" if step[i - 1] == 0 else
+            "goes back in time" if step[i - 1] < 0 else
+            f"is {step[i - 1]:g} h after the row before (a gap)")
+    return i, what
 
 
 def _row_name(row: int, first_line: int | None) -> str:

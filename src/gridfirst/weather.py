@@ -24,6 +24,7 @@ from gridfirst.resources import (
     _WIND_TURBINE,
     HOURS_PER_YEAR,
     _hours,
+    first_hour_fault,
     plane_orientation,
 )
 
@@ -415,17 +416,12 @@ def _check_hours(local: pd.DatetimeIndex, positions: np.ndarray, where: str,
     """The hours (29 February dropped) must be one year, hour by hour, in order."""
     import pandas as pd
 
-    if len(local) > 1:
-        step = np.asarray((local[1:] - local[:-1]) / pd.Timedelta(hours=1), dtype=float)
-        wrong = np.flatnonzero(step != 1.0)
-        if wrong.size:
-            i = int(wrong[0]) + 1
-            what = ("repeats the hour before it" if step[i - 1] == 0 else
-                    "goes back in time" if step[i - 1] < 0 else
-                    f"is {step[i - 1]:g} h after the row before (a gap)")
-            line = _row(int(positions[i]), first_line)
-            raise DataError(f"{where}: {line}: field 'time': {local[i]:%m-%d %H:%M} {what}; "
-                            "weather must be one row per hour in time order")
+    fault = first_hour_fault(local)
+    if fault is not None:
+        i, what = fault
+        line = _row(int(positions[i]), first_line)
+        raise DataError(f"{where}: {line}: field 'time': {local[i]:%m-%d %H:%M} {what}; "
+                        "weather must be one row per hour in time order")
     if len(local) != HOURS_PER_YEAR or local[0] != pd.Timestamp(f"{_TYPICAL_YEAR}-01-01"):
         raise DataError(
             f"{where}: field 'time': {len(local)} hour(s) from {local[0]:%m-%d %H:%M} to "
