@@ -17,11 +17,13 @@ import pandas as pd
 
 from gridfirst.decide import decide, rank_profiles
 from gridfirst.errors import ScenarioError
+from gridfirst.portfolio.alternatives import DEFAULT_MIN_DISTANCE_MW, DEFAULT_SLACK
 from gridfirst.resolve import Resolved, ResultCache
 from gridfirst.resolve.flexible import flexible_notes
 
 if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
+    from gridfirst.planning.alternatives import PlanAlternatives
     from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
@@ -60,6 +62,9 @@ class PlanResult:
     tornado : TornadoResult or None
         Cost and MW by country with each assumption swung, when asked for
         (:func:`gridfirst.planning.sensitivity.tornado`).
+    alternatives : PlanAlternatives or None
+        Near-optimal alternatives of the plan, when asked for
+        (:func:`gridfirst.planning.alternatives.plan_alternatives`).
     seconds : dict of str to float
         Wall time per stage [s].
     """
@@ -80,6 +85,7 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     output_dir: Path | None = None
     resolved: Resolved | None = None
+    alternatives: PlanAlternatives | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -145,6 +151,9 @@ def plan(
     cache: bool | ResultCache = True,
     seed: int | None = None,
     progress: Progress | None = None,
+    alternatives: int = 0,
+    slack: float = DEFAULT_SLACK,
+    min_distance_mw: float = DEFAULT_MIN_DISTANCE_MW,
 ) -> PlanResult:
     """Plan a scenario end to end: where, how powered, how much and when (and what if).
 
@@ -170,6 +179,11 @@ def plan(
         ``options.plan.seed``, 0).
     progress : callable, optional
         ``progress(stage, completed, total)`` with ``stage`` in :data:`STAGES`.
+    alternatives : int
+        Near-optimal alternatives to find (0: none), each costing at most ``(1 + slack)`` x the
+        plan's total cost and at least ``min_distance_mw`` from every other plan
+        (:mod:`gridfirst.planning.alternatives`); run after the portfolio, with each plan's
+        risk when ``risk_samples`` > 0.
 
     Returns
     -------
@@ -197,6 +211,10 @@ def plan(
     seed = int(opts.seed if seed is None else seed)
     if risk_samples < 0:
         raise ScenarioError(f"risk_samples: {risk_samples} must be >= 0")
+    if alternatives:
+        from gridfirst.portfolio.alternatives import check_settings
+
+        check_settings(alternatives, slack, min_distance_mw)
     store = cache if isinstance(cache, ResultCache) else ResultCache(enabled=bool(cache))
     report = progress or (lambda stage, done, total: None)
     seconds: dict[str, float] = {}
@@ -256,6 +274,21 @@ def plan(
         else:
             report("risk", 0, 0)
 
+        near = None
+        if alternatives > 0:
+            from gridfirst.planning.alternatives import plan_alternatives
+
+            started = time.perf_counter()
+            near = plan_alternatives(
+                PlanResult(scenario=scenario, rankings=rankings, sensitivity=robust,
+                           latency_ms=resolved.latency_ms, latency_source=resolved.latency_source,
+                           procurement=procurement, portfolio=portfolio, risk=risk,
+                           resolved=resolved),
+                alternatives, slack=slack, min_distance_mw=min_distance_mw,
+                risk_samples=risk_samples, seed=seed, pool=pool)
+            notes.extend(near.search.notes)
+            timed("alternatives", started)
+
     notes.extend(store.problems)
     notes.extend(flexible_notes(resolved.flexible))
     if not math.isfinite(portfolio.total_cost_usd):
@@ -265,7 +298,7 @@ def plan(
         latency_source=resolved.latency_source, procurement=procurement, portfolio=portfolio,
         risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
-        resolved=resolved,
+        resolved=resolved, alternatives=near,
     )
 
 

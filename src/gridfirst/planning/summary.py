@@ -150,8 +150,18 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         },
         "risk": _risk_summary(result),
         "carbon": _carbon(result),
+        **_alternatives(result),
     }
     return _clean(summary)
+
+
+def _alternatives(result: PlanResult) -> dict[str, Any]:
+    """Near-optimal alternatives (``plan --alternatives``): the plans and what they share."""
+    if result.alternatives is None:
+        return {"alternatives": [], "near_optimal": None}
+    from gridfirst.planning.alternatives import alternatives_json
+
+    return alternatives_json(result.alternatives)
 
 
 def _carbon(result: PlanResult) -> dict[str, Any]:

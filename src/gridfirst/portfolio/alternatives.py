@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
     from gridfirst.portfolio.inputs import PortfolioInputs
 
-__all__ = ["Alternative", "NearOptimal", "near_optimal", "plan_distance_mw"]
+__all__ = ["Alternative", "NearOptimal", "check_settings", "near_optimal", "plan_distance_mw"]
 
 #: Default cost slack over the optimum [-].
 DEFAULT_SLACK = 0.02
@@ -55,6 +55,10 @@ DEFAULT_CANDIDATES = 3
 #: Relative MIP gap of each alternative's solve, on its direction: on the example, 1% moves the
 #: plans found by under 1 MW of distance and takes a fifth of the time of 0.1%.
 DEFAULT_DIRECTION_GAP = 0.01
+#: Rounds (each: several directions, one plan kept) per alternative asked for, at most.
+MAX_ROUNDS_PER_ALTERNATIVE = 2
+#: Rounds in a row whose farthest plan is too near an earlier one before the search stops.
+MAX_MISSES = 2
 #: Most alternatives one call may ask for.
 MAX_ALTERNATIVES = 50
 #: Weight of cost in a direction's objective, in MW per (cost / optimum): breaks ties between
@@ -180,8 +184,9 @@ class NearOptimal:
         return lines
 
 
-def _check(n: int, slack: float, min_distance_mw: float, candidates: int) -> None:
-    """Named one-line errors for bad settings."""
+def check_settings(n: int, slack: float, min_distance_mw: float = DEFAULT_MIN_DISTANCE_MW,
+                   candidates: int = DEFAULT_CANDIDATES) -> None:
+    """Raise :class:`ScenarioError` (one line naming the setting) unless the settings are valid."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 0 <= n <= MAX_ALTERNATIVES:
         raise ScenarioError(f"alternatives: {n!r} must be a whole number from 0 to "
                             f"{MAX_ALTERNATIVES}")
@@ -370,7 +375,7 @@ def near_optimal(
     ScenarioError
         A bad ``n``, ``slack``, ``min_distance_mw`` or ``candidates`` (one line naming it).
     """
-    _check(n, slack, min_distance_mw, candidates)
+    check_settings(n, slack, min_distance_mw, candidates)
     if not isinstance(direction_gap, int | float) or not 0 <= direction_gap <= 1:
         raise ScenarioError(f"alternatives direction_gap: {direction_gap!r} must be from 0 to 1")
     started = time.perf_counter()
@@ -394,7 +399,10 @@ def near_optimal(
     found_country = [_by_country(opt_site, countries, names)]
     kept: list[Alternative] = []
     notes: list[str] = []
-    for round_no in range(n):
+    misses = 0
+    for round_no in range(MAX_ROUNDS_PER_ALTERNATIVE * n):
+        if len(kept) == n or misses == MAX_MISSES:
+            break
         dirs = _directions(found_site, countries, opt_site, rng, round_no, candidates)
         if not dirs:
             notes.append("no capacity to move: the optimum builds nothing")
@@ -416,11 +424,13 @@ def near_optimal(
         assert best is not None
         nearest, _, i, site_mw = best
         if nearest < max(min_distance_mw, 1e-6):
+            misses += 1
             notes.append(
-                f"alternative {round_no + 1}: the farthest of {len(dirs)} directions' plans is "
+                f"round {round_no + 1}: the farthest of {len(dirs)} directions' plans is "
                 f"{nearest:,.1f} MW from an earlier plan, under the minimum {min_distance_mw:,.1f}"
-                f" MW; no further alternative kept")
-            break
+                " MW; not kept")
+            continue
+        misses = 0
         sol = sols[i]
         result = decode(model, sol.x, sol)
         cost = float(result.total_cost_usd)
@@ -437,6 +447,9 @@ def near_optimal(
         ))
         found_site.append(site_mw)
         found_country.append(country_mw)
+    if len(kept) < n:
+        notes.append(f"{len(kept)} of {n} alternatives found at least {min_distance_mw:,.1f} MW "
+                     f"from every other plan within a {slack:.1%} cost slack")
     plans = {"optimum": optimum, **{f"alt{i + 1}": a.result for i, a in enumerate(kept)}}
     return NearOptimal(
         optimum=optimum, alternatives=kept, slack=float(slack), optimum_cost_usd=opt_cost,
