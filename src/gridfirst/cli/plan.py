@@ -58,6 +58,15 @@ def plan_command(
     deals: str | None = typer.Option(
         None, "--deals", help="Deals store (URL or SQLite file) whose live deals join the "
         "scenario's (see `gridfirst deals`)."),
+    alternatives: int = typer.Option(
+        0, "--alternatives", help="Near-optimal alternatives to find: plans within --slack of "
+        "the optimal cost that differ most in MW by country, side by side with what they share."),
+    slack: float = typer.Option(
+        0.02, "--slack", help="Cost slack of the alternatives over the optimum's total cost "
+        "(0.02 is 2%)."),
+    min_distance: float = typer.Option(
+        20.0, "--min-distance", help="Minimum distance between alternatives [MW]: mean over "
+        "years of the summed |MW online by country| differences."),
 ) -> None:
     """Rank markets, procure power per site, plan the build-out, and write the report."""
     from rich.console import Console
@@ -70,6 +79,9 @@ def plan_command(
     err = Console(stderr=True)
     check_address(dask)
     try:
+        from gridfirst.portfolio.alternatives import check_settings
+
+        check_settings(alternatives, slack, min_distance)
         loaded = load_scenario(scenario)
         if deals is not None:
             from gridfirst.deals import scenario_with_store_deals
@@ -98,7 +110,8 @@ def plan_command(
     try:
         with bar:
             result = plan(loaded, risk_samples=risk, executor=name, dask_address=dask,
-                          workers=workers, cache=not no_cache, seed=seed, progress=progress)
+                          workers=workers, cache=not no_cache, seed=seed, progress=progress,
+                          alternatives=alternatives, slack=slack, min_distance_mw=min_distance)
             if sensitivity and result.resolved is not None:
                 from gridfirst.planning.sensitivity import tornado
 
@@ -124,6 +137,8 @@ def plan_command(
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
     _print_summary(err, summary, folder)
+    if result.alternatives is not None:
+        _print_alternatives(result.alternatives)
     if deals is not None:
         _print_signing(deals, [*summary.get("signed_deals", []),
                                *(d["deal"] for d in summary.get("recommended_deals", []))])
@@ -169,6 +184,37 @@ def _print_summary(console: object, summary: dict, folder: Path) -> None:
     for row in summary["shortfalls"][:10]:
         out.print(f"[red]shortfall[/] {row['region']} {row['year']} {row['workload']}: "
                   f"{row['mw']:,.1f} MW ({row['binding']}) {row.get('explanation', '')}")
+
+
+def _print_alternatives(alts: object) -> None:
+    """The plans side by side, then what every one of them does."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gridfirst.planning.alternatives import PlanAlternatives, side_by_side
+
+    assert isinstance(alts, PlanAlternatives)
+    search = alts.search
+    frame = side_by_side(alts)
+    table = Table(title=f"near-optimal plans (total cost within {search.slack:.1%} of the "
+                  f"optimum, at least {search.min_distance_mw:,.0f} MW apart)")
+    table.add_column("")
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for label, row in frame.iterrows():
+        table.add_row(str(label), *("" if v != v else f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+                                    for v in row.to_numpy(float)))
+    out = Console()
+    out.print(table)
+    for i, alt in enumerate(search.alternatives):
+        out.print(f"alt{i + 1}: {alt.direction}", markup=False, highlight=False)
+    shared = search.shared()
+    if shared:
+        out.print("every near-optimal plan does this (the robust decisions):")
+        for line in shared:
+            out.print(f"  {line}", markup=False, highlight=False)
+    for note in search.notes:
+        out.print(f"note: {note}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -211,10 +211,9 @@ def plan(
     seed = int(opts.seed if seed is None else seed)
     if risk_samples < 0:
         raise ScenarioError(f"risk_samples: {risk_samples} must be >= 0")
-    if alternatives:
-        from gridfirst.portfolio.alternatives import check_settings
+    from gridfirst.portfolio.alternatives import check_settings
 
-        check_settings(alternatives, slack, min_distance_mw)
+    check_settings(alternatives, slack, min_distance_mw)
     store = cache if isinstance(cache, ResultCache) else ResultCache(enabled=bool(cache))
     report = progress or (lambda stage, done, total: None)
     seconds: dict[str, float] = {}
