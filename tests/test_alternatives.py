@@ -33,19 +33,18 @@ def _inputs(seed: int) -> PortfolioInputs:
 
     markets = [
         market("jp-a", "JP", "tokyo", price_usd_per_mwh=price(), grid_available_mw=120.0),
-        market("jp-b", "JP", "osaka", price_usd_per_mwh=price(), grid_available_mw=80.0),
         market("au-a", "AU", "sydney", price_usd_per_mwh=price(), grid_available_mw=120.0),
         market("sg-a", "SG", "singapore", price_usd_per_mwh=price(), grid_available_mw=80.0),
         market("nz-a", "NZ", "sydney", price_usd_per_mwh=price(), grid_available_mw=80.0,
                construction_cost_usd_per_mw=float(rng.uniform(0.9e7, 1.1e7))),
     ]
     points = []
-    for i, year in enumerate(range(2026, 2030)):
+    for i, year in enumerate(range(2026, 2029)):
         points += [("tokyo", year, "inference", 10.0 * (i + 1)),
                    ("sydney", year, "inference", 8.0 * (i + 1)),
                    ("singapore", year, "inference", 5.0 * (i + 1)),
                    ("training", year, "training", 20.0 * (i + 1))]
-    return inputs_of(scenario(markets, points))
+    return inputs_of(scenario(markets, points, years=(2026, 2028)))
 
 
 def _country_mw(plan: PortfolioResult, countries: list[str], years: list[int]) -> np.ndarray:
