@@ -202,8 +202,10 @@ def _print_alternatives(alts: object) -> None:
     for col in frame.columns:
         table.add_column(str(col), justify="right")
     for label, row in frame.iterrows():
-        table.add_row(str(label), *("" if v != v else f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
-                                    for v in row.to_numpy(float)))
+        text = str(label)
+        whole = "MW" in text and "probability" not in text  # MW and MW-years as whole numbers
+        table.add_row(text, *("" if v != v else f"{v:,.0f}" if whole else f"{v:,.2f}"
+                              for v in row.to_numpy(float)))
     out = Console()
     out.print(table)
     for i, alt in enumerate(search.alternatives):
