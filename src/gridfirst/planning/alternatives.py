@@ -32,6 +32,11 @@ __all__ = ["PlanAlternatives", "alternatives_json", "plan_alternatives", "side_b
 
 #: Risk figures shown per plan when the plan has a risk run (keys of ``RiskResult.summary``).
 RISK_KEYS = ("cost_cvar95_usd", "shortfall_mean_mw_years", "probability_all_years_met")
+_RISK_LABELS = {
+    "cost_cvar95_usd": ("risk: cost CVaR 95% (NPV, USD bn)", 1e-9),
+    "shortfall_mean_mw_years": ("risk: mean unmet demand (MW-years)", 1.0),
+    "probability_all_years_met": ("risk: chance every year is met (%)", 100.0),
+}
 
 
 @dataclass
@@ -141,7 +146,8 @@ def side_by_side(alts: PlanAlternatives, end_year: int | None = None) -> pd.Data
             "distance to nearest earlier plan (MW)": alt.nearest_mw if alt is not None else 0.0,
         }
         for key, value in alts.risk.get(name, {}).items():
-            col[f"risk: {key}"] = value
+            label, factor = _RISK_LABELS[key]
+            col[label] = factor * value
         b = plan.builds
         year = end_year if end_year is not None else (int(b["year"].max()) if not b.empty else 0)
         online = b[b["year"] == year].groupby("country")["online_mw"].sum() if not b.empty \
