@@ -207,6 +207,7 @@ def alternatives_json(alts: PlanAlternatives) -> dict[str, Any]:
         "common_countries": records(search.common_countries),
         "common_sites": records(search.common_sites),
         "common_deals": list(search.common_deals),
+        "decide_now": records(search.decide_now),
         "notes": list(search.notes),
         "seconds": float(search.seconds),
     }

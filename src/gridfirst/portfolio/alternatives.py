@@ -131,6 +131,9 @@ class NearOptimal:
         The same by ``site`` (with its ``country``), sites that hold capacity in some plan.
     common_deals : list of str
         Deals every plan takes.
+    decide_now : pandas.DataFrame
+        ``site, country, year, min_decided_mw``: blocks every plan decides at a site in the
+        first plan year [IT MW], the commitments that cannot wait for more information.
     distances_mw : pandas.DataFrame
         Pairwise distances (:data:`METRIC`), plans by name (``optimum``, ``alt1``, ...).
     notes : list of str
@@ -148,6 +151,7 @@ class NearOptimal:
     common_countries: pd.DataFrame
     common_sites: pd.DataFrame
     common_deals: list[str]
+    decide_now: pd.DataFrame
     distances_mw: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -181,6 +185,8 @@ class NearOptimal:
             lines.append(f"site {site}: at least {first['min_online_mw']:,.0f} MW online by "
                          f"{int(first['year'])}")
         lines += [f"deal {d}: taken by every plan" for d in self.common_deals]
+        lines += [f"decide now ({int(r.year)}): at least {r.min_decided_mw:,.0f} MW at {r.site}"
+                  for r in self.decide_now.itertuples() if r.min_decided_mw > 1e-6]
         return lines
 
 
@@ -457,6 +463,7 @@ def near_optimal(
         common_countries=_common(found_country, list(names), years, "country"),
         common_sites=_common_sites(found_site, sites, countries, years),
         common_deals=_common_deals(list(plans.values())),
+        decide_now=_decide_now(list(plans.values()), years[0] if years else 0),
         distances_mw=_pairwise(list(plans), found_country),
         notes=notes, seconds=time.perf_counter() - started,
     )
@@ -483,6 +490,23 @@ def _common_sites(tables: list[np.ndarray], sites: list[str], countries: np.ndar
     country_of = dict(zip(sites, countries, strict=True))
     frame.insert(1, "country", frame["site"].map(country_of))
     return frame
+
+
+def _decide_now(plans: list[PortfolioResult], year: int) -> pd.DataFrame:
+    """MW every plan decides at each site in ``year`` (the least of the plans)."""
+    columns = ["site", "country", "year", "min_decided_mw"]
+    per_plan = []
+    for plan in plans:
+        b = plan.builds
+        per_plan.append(b[b["year"] == year].groupby(["site", "country"])["decided_mw"].sum()
+                        if not b.empty else pd.Series(dtype=float))
+    if not per_plan:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(per_plan, axis=1).fillna(0.0)
+    least = table.min(axis=1)
+    least = least[least > 1e-6]
+    return pd.DataFrame({"site": [s for s, _ in least.index], "country": [c for _, c in least.index],
+                         "year": year, "min_decided_mw": least.to_numpy(float)}, columns=columns)
 
 
 def _common_deals(plans: list[PortfolioResult]) -> list[str]:
