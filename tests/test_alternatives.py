@@ -266,3 +266,25 @@ def test_plan_json_and_report_carry_the_alternatives(tmp_path: Path,
         summary["risk"]["summary"]["cost_cvar95_usd"], rel=1e-12)
     report = (out / "report.html").read_text()
     assert 'id="sec-alternatives"' in report and "alt1" in report
+
+
+def test_a_direction_without_a_plan_is_a_note_not_a_failure(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    import gridfirst.portfolio.alternatives as mod
+    from gridfirst.errors import SolverError
+
+    calls: list[int] = []
+    real = mod.HighsModel
+
+    class FirstFails(real):  # type: ignore[misc, valid-type]
+        def solve(self, **kwargs: Any) -> Any:
+            calls.append(1)
+            if len(calls) == 1:
+                raise SolverError("HiGHS stopped without an optimal solution: Time limit reached")
+            return super().solve(**kwargs)
+
+    monkeypatch.setattr(mod, "HighsModel", FirstFails)
+    out = near_optimal(_inputs(1), 1, slack=0.05, min_distance_mw=5.0)
+    assert len(calls) >= 2
+    assert len(out.alternatives) == 1
+    assert any("no plan (HiGHS stopped without an optimal solution" in n for n in out.notes)

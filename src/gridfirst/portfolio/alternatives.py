@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gridfirst.errors import ScenarioError, SolverError
+from gridfirst.errors import InfeasibleError, ScenarioError, SolverError
 from gridfirst.portfolio.model import PortfolioModel, build_model
 from gridfirst.portfolio.result import PortfolioResult, decode
 from gridfirst.solver import HighsModel, Layout, Solution
@@ -261,14 +261,18 @@ def _bounded(model: PortfolioModel, bound_usd: float, scale_usd: float, mip_gap:
         layout=layout, mip_gap=mip_gap, time_limit_s=time_limit_s, threads=threads)
 
 
-def _solve_direction(problem: _Problem, objective: np.ndarray) -> Solution:
-    """Minimise one direction within the cost bound (a module-level function for workers)."""
+def _solve_direction(problem: _Problem, objective: np.ndarray) -> Solution | str:
+    """Minimise one direction within the cost bound (a module-level function for workers);
+    the solver's message when it finds no plan (a time limit without one, numerical trouble)."""
     highs = HighsModel(objective, problem.A, problem.row_lower, problem.row_upper,
                        problem.col_lower, problem.col_upper,
                        problem.integrality if problem.integrality.any() else None,
                        layout=problem.layout)
-    out = highs.solve(time_limit_s=problem.time_limit_s, mip_rel_gap=problem.mip_gap,
-                      threads=problem.threads)
+    try:
+        out = highs.solve(time_limit_s=problem.time_limit_s, mip_rel_gap=problem.mip_gap,
+                          threads=problem.threads)
+    except (SolverError, InfeasibleError) as exc:
+        return str(exc).splitlines()[0]
     out.layout = None
     return out
 
@@ -420,6 +424,9 @@ def near_optimal(
             sols = executor.map(_solve_direction, objectives, shared=problem, unit="solves")
         best: tuple[float, float, int, np.ndarray] | None = None
         for i, sol in enumerate(sols):
+            if isinstance(sol, str):
+                notes.append(f"round {round_no + 1}: {dirs[i][0]}: no plan ({sol})")
+                continue
             site_mw = np.where(np.abs(sol.x[model.cols["cap"]]) < 1e-4, 0.0,
                                sol.x[model.cols["cap"]]).reshape(len(sites), len(years))
             country_mw = _by_country(site_mw, countries, names)
@@ -427,7 +434,9 @@ def near_optimal(
             nearest_site = min(plan_distance_mw(site_mw, f) for f in found_site)
             if best is None or (nearest, nearest_site) > (best[0], best[1]):
                 best = (nearest, nearest_site, i, site_mw)
-        assert best is not None
+        if best is None:
+            misses += 1
+            continue
         nearest, _, i, site_mw = best
         if nearest < max(min_distance_mw, 1e-6):
             misses += 1
@@ -438,6 +447,7 @@ def near_optimal(
             continue
         misses = 0
         sol = sols[i]
+        assert not isinstance(sol, str)
         result = decode(model, sol.x, sol)
         cost = float(result.total_cost_usd)
         if cost > bound + 1e-6 * scale:  # the row holds to HiGHS's tolerance; never accept more
