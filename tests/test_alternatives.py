@@ -217,6 +217,22 @@ def test_bad_settings_are_one_line_named_errors(kwargs: dict[str, Any], field: s
         near_optimal(_inputs(0), args.pop("n"), **args)
 
 
+@pytest.mark.parametrize(("value", "field"), [
+    ({"count": -1}, "options.plan.alternatives.count"),
+    ({"slack": -0.5}, "options.plan.alternatives.slack"),
+    ({"min_distance_mw": -2}, "options.plan.alternatives.min_distance_mw"),
+    ({"count": 2, "slack": 0.02, "spread": 3}, "options.plan.alternatives.spread"),
+])
+def test_bad_scenario_alternatives_options_name_the_field(value: dict[str, Any], field: str
+                                                          ) -> None:
+    from gridfirst.scenario import scenario_from_dict
+
+    data = small_scenario_dict()
+    data["options"]["plan"]["alternatives"] = value
+    with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
+        scenario_from_dict(data)
+
+
 @pytest.mark.parametrize("flags", [["--alternatives", "-1"], ["--alternatives", "2", "--slack",
                                                                 "-0.5"],
                                    ["--alternatives", "2", "--min-distance", "-3"]])
@@ -240,11 +256,13 @@ def test_plan_json_and_report_carry_the_alternatives(tmp_path: Path,
     from gridfirst.cli import app
 
     monkeypatch.setenv("GRIDFIRST_CACHE_DIR", str(tmp_path / "cache"))
-    path = write_yaml(small_scenario_dict(), tmp_path / "small.yaml")
+    data = small_scenario_dict()
+    # the count and distance from the scenario, the slack from the command line
+    data["options"]["plan"]["alternatives"] = {"count": 2, "min_distance_mw": 5.0, "slack": 0.5}
+    path = write_yaml(data, tmp_path / "small.yaml")
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["plan", str(path), "-o", str(out), "--format", "json",
-                                   "--executor", "serial", "--alternatives", "2", "--slack",
-                                   "0.05", "--min-distance", "5", "--risk", "300"])
+                                   "--executor", "serial", "--slack", "0.05", "--risk", "300"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary == json.loads((out / "plan.json").read_text())

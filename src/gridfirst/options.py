@@ -47,6 +47,23 @@ class ElectricalPlanOptions(_Section):
     )
 
 
+class AlternativesOptions(_Section):
+    """Near-optimal alternatives of the plan (``options.plan.alternatives``; the CLI's
+    ``--alternatives``, ``--slack`` and ``--min-distance`` override them)."""
+
+    count: int = Field(default=0, ge=0, le=50,
+                       description="Alternatives to find after the plan (0: none).")
+    slack: float = Field(
+        default=0.02, ge=0, le=1,
+        description="Each alternative's total cost (cash + penalties, NPV) at most (1 + slack) x "
+                    "the plan's.")
+    min_distance_mw: float = Field(
+        default=20.0, ge=0, le=1e6,
+        description=("Minimum distance between kept plans [MW]: mean over years of the summed "
+                     "|IT MW online by country| differences (one 10 MW block moved between "
+                     "countries for the whole horizon is 20 MW)."))
+
+
 class PlanOptions(_Section):
     """Settings of ``gridfirst plan`` (``options.plan``)."""
 
@@ -84,6 +101,9 @@ class PlanOptions(_Section):
                      "cost per MW and availability in the plan; unset keeps the market's flat "
                      "construction cost and no per-site electrical outages."),
     )
+    alternatives: AlternativesOptions = Field(
+        default_factory=AlternativesOptions,
+        description="Near-optimal alternatives of the plan and what they share.")
 
 
 class PortfolioOptions(_Section):

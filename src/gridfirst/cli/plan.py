@@ -58,15 +58,16 @@ def plan_command(
     deals: str | None = typer.Option(
         None, "--deals", help="Deals store (URL or SQLite file) whose live deals join the "
         "scenario's (see `gridfirst deals`)."),
-    alternatives: int = typer.Option(
-        0, "--alternatives", help="Near-optimal alternatives to find: plans within --slack of "
-        "the optimal cost that differ most in MW by country, side by side with what they share."),
-    slack: float = typer.Option(
-        0.02, "--slack", help="Cost slack of the alternatives over the optimum's total cost "
-        "(0.02 is 2%)."),
-    min_distance: float = typer.Option(
-        20.0, "--min-distance", help="Minimum distance between alternatives [MW]: mean over "
-        "years of the summed |MW online by country| differences."),
+    alternatives: int | None = typer.Option(
+        None, "--alternatives", help="Near-optimal alternatives to find: plans within --slack of "
+        "the optimal cost that differ most in MW by country, side by side with what they share "
+        "(default options.plan.alternatives.count, 0)."),
+    slack: float | None = typer.Option(
+        None, "--slack", help="Cost slack of the alternatives over the optimum's total cost "
+        "(default 0.02, i.e. 2%)."),
+    min_distance: float | None = typer.Option(
+        None, "--min-distance", help="Minimum distance between alternatives [MW]: mean over "
+        "years of the summed |MW online by country| differences (default 20)."),
 ) -> None:
     """Rank markets, procure power per site, plan the build-out, and write the report."""
     from rich.console import Console
@@ -79,10 +80,13 @@ def plan_command(
     err = Console(stderr=True)
     check_address(dask)
     try:
+        loaded = load_scenario(scenario)
         from gridfirst.portfolio.alternatives import check_settings
 
-        check_settings(alternatives, slack, min_distance)
-        loaded = load_scenario(scenario)
+        alt_opts = loaded.options.plan.alternatives
+        check_settings(alt_opts.count if alternatives is None else alternatives,
+                       alt_opts.slack if slack is None else slack,
+                       alt_opts.min_distance_mw if min_distance is None else min_distance)
         if deals is not None:
             from gridfirst.deals import scenario_with_store_deals
 

@@ -17,7 +17,6 @@ import pandas as pd
 
 from gridfirst.decide import decide, rank_profiles
 from gridfirst.errors import ScenarioError
-from gridfirst.portfolio.alternatives import DEFAULT_MIN_DISTANCE_MW, DEFAULT_SLACK
 from gridfirst.resolve import Resolved, ResultCache
 from gridfirst.resolve.flexible import flexible_notes
 
@@ -151,9 +150,9 @@ def plan(
     cache: bool | ResultCache = True,
     seed: int | None = None,
     progress: Progress | None = None,
-    alternatives: int = 0,
-    slack: float = DEFAULT_SLACK,
-    min_distance_mw: float = DEFAULT_MIN_DISTANCE_MW,
+    alternatives: int | None = None,
+    slack: float | None = None,
+    min_distance_mw: float | None = None,
 ) -> PlanResult:
     """Plan a scenario end to end: where, how powered, how much and when (and what if).
 
@@ -179,11 +178,11 @@ def plan(
         ``options.plan.seed``, 0).
     progress : callable, optional
         ``progress(stage, completed, total)`` with ``stage`` in :data:`STAGES`.
-    alternatives : int
+    alternatives : int, optional
         Near-optimal alternatives to find (0: none), each costing at most ``(1 + slack)`` x the
-        plan's total cost and at least ``min_distance_mw`` from every other plan
+        plan's total cost and at least ``min_distance_mw`` [MW] from every other plan
         (:mod:`gridfirst.planning.alternatives`); run after the portfolio, with each plan's
-        risk when ``risk_samples`` > 0.
+        risk when ``risk_samples`` > 0. The three default to ``options.plan.alternatives``.
 
     Returns
     -------
@@ -213,6 +212,10 @@ def plan(
         raise ScenarioError(f"risk_samples: {risk_samples} must be >= 0")
     from gridfirst.portfolio.alternatives import check_settings
 
+    alt_opts = opts.alternatives
+    alternatives = int(alt_opts.count) if alternatives is None else alternatives
+    slack = float(alt_opts.slack) if slack is None else slack
+    min_distance_mw = float(alt_opts.min_distance_mw) if min_distance_mw is None else min_distance_mw
     check_settings(alternatives, slack, min_distance_mw)
     store = cache if isinstance(cache, ResultCache) else ResultCache(enabled=bool(cache))
     report = progress or (lambda stage, done, total: None)

@@ -35,6 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gridfirst.errors import InfeasibleError, ScenarioError, SolverError
+from gridfirst.options import AlternativesOptions
 from gridfirst.portfolio.model import PortfolioModel, build_model
 from gridfirst.portfolio.result import PortfolioResult, decode
 from gridfirst.solver import HighsModel, Layout, Solution
@@ -45,11 +46,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Alternative", "NearOptimal", "check_settings", "near_optimal", "plan_distance_mw"]
 
-#: Default cost slack over the optimum [-].
-DEFAULT_SLACK = 0.02
+#: Default cost slack over the optimum [-] (``options.plan.alternatives.slack``'s).
+DEFAULT_SLACK = float(AlternativesOptions().slack)
 #: Default minimum distance between two kept plans [MW, country metric]; one 10 MW block moved
-#: between countries for the whole horizon is 20 MW.
-DEFAULT_MIN_DISTANCE_MW = 20.0
+#: between countries for the whole horizon is 20 MW (``options.plan.alternatives``'s).
+DEFAULT_MIN_DISTANCE_MW = float(AlternativesOptions().min_distance_mw)
 #: Directions tried per alternative (the farthest plan is kept).
 DEFAULT_CANDIDATES = 3
 #: Relative MIP gap of each alternative's solve, on its direction: on the example, 1% moves the
