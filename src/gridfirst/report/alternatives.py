@@ -10,8 +10,10 @@ import html
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
-from gridfirst.report.tornado import COUNTRY_COLOURS
+#: One colour per country, distinct for up to 22 countries (Safe is colour-blind safe).
+COUNTRY_COLOURS = (*qualitative.Safe, *qualitative.Vivid)
 
 if TYPE_CHECKING:
     from gridfirst.planning.alternatives import PlanAlternatives
@@ -66,7 +68,8 @@ def alternatives_section(result: PlanResult) -> str:
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in search.notes)
     return ('<section id="sec-alternatives"><h2>Near-optimal alternatives: what else costs about '
             f'the same</h2><p class="note">{html.escape(note)}</p>'
-            + figure_div(alternatives_figure(alts), "fig-alternatives")
+            + '<div class="gf-figure" data-figure="alternatives">'
+            + figure_div(alternatives_figure(alts), "fig-alternatives") + "</div>"
             + table_html(table)
             + f"<h3>How each was found</h3><ul>{lines}</ul>"
             + (f"<h3>What every near-optimal plan does</h3><ul>{shared}</ul>" if shared else "")
