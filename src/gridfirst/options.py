@@ -265,8 +265,21 @@ class SwitchOptions(_Section):
     enabled: bool
 
 
+class BridgeOptions(_Section):
+    """Bridge colocation: MW rented at short notice in a future that falls short (the robust
+    plan's recourse, :mod:`gridfirst.risk.saa`; the Monte Carlo evaluator does not rent it).
+
+    Up to ``max_share_of_demand`` of each demand key's MW in a year, at ``usd_per_mw_year``
+    (rent and energy of 1 IT MW for a year).
+    """
+
+    enabled: bool
+    usd_per_mw_year: float = Field(ge=0, le=1e9)
+    max_share_of_demand: float = Field(ge=0, le=1)
+
+
 RISK_SECTIONS = ("interconnection", "construction", "disruption", "cable", "price", "demand",
-                 "grid_refusal", "deal_failure", "export_denial")
+                 "grid_refusal", "deal_failure", "export_denial", "bridge")
 
 
 @lru_cache(maxsize=1)
@@ -318,6 +331,7 @@ class RiskOptions(_Section):
     grid_refusal: SwitchOptions
     deal_failure: SwitchOptions
     export_denial: SwitchOptions
+    bridge: BridgeOptions
 
     @model_validator(mode="before")
     @classmethod
