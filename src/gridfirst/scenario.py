@@ -426,13 +426,17 @@ class RiskAppetite(_Model):
         plus ``cvar_weight`` x the CVaR at ``cvar_level`` of the recourse cost (``cvar``), or the
         expected cost subject to meeting demand in at least ``chance_level`` of the futures
         (``chance``; a future counts as met when its unmet MW-years are within the deterministic
-        plan's structural shortfall).
+        plan's structural shortfall plus ``chance_shortfall_share`` of the future's demand
+        MW-years).
     cvar_level : float
         Tail probability level of the CVaR, in (0, 1) (0.95: the mean of the worst 5%).
     cvar_weight : float
         Weight of the CVaR term against the expectation, >= 0.
     chance_level : float
         Share of futures in which demand must be met, in (0, 1].
+    chance_shortfall_share : float
+        Unmet share of a future's demand MW-years that still counts as met (delays make some
+        early shortfall unavoidable in most futures), in [0, 1).
     """
 
     level: Literal["low", "medium", "high"] = "medium"
@@ -440,6 +444,7 @@ class RiskAppetite(_Model):
     cvar_level: float = Field(default=0.95, gt=0, lt=1)
     cvar_weight: float = Field(default=1.0, ge=0, le=100)
     chance_level: float = Field(default=0.9, gt=0, le=1)
+    chance_shortfall_share: float = Field(default=0.05, ge=0, lt=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -485,7 +490,7 @@ class Policy(_Model):
     risk_appetite: RiskAppetite = Field(
         default_factory=RiskAppetite,
         description="low | medium | high, or {level, measure: expected|cvar|chance, cvar_level, "
-        "cvar_weight, chance_level} (see RiskAppetite).")
+        "cvar_weight, chance_level, chance_shortfall_share} (see RiskAppetite).")
     unmet_penalty_usd_per_mw_year: float = Field(default=5.0e6, ge=0)
     block_mw: float = Field(default=10.0, gt=0, description="Capacity is added in blocks of this.")
     min_build_mw: float = Field(default=20.0, ge=0, description="Smallest first build at a site.")

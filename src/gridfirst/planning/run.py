@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
+    from gridfirst.risk.saa import RobustPlan
     from gridfirst.scenario import Scenario
     from gridfirst.scoring import RankResult, SensitivityResult
 
 #: Stages in the order :func:`plan` runs them (the CLI shows one progress row each).
-STAGES = ("latency", "ranking", "procurement", "portfolio", "risk", "report")
+STAGES = ("latency", "ranking", "procurement", "portfolio", "risk", "robust", "report")
 
 #: ``progress(stage, completed, total)``; total 0 means "skipped".
 Progress = Callable[[str, float, float], None]
@@ -60,6 +61,9 @@ class PlanResult:
     tornado : TornadoResult or None
         Cost and MW by country with each assumption swung, when asked for
         (:func:`gridfirst.planning.sensitivity.tornado`).
+    robust : RobustPlan or None
+        The plan solved against sampled futures and both plans' out-of-sample risk, when asked
+        for (``robust_futures``; :func:`gridfirst.risk.saa.robust_plan`).
     seconds : dict of str to float
         Wall time per stage [s].
     """
@@ -80,6 +84,7 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     output_dir: Path | None = None
     resolved: Resolved | None = None
+    robust: RobustPlan | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -145,6 +150,8 @@ def plan(
     cache: bool | ResultCache = True,
     seed: int | None = None,
     progress: Progress | None = None,
+    robust_futures: int | None = None,
+    robust_out_of_sample: int | None = None,
 ) -> PlanResult:
     """Plan a scenario end to end: where, how powered, how much and when (and what if).
 
@@ -170,6 +177,11 @@ def plan(
         ``options.plan.seed``, 0).
     progress : callable, optional
         ``progress(stage, completed, total)`` with ``stage`` in :data:`STAGES`.
+    robust_futures : int, optional
+        K: also solve the robust plan against K sampled futures (1..1000) and compare it out
+        of sample with the deterministic plan (``result.robust``); None skips it.
+    robust_out_of_sample : int, optional
+        Futures of each plan's out-of-sample evaluation (default 5,000).
 
     Returns
     -------
@@ -197,6 +209,10 @@ def plan(
     seed = int(opts.seed if seed is None else seed)
     if risk_samples < 0:
         raise ScenarioError(f"risk_samples: {risk_samples} must be >= 0")
+    if robust_futures is not None:
+        from gridfirst.risk.saa import check_futures
+
+        robust_futures = check_futures(robust_futures)
     store = cache if isinstance(cache, ResultCache) else ResultCache(enabled=bool(cache))
     report = progress or (lambda stage, done, total: None)
     seconds: dict[str, float] = {}
@@ -256,6 +272,15 @@ def plan(
         else:
             report("risk", 0, 0)
 
+        robust_result = None
+        if robust_futures is not None:
+            started = time.perf_counter()
+            robust_result = _run_robust(resolved, portfolio, robust_futures, robust_out_of_sample,
+                                        seed, pool, report)
+            timed("robust", started)
+        else:
+            report("robust", 0, 0)
+
     notes.extend(store.problems)
     notes.extend(flexible_notes(resolved.flexible))
     if not math.isfinite(portfolio.total_cost_usd):
@@ -265,8 +290,25 @@ def plan(
         latency_source=resolved.latency_source, procurement=procurement, portfolio=portfolio,
         risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
-        resolved=resolved,
+        resolved=resolved, robust=robust_result,
     )
+
+
+def _run_robust(resolved: Resolved, portfolio: PortfolioResult, futures: int,
+                out_of_sample: int | None, seed: int, pool: ParallelExecutor, report: Progress
+                ) -> RobustPlan:
+    """The robust plan (:mod:`gridfirst.risk.saa`) on the plan's open executor; progress in
+    thousandths of its four steps (futures, solve, two out-of-sample runs)."""
+    from gridfirst.risk.saa import DEFAULT_OUT_OF_SAMPLE, STAGES, robust_plan
+
+    def step(stage: str, done: int, total: int) -> None:
+        i = STAGES.index(stage)
+        report("robust", 1000 * i + (1000 * done // total if total else 0), 1000 * len(STAGES))
+
+    opts = resolved.scenario.options.plan
+    return robust_plan(portfolio, resolved, futures=futures, seed=seed,
+                       out_of_sample=DEFAULT_OUT_OF_SAMPLE if out_of_sample is None else out_of_sample,
+                       executor=pool, mip_gap=float(opts.mip_gap), progress=step)
 
 
 def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,

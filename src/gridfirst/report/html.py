@@ -199,6 +199,9 @@ def report_html(result: PlanResult) -> str:
             parts.append(_carbon_section(result))
         parts.append("</section>")
     parts.append(_tornado_section(result))
+    from gridfirst.report.robust import robust_section
+
+    parts.append(robust_section(result.robust))
     parts.append(_compliance_section(result))
     parts.append(electrical_section(result))
     parts.append('<section id="sec-binding"><h2>Binding constraints</h2><p class="note">Shadow '

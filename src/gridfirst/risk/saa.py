@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gridfirst.errors import GridfirstError, ScenarioError
+from gridfirst.errors import GridfirstError, InfeasibleError, ScenarioError
 from gridfirst.parallel import open_executor
 from gridfirst.risk.evaluate import RiskResult, _delayed, _window_min
 from gridfirst.risk.problem import RiskProblem, problem_from_plan
@@ -341,7 +341,8 @@ def extensive_form(model: PortfolioModel, problem: RiskProblem, fut: SampledFutu
             cols_r += [np.concatenate([base + u0 + np.arange(nu), [w0 + k]])]
             vals_r += [np.concatenate([np.ones(nu), [-big]])]
             row_lo.append(np.full(1, -np.inf))
-            row_hi.append(np.full(1, structural_mw_years + 1e-6))
+            row_hi.append(np.full(1, structural_mw_years + 1e-6 + float(
+                appetite.chance_shortfall_share) * float(fut.demand_mw[k].sum())))
             m += 1
         rows_r += [np.full(K, m)]
         cols_r += [w0 + np.arange(K)]
@@ -507,7 +508,17 @@ def robust_plan(
         ef = extensive_form(model, problem, fut, appetite, structural)
         report("solve", 0, 1)
         highs = HighsModel(ef.c, ef.A, ef.row_lo, ef.row_hi, ef.col_lo, ef.col_hi, ef.integrality)
-        sol = highs.solve(time_limit_s=time_limit_s, mip_rel_gap=mip_gap, interruptible=True)
+        try:
+            sol = highs.solve(time_limit_s=time_limit_s, mip_rel_gap=mip_gap, interruptible=True)
+        except InfeasibleError:
+            if measure != "chance":
+                raise
+            assert appetite is not None
+            raise ScenarioError(
+                f"policy.risk_appetite.chance_level: {appetite.chance_level} cannot be met: no plan "
+                f"keeps unmet demand within {appetite.chance_shortfall_share:.0%} of demand (plus the"
+                " structural shortfall) in that share of the futures; lower chance_level or raise "
+                "chance_shortfall_share") from None
         report("solve", 1, 1)
         timings["build_and_solve_seconds"] = time.perf_counter() - t0
         first_x = np.zeros(model.num_cols)
