@@ -31,6 +31,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -357,6 +358,26 @@ def extensive_form(model: PortfolioModel, problem: RiskProblem, fut: SampledFutu
                          future_cols=per, offset=offset)
 
 
+def in_sample_cost(ef: ExtensiveForm, model: PortfolioModel, first_x: np.ndarray) -> float:
+    """The extensive form's objective with the decisions (:data:`DECISIONS`) of ``first_x``
+    (values on every column of ``model``) fixed: what that plan costs over the same futures."""
+    from gridfirst.solver import HighsModel
+
+    lo, hi = ef.col_lo.copy(), ef.col_hi.copy()
+    pos = np.full(model.num_cols, -1)
+    pos[ef.first] = np.arange(ef.first.size)
+    for name in DECISIONS:
+        sl = model.cols[name]
+        cols = pos[np.arange(sl.start, sl.stop)]
+        v = np.round(first_x[sl])
+        lo[cols], hi[cols] = v, v
+    integ = ef.integrality.copy()
+    integ[: ef.first.size] = 0
+    sol = HighsModel(ef.c, ef.A, ef.row_lo, ef.row_hi, lo, hi,
+                     integ if integ.any() else None).solve(mip_rel_gap=1e-6)
+    return float(sol.objective)
+
+
 def fix_first_stage(model: PortfolioModel, first_x: np.ndarray, threads: int | None = None
                     ) -> PortfolioResult:
     """The deterministic model with the decisions (:data:`DECISIONS`) of ``first_x`` (values on
@@ -487,7 +508,8 @@ def robust_plan(
     if isinstance(out_of_sample, bool) or not isinstance(out_of_sample, int | np.integer) or out_of_sample < 0:
         raise ScenarioError(f"robust out_of_sample: {out_of_sample!r} must be a whole number >= 0")
     if appetite is None and resolved is not None:
-        appetite = resolved.scenario.policy.risk_appetite
+        scen = resolved.scenario if hasattr(resolved, "scenario") else resolved
+        appetite = scen.policy.risk_appetite
     if appetite is not None and not hasattr(appetite, "measure"):
         raise ScenarioError(f"policy.risk_appetite: {appetite!r} is not a risk appetite")
     measure = appetite.measure if appetite is not None else "expected"
@@ -557,7 +579,7 @@ def robust_plan(
                 prob = problem if p is deterministic else problem_from_plan(
                     p, resolved, problem.options)
                 risks[name] = run(prob, samples=int(out_of_sample), seed=int(seed) + 1,
-                                  executor=pool, progress=lambda d, t, s=stage: report(s, d, t))
+                                  executor=pool, progress=partial(report, stage))
                 timings[f"{name}_out_of_sample_seconds"] = time.perf_counter() - t0
                 summary[name].update({k: float(risks[name].summary[k]) for k in RISK_KEYS})
     return RobustPlan(plan=plan, deterministic=deterministic, summary=summary,
