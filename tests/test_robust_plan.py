@@ -261,3 +261,64 @@ def test_problem_from_plan_reads_headroom_and_deal_stages() -> None:
     np.testing.assert_allclose(answers["pool_accepted_factor"], [0.4 / 0.3, 1.0, 1.0])
     st_ = pd.DataFrame({"kind": ["deal", "deal", "market"], "deal_stage": ["loi", "signed", ""]})
     np.testing.assert_allclose(_deal_failure(st_), [0.6, 0.0, 0.0])
+
+
+# -- the pipeline, the report and Ctrl-C --------------------------------------------------------
+
+
+def test_plan_writes_the_robust_plan_and_its_report(tmp_path) -> None:
+    import json
+
+    from plan_fixtures import plan_to, small_scenario_dict
+
+    from gridfirst.planning import ResultCache
+    from gridfirst.scenario import scenario_from_dict
+
+    stages: set[str] = set()
+    result = plan_to(tmp_path, scenario_from_dict(small_scenario_dict()),
+                     cache=ResultCache(tmp_path / "cache"), robust_futures=4,
+                     robust_out_of_sample=200, seed=2,
+                     progress=lambda stage, done, total: stages.add(stage) if total else None)
+    summary = json.loads((tmp_path / "plan.json").read_text())
+    rob = summary["robust"]
+    assert rob["futures"] == 4 and rob["seed"] == 2 and rob["out_of_sample_seed"] == 3
+    assert rob["deterministic"]["planned_cost_usd"] == pytest.approx(summary["total_cost_usd"])
+    assert rob["price_of_robustness_usd"] == pytest.approx(
+        rob["robust"]["planned_cost_usd"] - rob["deterministic"]["planned_cost_usd"])
+    assert {"shortfall_mean_mw_years", "cost_mean_usd"} <= set(rob["robust"])
+    online = {(b["site"], b["year"]): b["online_mw"] for b in summary["builds"]}
+    for b in rob["builds"]:
+        assert b["deterministic_mw"] == pytest.approx(online.get((b["site"], b["year"]), 0.0))
+    assert "robust" in stages and result.robust is not None
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="sec-robust"' in html and "Price of robustness" in html
+
+
+def test_ctrl_c_stops_the_robust_plan(small) -> None:
+    from gridfirst.errors import RunCancelled
+    from gridfirst.risk.saa import extensive_form, robust_plan, sample_futures
+    from gridfirst.solver import HighsModel
+
+    scenario, det, problem, model, _ = small
+
+    def interrupt(stage: str, done: int, total: int) -> None:
+        if done:
+            raise KeyboardInterrupt
+
+    with pytest.raises(RunCancelled, match="cancelled after"):
+        robust_plan(det, scenario, futures=600, problem=problem, progress=interrupt)
+    # the solve itself: HiGHS runs in its own thread and stops when Ctrl-C arrives
+    ef = extensive_form(model, problem, sample_futures(problem, 3, 1))
+    hm = HighsModel(ef.c, ef.A, ef.row_lo, ef.row_hi, ef.col_lo, ef.col_hi, ef.integrality)
+    real_wait = hm._highs.wait
+    calls = []
+
+    def wait(timeout: float):
+        calls.append(timeout)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real_wait(timeout)
+
+    hm._highs.wait = wait
+    with pytest.raises(RunCancelled, match="solve cancelled"):
+        hm.solve(interruptible=True)
