@@ -11,6 +11,12 @@ penalty, at the future's energy prices. The objective is the first-stage cost pl
 the futures' dispatch cost, optionally plus a weighted CVaR (Rockafellar-Uryasev) or subject to a
 chance constraint on meeting demand (``policy.risk_appetite``).
 
+Rows of the deterministic model that involve the dispatch are copied per future, so a deal's
+rent (``paid``, first stage) covers the most MW any future uses, a PPA's energy value counts only
+the energy every future draws, and training runs only on a campus in every future; a pool's power
+in a future is shared by every site in it (deals included), as in the Monte Carlo evaluator. With
+one future and every uncertainty off, the model is the deterministic one (same optimum).
+
 The futures are those of :mod:`gridfirst.risk.sampling` under the same seed (the first K futures
 of ``gridfirst risk`` with that seed), drawn block by block on the run's executor. The robust
 plan's first stage is then fixed in the deterministic model and its dispatch re-solved, so it is
