@@ -47,8 +47,9 @@ def main() -> None:
     t = out.timings
     plan_s = t["futures_seconds"] + t["build_and_solve_seconds"] + t["fix_seconds"]
     s = out.summary
-    print(f"\nrobust plan, K = {args.futures} futures ({s['measure']}), {args.executor} x "
-          f"{args.workers}: {s['status']}, gap {s['mip_gap']:.2%}")
+    where = args.executor if args.executor == "serial" else f"{args.executor} x {args.workers}"
+    print(f"\nrobust plan, K = {args.futures} futures ({s['measure']}), {where}: {s['status']}, "
+          f"gap {s['mip_gap']:.2%}")
     print(f"  draw futures {t['futures_seconds']:.2f} s, build + solve {t['build_and_solve_seconds']:.2f} s,"
           f" fix and re-solve {t['fix_seconds']:.2f} s -> robust plan in {plan_s:.1f} s")
     print(f"  out of sample ({s['out_of_sample_futures']} futures each): deterministic "
