@@ -322,3 +322,21 @@ def test_ctrl_c_stops_the_robust_plan(small) -> None:
     hm._highs.wait = wait
     with pytest.raises(RunCancelled, match="solve cancelled"):
         hm.solve(interruptible=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.lists(st.floats(0, 50), min_size=6, max_size=6), min_size=1, max_size=4),
+       delays=st.lists(st.floats(0, 100), min_size=4, max_size=4))
+def test_slipped_capacity_is_the_evaluators(steps, delays) -> None:
+    """The extensive form's linear slip of a growing schedule is the Monte Carlo's delivered MW."""
+    from gridfirst.risk.evaluate import _delayed, _window_min
+    from gridfirst.risk.saa import _shift_terms
+
+    cap = np.cumsum(np.asarray(steps), axis=1)  # non-decreasing, as built capacity is
+    S, T = cap.shape
+    months = np.asarray(delays[:S])
+    want = _delayed(_window_min(cap, np.zeros(S)), months[None, :])[0]
+    rows, src, w = _shift_terms(months / 12.0, T)
+    got = np.zeros(S * T)
+    np.add.at(got, rows, w * cap.ravel()[src])
+    np.testing.assert_allclose(got.reshape(S, T), want, rtol=1e-9, atol=1e-9)
