@@ -272,7 +272,34 @@ class DemandPathOptions(_Section):
     key_correlation: float = Field(ge=0, le=1)
 
 
-RISK_SECTIONS = ("interconnection", "construction", "disruption", "cable", "price", "demand")
+class SwitchOptions(_Section):
+    """A source of uncertainty whose parameters are data, not options (only a switch here).
+
+    ``grid_refusal``: a market's generic grid pool is refused with probability 1 - its acceptance
+    rate (``resolve.headroom``: the buyer's share is then ``share_low``, else ``share_high``);
+    ``deal_failure``: a space deal not yet signed fails to deliver with probability 1 - the close
+    probability of its stage (``deals.stages``); ``export_denial``: an export licence still needed
+    is refused with the compliance table's ``denial_probability`` and the market delivers nothing.
+    """
+
+    enabled: bool
+
+
+class BridgeOptions(_Section):
+    """Bridge colocation: MW rented at short notice in a future that falls short (the robust
+    plan's recourse, :mod:`gridfirst.risk.saa`; the Monte Carlo evaluator does not rent it).
+
+    Up to ``max_share_of_demand`` of each demand key's MW in a year, at ``usd_per_mw_year``
+    (rent and energy of 1 IT MW for a year).
+    """
+
+    enabled: bool
+    usd_per_mw_year: float = Field(ge=0, le=1e9)
+    max_share_of_demand: float = Field(ge=0, le=1)
+
+
+RISK_SECTIONS = ("interconnection", "construction", "disruption", "cable", "price", "demand",
+                 "grid_refusal", "deal_failure", "export_denial", "bridge")
 
 
 @lru_cache(maxsize=1)
@@ -321,6 +348,10 @@ class RiskOptions(_Section):
     cable: CableOptions
     price: PriceOptions
     demand: DemandPathOptions
+    grid_refusal: SwitchOptions
+    deal_failure: SwitchOptions
+    export_denial: SwitchOptions
+    bridge: BridgeOptions
 
     @model_validator(mode="before")
     @classmethod

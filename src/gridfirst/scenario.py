@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -410,6 +411,55 @@ def _default_regimes() -> list[LegalRegime]:
     return ["yes", "limited"]
 
 
+class RiskAppetite(_Model):
+    """How much risk the buyer takes: the weight of market risk scores and how a robust plan
+    weighs its sampled futures (``gridfirst plan --robust K``).
+
+    A plain ``low | medium | high`` is ``{level: ...}`` with the other fields at their defaults.
+
+    Attributes
+    ----------
+    level : {"low", "medium", "high"}
+        Weight of the market risk scores in the portfolio's cost (as before).
+    measure : {"expected", "cvar", "chance"}
+        The robust plan minimises first-stage cost plus the expected recourse cost (``expected``),
+        plus ``cvar_weight`` x the CVaR at ``cvar_level`` of the recourse cost (``cvar``), or the
+        expected cost subject to meeting demand in at least ``chance_level`` of the futures
+        (``chance``; a future counts as met when its unmet MW-years are within the deterministic
+        plan's structural shortfall plus ``chance_shortfall_share`` of the future's demand
+        MW-years).
+    cvar_level : float
+        Tail probability level of the CVaR, in (0, 1) (0.95: the mean of the worst 5%).
+    cvar_weight : float
+        Weight of the CVaR term against the expectation, >= 0.
+    chance_level : float
+        Share of futures in which demand must be met, in (0, 1].
+    chance_shortfall_share : float
+        Unmet share of a future's demand MW-years that still counts as met (delays make some
+        early shortfall unavoidable in most futures), in [0, 1).
+    """
+
+    level: Literal["low", "medium", "high"] = "medium"
+    measure: Literal["expected", "cvar", "chance"] = "expected"
+    cvar_level: float = Field(default=0.95, gt=0, lt=1)
+    cvar_weight: float = Field(default=1.0, ge=0, le=100)
+    chance_level: float = Field(default=0.9, gt=0, le=1)
+    chance_shortfall_share: float = Field(default=0.05, ge=0, lt=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_level(cls, data: Any) -> Any:
+        return {"level": data} if isinstance(data, str) else data
+
+    @model_serializer(mode="wrap")
+    def _as_level(self, handler: Any) -> Any:
+        out = handler(self)
+        if all(getattr(self, k) == f.default for k, f in type(self).model_fields.items()
+               if k != "level"):
+            return self.level  # a plain appetite stays the plain string it was written as
+        return out
+
+
 class Policy(_Model):
     """The buyer's rules: carbon target, money, diversification, latency, exclusions, risk."""
 
@@ -437,7 +487,10 @@ class Policy(_Model):
     training_legal_regimes: list[LegalRegime] = Field(default_factory=_default_regimes)
     min_grid_mw: float = Field(default=0.0, ge=0, description="Screen: grid MW by min_grid_year.")
     min_grid_year: int | None = Field(default=None, ge=2000, le=2100)
-    risk_appetite: Literal["low", "medium", "high"] = "medium"
+    risk_appetite: RiskAppetite = Field(
+        default_factory=RiskAppetite,
+        description="low | medium | high, or {level, measure: expected|cvar|chance, cvar_level, "
+        "cvar_weight, chance_level, chance_shortfall_share} (see RiskAppetite).")
     unmet_penalty_usd_per_mw_year: float = Field(default=5.0e6, ge=0)
     block_mw: float = Field(default=10.0, gt=0, description="Capacity is added in blocks of this.")
     min_build_mw: float = Field(default=20.0, ge=0, description="Smallest first build at a site.")

@@ -562,6 +562,24 @@ def _new_highs() -> Any:
     return h
 
 
+def _run_interruptible(h: Any) -> None:
+    """``h.run()`` in HiGHS's solver thread, waiting in slices so Ctrl-C is seen at once."""
+    from gridfirst.errors import RunCancelled
+
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while not h.wait(0.1)[0]:
+            pass
+        raise RunCancelled("solve cancelled") from None
+    finally:
+        h.HandleUserInterrupt = False
+
+
 class HighsModel:
     """One model held by HiGHS, re-solvable after bound or cost changes (warm start).
 
@@ -693,6 +711,7 @@ class HighsModel:
         threads: int | None = None,
         tolerance: float | None = None,
         options: dict[str, Any] | None = None,
+        interruptible: bool = False,
     ) -> Solution:
         """Run HiGHS and return the solution, or raise a typed error.
 
@@ -712,6 +731,9 @@ class HighsModel:
             Primal and dual feasibility tolerance.
         options : dict, optional
             Any further HiGHS options by name.
+        interruptible : bool
+            Solve in HiGHS's own thread so that Ctrl-C stops it within a fraction of a second
+            and raises :class:`~gridfirst.errors.RunCancelled` (long solves).
 
         Raises
         ------
@@ -739,7 +761,10 @@ class HighsModel:
             if "Error" in str(status):
                 raise SolverError(f"HiGHS option {key}={value!r} was rejected")
         start = time.perf_counter()
-        h.run()
+        if interruptible:
+            _run_interruptible(h)
+        else:
+            h.run()
         seconds = time.perf_counter() - start
         model_status = h.getModelStatus()
         message = h.modelStatusToString(model_status)

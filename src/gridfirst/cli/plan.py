@@ -28,6 +28,7 @@ _STAGE_LABELS = {
     "procurement": "per-site 24/7 procurement",
     "portfolio": "portfolio plan (MILP)",
     "risk": "risk (Monte Carlo)",
+    "robust": "robust plan (K futures)",
     "report": "plan.json, CSV files, report.html",
 }
 
@@ -68,6 +69,9 @@ def plan_command(
     min_distance: float | None = typer.Option(
         None, "--min-distance", help="Minimum distance between alternatives [MW]: mean over "
         "years of the summed |MW online by country| differences (default 20)."),
+    robust: int | None = typer.Option(
+        None, "--robust", help="Also solve the plan against K sampled futures at once (1..1000; "
+        "policy.risk_appetite sets how they are weighed) and compare both plans out of sample."),
 ) -> None:
     """Rank markets, procure power per site, plan the build-out, and write the report."""
     from rich.console import Console
@@ -115,7 +119,8 @@ def plan_command(
         with bar:
             result = plan(loaded, risk_samples=risk, executor=name, dask_address=dask,
                           workers=workers, cache=not no_cache, seed=seed, progress=progress,
-                          alternatives=alternatives, slack=slack, min_distance_mw=min_distance)
+                          alternatives=alternatives, slack=slack, min_distance_mw=min_distance,
+                          robust_futures=robust)
             if sensitivity and result.resolved is not None:
                 from gridfirst.planning.sensitivity import tornado
 
@@ -180,6 +185,17 @@ def _print_summary(console: object, summary: dict, folder: Path) -> None:
     if recommended:
         table.add_row("deals to sign", ", ".join(f"{d['deal']} by {d['sign_by_year']}"
                                                  for d in recommended))
+    rob = summary.get("robust")
+    if rob:
+        d, r = rob["deterministic"], rob["robust"]
+        table.add_row(f"robust plan ({rob['futures']} futures, {rob['measure']})",
+                      f"price of robustness {rob['price_of_robustness_usd']:,.0f} USD "
+                      f"({rob['price_of_robustness_share']:+.1%})")
+        if "shortfall_mean_mw_years" in r:
+            table.add_row(f"out of sample ({rob['out_of_sample_futures']} futures)",
+                          f"expected shortfall {d['shortfall_mean_mw_years']:,.0f} -> "
+                          f"{r['shortfall_mean_mw_years']:,.0f} MW-years; expected cost "
+                          f"{d['cost_mean_usd']:,.0f} -> {r['cost_mean_usd']:,.0f} USD")
     cache = summary["cache"]
     table.add_row("procurement cache", f"{cache['hits']} reused, {cache['misses']} solved")
     table.add_row("seconds", ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items()))

@@ -26,11 +26,12 @@ if TYPE_CHECKING:
     from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
+    from gridfirst.risk.saa import RobustPlan
     from gridfirst.scenario import Scenario
     from gridfirst.scoring import RankResult, SensitivityResult
 
 #: Stages in the order :func:`plan` runs them (the CLI shows one progress row each).
-STAGES = ("latency", "ranking", "procurement", "portfolio", "risk", "report")
+STAGES = ("latency", "ranking", "procurement", "portfolio", "risk", "robust", "report")
 
 #: ``progress(stage, completed, total)``; total 0 means "skipped".
 Progress = Callable[[str, float, float], None]
@@ -64,6 +65,9 @@ class PlanResult:
     alternatives : PlanAlternatives or None
         Near-optimal alternatives of the plan, when asked for
         (:func:`gridfirst.planning.alternatives.plan_alternatives`).
+    robust : RobustPlan or None
+        The plan solved against sampled futures and both plans' out-of-sample risk, when asked
+        for (``robust_futures``; :func:`gridfirst.risk.saa.robust_plan`).
     seconds : dict of str to float
         Wall time per stage [s].
     """
@@ -85,6 +89,7 @@ class PlanResult:
     output_dir: Path | None = None
     resolved: Resolved | None = None
     alternatives: PlanAlternatives | None = None
+    robust: RobustPlan | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -153,6 +158,8 @@ def plan(
     alternatives: int | None = None,
     slack: float | None = None,
     min_distance_mw: float | None = None,
+    robust_futures: int | None = None,
+    robust_out_of_sample: int | None = None,
 ) -> PlanResult:
     """Plan a scenario end to end: where, how powered, how much and when (and what if).
 
@@ -183,6 +190,11 @@ def plan(
         plan's total cost and at least ``min_distance_mw`` [MW] from every other plan
         (:mod:`gridfirst.planning.alternatives`); run after the portfolio, with each plan's
         risk when ``risk_samples`` > 0. The three default to ``options.plan.alternatives``.
+    robust_futures : int, optional
+        K: also solve the robust plan against K sampled futures (1..1000) and compare it out
+        of sample with the deterministic plan (``result.robust``); None skips it.
+    robust_out_of_sample : int, optional
+        Futures of each plan's out-of-sample evaluation (default 5,000).
 
     Returns
     -------
@@ -217,6 +229,10 @@ def plan(
     slack = float(alt_opts.slack) if slack is None else slack
     min_distance_mw = float(alt_opts.min_distance_mw) if min_distance_mw is None else min_distance_mw
     check_settings(alternatives, slack, min_distance_mw)
+    if robust_futures is not None:
+        from gridfirst.risk.saa import check_futures
+
+        robust_futures = check_futures(robust_futures)
     store = cache if isinstance(cache, ResultCache) else ResultCache(enabled=bool(cache))
     report = progress or (lambda stage, done, total: None)
     seconds: dict[str, float] = {}
@@ -290,6 +306,14 @@ def plan(
                 risk_samples=risk_samples, seed=seed, pool=pool)
             notes.extend(near.search.notes)
             timed("alternatives", started)
+        robust_result = None
+        if robust_futures is not None:
+            started = time.perf_counter()
+            robust_result = _run_robust(resolved, portfolio, robust_futures, robust_out_of_sample,
+                                        seed, pool, report)
+            timed("robust", started)
+        else:
+            report("robust", 0, 0)
 
     notes.extend(store.problems)
     notes.extend(flexible_notes(resolved.flexible))
@@ -300,8 +324,25 @@ def plan(
         latency_source=resolved.latency_source, procurement=procurement, portfolio=portfolio,
         risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
-        resolved=resolved, alternatives=near,
+        resolved=resolved, alternatives=near, robust=robust_result,
     )
+
+
+def _run_robust(resolved: Resolved, portfolio: PortfolioResult, futures: int,
+                out_of_sample: int | None, seed: int, pool: ParallelExecutor, report: Progress
+                ) -> RobustPlan:
+    """The robust plan (:mod:`gridfirst.risk.saa`) on the plan's open executor; progress in
+    thousandths of its four steps (futures, solve, two out-of-sample runs)."""
+    from gridfirst.risk.saa import DEFAULT_OUT_OF_SAMPLE, STAGES, robust_plan
+
+    def step(stage: str, done: int, total: int) -> None:
+        i = STAGES.index(stage)
+        report("robust", 1000 * i + (1000 * done // total if total else 0), 1000 * len(STAGES))
+
+    opts = resolved.scenario.options.plan
+    return robust_plan(portfolio, resolved, futures=futures, seed=seed,
+                       out_of_sample=DEFAULT_OUT_OF_SAMPLE if out_of_sample is None else out_of_sample,
+                       executor=pool, mip_gap=float(opts.mip_gap), progress=step)
 
 
 def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,

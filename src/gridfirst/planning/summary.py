@@ -149,6 +149,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
             ].iterrows()
         },
         "risk": _risk_summary(result),
+        "robust": result.robust.to_dict() if result.robust is not None else None,
         "carbon": _carbon(result),
         **_alternatives(result),
     }

@@ -152,7 +152,7 @@ def portfolio_inputs(
     if isinstance(scores, pd.DataFrame):
         scores = scores["score"]
     crf = resolved.crf
-    risk_weight = RISK_WEIGHT_BY_APPETITE[policy.risk_appetite] if scores is not None else 0.0
+    risk_weight = RISK_WEIGHT_BY_APPETITE[policy.risk_appetite.level] if scores is not None else 0.0
     c = resolved.candidates
     sites = c[["kind", "name", "market", "country", "latitude", "longitude", "pue", "lead_years",
                "max_it_mw", "capex_usd_per_mw", "power_pool", "energisation", "allowed",

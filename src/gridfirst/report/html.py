@@ -202,6 +202,9 @@ def report_html(result: PlanResult) -> str:
     from gridfirst.report.alternatives import alternatives_section
 
     parts.append(alternatives_section(result))
+    from gridfirst.report.robust import robust_section
+
+    parts.append(robust_section(result.robust))
     parts.append(_compliance_section(result))
     parts.append(electrical_section(result))
     parts.append('<section id="sec-binding"><h2>Binding constraints</h2><p class="note">Shadow '

@@ -50,7 +50,8 @@ def _delayed(window: np.ndarray, delay_months: np.ndarray) -> np.ndarray:
 
 
 def delivered_mw(problem: RiskProblem, inter_delay: np.ndarray, build_delay: np.ndarray,
-                 outage: np.ndarray, cable: np.ndarray) -> np.ndarray:
+                 outage: np.ndarray, cable: np.ndarray, grid_factor: np.ndarray | None = None,
+                 deal_failed: np.ndarray | None = None) -> np.ndarray:
     """IT MW each site delivers per year in each future (n, S, Y).
 
     A site's hall is online after its construction slip; its power is its planned share of its
@@ -64,6 +65,8 @@ def delivered_mw(problem: RiskProblem, inter_delay: np.ndarray, build_delay: np.
     on = _delayed(_window_min(online, np.zeros(len(problem.sites))), build_delay)
     power = problem.pool_power_mw
     pw = _delayed(_window_min(power, power[:, 0]), inter_delay)
+    if grid_factor is not None:
+        pw = pw * grid_factor[:, :, None]
     load = np.zeros_like(power)
     np.add.at(load, problem.site_pool, problem.pue[:, None] * online)
     ratio = np.minimum(np.where(load > 0, pw / np.where(load > 0, load, 1.0), 1.0), 1.0)
@@ -74,6 +77,8 @@ def delivered_mw(problem: RiskProblem, inter_delay: np.ndarray, build_delay: np.
         # the site's own chain and cooling: down hours a year are many short repairs (hours
         # each), so the share of each year down is close to its expectation 1 - availability
         keep = keep * (1.0 - u)[None, :, None]
+    if deal_failed is not None:
+        keep = keep * (~deal_failed)[:, :, None]
     return np.minimum(on, cap) * keep
 
 
@@ -160,7 +165,7 @@ def evaluate_block(problem: RiskProblem, seed: int, block: int, n: int) -> dict[
     """
     f = draw(problem, block_generator(seed, block), n)
     delivered = delivered_mw(problem, f.interconnection_delay_months, f.construction_delay_months,
-                             f.outage_share, f.cable_share)
+                             f.outage_share, f.cable_share, f.grid_factor, f.deal_failed)
     served, used, network = serve(problem, delivered, f.demand_mw)
     shortfall = np.maximum(f.demand_mw - served, 0.0)
     total = f.demand_mw.sum(axis=1)

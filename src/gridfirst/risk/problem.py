@@ -52,6 +52,13 @@ class RiskProblem:
         With site disruptions on, a site delivers ``1 - u`` of its MW in every future, so its
         expected lost MW-years are MW x (1 - availability) x years (see
         :func:`gridfirst.risk.evaluate.delivered_mw`).
+    pool_refusal_probability, pool_accepted_factor : (P,) or None
+        Probability that a pool's grid application is refused (its power is then 0) and the
+        multiple of its planned power when accepted (the buyer's accepted share of the market's
+        headroom over its expected share, :mod:`gridfirst.resolve.headroom`); None: never refused.
+    site_failure_probability : (S,) or None
+        Probability that a site (a space deal not yet signed) delivers nothing, 1 - the close
+        probability of its stage (:mod:`gridfirst.deals.stages`); None: no site fails.
     """
 
     years: np.ndarray
@@ -81,6 +88,9 @@ class RiskProblem:
     options: RiskOptions = field(default_factory=risk_options)
     name: str = "plan"
     site_unavailability: np.ndarray | None = None
+    pool_refusal_probability: np.ndarray | None = None
+    pool_accepted_factor: np.ndarray | None = None
+    site_failure_probability: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         S, Y = self.online_mw.shape
@@ -97,6 +107,16 @@ class RiskProblem:
             u = self.site_unavailability
             if not ((u >= 0) & (u <= 1)).all():
                 raise DataError("risk problem: site_unavailability must be within 0..1 for every site")
+        for what, n in (("pool_refusal_probability", len(self.pools)),
+                        ("pool_accepted_factor", len(self.pools)),
+                        ("site_failure_probability", S)):
+            value = getattr(self, what)
+            if value is not None:
+                checks[what] = (value.shape, (n,))
+                if not (np.isfinite(value) & (value >= 0)).all() or (
+                        what.endswith("probability") and (value > 1).any()):
+                    raise DataError(f"risk problem: {what} must be finite and >= 0 (probabilities"
+                                    " within 0..1)")
         for what, (got, want) in checks.items():
             if got != want:
                 raise DataError(f"risk problem: {what} has shape {got}, expected {want}")
@@ -365,7 +385,40 @@ def problem_from_plan(
         unmet_penalty_usd_per_mw_year=float(p["unmet_penalty_usd_per_mw_year"]),
         options=options, name=inputs.name,
         site_unavailability=_site_unavailability(resolved, site_ids),
+        **_grid_answers(inputs.params.get("headroom") or {}, [str(x) for x in pools]),
+        site_failure_probability=_deal_failure(st),
     )
+
+
+def _grid_answers(headroom: dict[str, dict[str, Any]], pools: list[str]) -> dict[str, np.ndarray]:
+    """Refusal probability and accepted-power multiple of each pool: a market's generic grid pool
+    (``market:<id>``) with a shared headroom is refused with 1 - its acceptance rate."""
+    refuse = np.zeros(len(pools))
+    accepted = np.ones(len(pools))
+    for i, pool in enumerate(pools):
+        row = headroom.get(pool[7:]) if pool.startswith("market:") else None
+        if not row or row.get("share_basis") == "override":
+            continue
+        share, high = float(row.get("share", 0.0)), float(row.get("share_high", 0.0))
+        rate = float(row.get("acceptance_rate", 1.0))
+        if share > 0 and 0 <= rate <= 1 and np.isfinite(high):
+            refuse[i] = 1.0 - rate
+            accepted[i] = high / share
+    return {"pool_refusal_probability": refuse, "pool_accepted_factor": accepted}
+
+
+def _deal_failure(st: pd.DataFrame) -> np.ndarray:
+    """1 - the close probability of each space deal's stage (0 for signed deals and built sites)."""
+    from gridfirst.deals.stages import close_probabilities
+
+    out = np.zeros(len(st))
+    if "deal_stage" not in st:
+        return out
+    close = close_probabilities()
+    for i, (kind, stage) in enumerate(zip(st["kind"], st["deal_stage"], strict=True)):
+        if kind == "deal" and str(stage) in close:
+            out[i] = 1.0 - close[str(stage)]
+    return out
 
 
 def _site_unavailability(resolved: Resolved | None, site_ids: list[str]) -> np.ndarray | None:

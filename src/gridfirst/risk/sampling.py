@@ -41,6 +41,10 @@ class Futures:
     cable_share : (n, M, Y) share of a market's capacity-year stranded by cable faults [0, 1].
     price_factor : (n, M, Y) multiple of the planned energy price [-].
     demand_mw : (n, K, Y) demand [IT MW].
+    grid_factor : (n, P) multiple of each pool's planned power after the grid's answer: 0 when
+        refused, the accepted share over the expected one otherwise (1 for pools never refused).
+    deal_failed : (n, S) the site is a deal that fails to deliver in this future.
+    export_denied : (n, M) the market's export licence is refused (its outage share is then 1).
     """
 
     interconnection_delay_months: np.ndarray
@@ -49,6 +53,9 @@ class Futures:
     cable_share: np.ndarray
     price_factor: np.ndarray
     demand_mw: np.ndarray
+    grid_factor: np.ndarray | None = None
+    deal_failed: np.ndarray | None = None
+    export_denied: np.ndarray | None = None
 
 
 def block_generator(seed: int, block: int) -> np.random.Generator:
@@ -189,10 +196,24 @@ def draw(problem: RiskProblem, rng: np.random.Generator, n: int) -> Futures:
     else:
         demand = np.broadcast_to(base, (n, K, Y)).copy()
     # Export licences refused: a market whose licence is denied delivers nothing all horizon.
-    # Drawn last so that the streams above are those of plans without licence risk.
+    # Drawn after the streams above so that they are those of plans without licence risk; the
+    # grid answers and deal failures follow, one uniform per pool and per site, always drawn.
     deny_p = (facts["denial_probability"].to_numpy(float) if "denial_probability" in facts
               else np.zeros(M))
+    denied = np.zeros((n, M), bool)
     if (deny_p > 0).any():
-        denied = rng.random((n, M)) < deny_p[None, :]
-        outage = np.where(denied[:, :, None], 1.0, outage)
-    return Futures(inter, build, outage, cable, price, demand)
+        u_deny = rng.random((n, M))
+        if o.export_denial.enabled:
+            denied = u_deny < deny_p[None, :]
+            outage = np.where(denied[:, :, None], 1.0, outage)
+    u_grid = rng.random((n, len(problem.pools)))
+    u_deal = rng.random((n, len(problem.sites)))
+    grid = np.ones((n, len(problem.pools)))
+    refuse_p = problem.pool_refusal_probability
+    if o.grid_refusal.enabled and refuse_p is not None and problem.pool_accepted_factor is not None:
+        grid = np.where(u_grid < refuse_p[None, :], 0.0, problem.pool_accepted_factor[None, :])
+    failed = np.zeros((n, len(problem.sites)), bool)
+    fail_p = problem.site_failure_probability
+    if o.deal_failure.enabled and fail_p is not None:
+        failed = u_deal < fail_p[None, :]
+    return Futures(inter, build, outage, cable, price, demand, grid, failed, denied)
