@@ -22,6 +22,7 @@ from gridfirst.resolve.flexible import flexible_notes
 
 if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
+    from gridfirst.planning.contracts import PlanContracts
     from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
@@ -57,6 +58,9 @@ class PlanResult:
         The build-out plan.
     risk : object or None
         The risk evaluation when asked for.
+    contracts : PlanContracts or None
+        The plan's PPAs in the hourly procurement of the sites they serve
+        (:func:`gridfirst.planning.contracts.plan_contracts`).
     tornado : TornadoResult or None
         Cost and MW by country with each assumption swung, when asked for
         (:func:`gridfirst.planning.sensitivity.tornado`).
@@ -80,6 +84,7 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     output_dir: Path | None = None
     resolved: Resolved | None = None
+    contracts: PlanContracts | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -242,6 +247,7 @@ def plan(
         started = time.perf_counter()
         report("portfolio", 0, 1)
         rankings, portfolio = decide(resolved, rankings)
+        contracts = _contracts(resolved, portfolio, pool, store)
         report("portfolio", 1, 1)
         timed("portfolio", started)
 
@@ -265,8 +271,17 @@ def plan(
         latency_source=resolved.latency_source, procurement=procurement, portfolio=portfolio,
         risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
-        resolved=resolved,
+        resolved=resolved, contracts=contracts,
     )
+
+
+def _contracts(resolved: Resolved, portfolio: PortfolioResult, pool: ParallelExecutor,
+               store: ResultCache) -> PlanContracts:
+    """The plan's PPAs in the hourly procurement of the sites they serve."""
+    from gridfirst.planning.contracts import plan_contracts
+
+    return plan_contracts(resolved, portfolio,
+                          lambda f, items, step: pool.map(f, items, step, unit="sites"), store)
 
 
 def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,

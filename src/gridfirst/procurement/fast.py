@@ -220,6 +220,7 @@ def _fingerprint(d: ProcurementLP) -> str:
         hsh.update(g.name.encode())
         hsh.update(np.ascontiguousarray(g.profile).tobytes())
         hsh.update(np.array([g.usd_per_mw_year, g.marginal_usd_per_mwh, g.max_mw, g.cfe_share,
+                             float(g.grid_settled),
                              np.nan if g.energy_mwh_per_mw is None else g.energy_mwh_per_mw]
                             ).tobytes())
     for st in d.storages:
@@ -283,7 +284,7 @@ def _certified_plan(
         mu = float(np.max(np.maximum(pi[sel] - d.price_usd_per_mwh[sel], 0.0) / dirty[sel]))
         for g in d.generators:
             if g.cfe_share < 1.0:
-                worth = np.max(np.maximum(pi - g.marginal_usd_per_mwh, 0.0), initial=0.0)
+                worth = np.max(np.maximum(pi - d.energy_price_usd_per_mwh(g), 0.0), initial=0.0)
                 mu = max(mu, float(worth) / (1.0 - g.cfe_share))
     else:
         mu = 0.0

@@ -6,7 +6,7 @@ or to the structure-exploiting solver in :mod:`gridfirst.procurement.fast` (``me
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from gridfirst.procurement.result import ProcurementResult, result_from_primal
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gridfirst.procurement.contract import ContractShare
     from gridfirst.procurement.fast import FastSolution, FastWarmStart
     from gridfirst.scenario import Market
 
@@ -266,6 +267,7 @@ def procure_market(
     supply: str = "market",
     year: int | None = None,
     profiles: pd.DataFrame | None = None,
+    contracts: Sequence[ContractShare] = (),
     **options: Any,
 ) -> ProcurementResult:
     """A market's (or site's) hourly profiles and supply stack, solved to a CFE target.
@@ -281,6 +283,11 @@ def procure_market(
         With ``supply="market"``, leave out options not available by this year.
     profiles : pandas.DataFrame, optional
         Hourly profiles; default :func:`gridfirst.resources.market_profiles` of the market.
+    contracts : sequence of ContractShare
+        Signed PPAs serving this site: each adds its hourly output as a fixed, grid-settled
+        option (:func:`gridfirst.procurement.contract.contract_generator`); their CfD
+        settlement is not part of the objective (:func:`~gridfirst.procurement.contract.
+        cfd_settlement_usd`). Only with ``supply="market"``.
 
     The result's ``stack`` attribute holds the :class:`~gridfirst.procurement.stack.SupplyStack`
     used (None for the reference options).
@@ -292,14 +299,31 @@ def procure_market(
     if profiles is None:
         profiles = market_profiles(market, seed=seed, load_mw=load_mw)
     if supply == "reference":
+        if contracts:
+            raise DataError("contracts: signed PPAs join the market supply stack only "
+                            "(supply='market')")
         return optimise_procurement(profiles, costs, cfe_target, method=method, **options)
     from gridfirst.procurement.costs import default_costs
     from gridfirst.procurement.stack import market_stack
 
     costs = costs if costs is not None else default_costs()
     stack = market_stack(market, profiles, costs, year=year)
+    gens, storages = stack.supply
+    if contracts:
+        from gridfirst.procurement.contract import contract_generator, contract_profile
+
+        taken = {g.name for g in gens} | {s.name for s in storages}
+        for share in contracts:
+            if share.deal in taken:
+                raise DataError(f"deals.{share.deal}: the id is also a supply option of market "
+                                f"{market.id!r}; give the PPA another id")
+            profile = contract_profile(share, seed=seed)
+            if profile.shape[0] != len(profiles):
+                raise DataError(f"deals.{share.deal}: its profile has {profile.shape[0]} hours, "
+                                f"the site's {len(profiles)}")
+            gens = (*gens, contract_generator(share, profile))
     opts, solver_kwargs = _split_kwargs(options)
-    lp = build_lp(profiles, costs, cfe_target, opts, supply=stack.supply,
+    lp = build_lp(profiles, costs, cfe_target, opts, supply=(gens, storages),
                   cfe_shortfall_usd_per_mwh=CFE_SHORTFALL_USD_PER_MWH)
     result = solve_lp(lp, method=method, **solver_kwargs)
     result.stack = stack
