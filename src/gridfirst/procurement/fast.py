@@ -62,6 +62,10 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 
+#: Gondzio centrality correctors per interior-point iteration.
+CORRECTORS = 2
+
+
 @dataclass
 class FastWarmStart:
     """State carried from one solve of a target sweep to the next (same profiles and costs)."""
@@ -317,15 +321,28 @@ def _solve(d: ProcurementLP, tol: float, warm_start: FastWarmStart | None) -> Fa
     # on the wrong face), so a sweep re-uses solutions exactly where it can (see _reuse) and
     # otherwise starts cold; measured: warm IPM starts took up to twice the iterations.
     ipm_tol = min(1e-8, tol * 1e-2)
-    res = mehrotra(lp, tol=ipm_tol)
+    # Gondzio's correctors: measured on the bundled markets' full-year stacks they cut the
+    # certified gap from up to 3.4e-5 to below 1e-6 on most, at about the same time
+    res = mehrotra(lp, tol=ipm_tol, correctors=CORRECTORS)
     plan = _certified_plan(d, sf, lp, res)
     if plan[3] > tol and not res.converged:
         # stalled near a degenerate optimum: one recentred restart from the best iterate
         try:
-            res2 = mehrotra(lp, start=warm_point(lp, res.state, 1e-3), tol=ipm_tol)
+            res2 = mehrotra(lp, start=warm_point(lp, res.state, 1e-3), tol=ipm_tol,
+                            correctors=CORRECTORS)
             plan2 = _certified_plan(d, sf, lp, res2)
             if plan2[3] < plan[3]:
                 plan, res = plan2, res2
+        except (SolverError, RepairFailed, np.linalg.LinAlgError, ValueError):
+            pass
+    if plan[3] > tol:
+        # the correctors' path stalled short of the tolerance: plain Mehrotra steps take another
+        # path to the optimum and often end closer (a few seconds against HiGHS's tens)
+        try:
+            res3 = mehrotra(lp, tol=ipm_tol, correctors=0)
+            plan3 = _certified_plan(d, sf, lp, res3)
+            if plan3[3] < plan[3]:
+                plan, res = plan3, res3
         except (SolverError, RepairFailed, np.linalg.LinAlgError, ValueError):
             pass
     hourly, caps, obj, gap, lb, mu = plan

@@ -130,6 +130,17 @@ def repair_dispatch(
             c *= out / into if into > 0 else 0.0
         elif out > into:
             dis *= into / out if out > 0 else 0.0
+        # a storage at its cap: the iterate may need a hair more power or energy than the cap
+        # allows; scaling its charge and discharge keeps the chain closed and fits it
+        p_max = caps_max[f"{s.name}_mw"]
+        e_max = caps_max[f"{s.name}_mwh"] if s.duration_h is None else p_max * s.duration_h
+        cum = np.cumsum(s.eta_charge * c - dis / s.eta_discharge)
+        span = float(cum.max(initial=0.0) - min(cum.min(initial=0.0), 0.0))
+        peak = float(max(c.max(initial=0.0), dis.max(initial=0.0)))
+        fit = min(1.0, p_max / peak if peak > 0 else 1.0, e_max / span if span > 0 else 1.0)
+        if fit < 1.0:
+            c *= fit * (1.0 - 1e-9)
+            dis *= fit * (1.0 - 1e-9)
     # balance with the grid; where the grid would go negative, cut generators then discharge
     surplus = np.maximum(-net_need(), 0.0)
     mean_price = [float(d.energy_price_usd_per_mwh(g).mean()) for g in gens]
