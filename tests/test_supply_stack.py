@@ -239,3 +239,23 @@ def test_the_fast_method_certifies_its_gap_on_a_multi_option_market() -> None:
     sol = solve_fast(lp)
     assert sol.optimality_gap <= 1e-4
     assert sol.lower_bound_usd <= sol.objective_usd
+
+
+def test_identical_options_are_solved_as_one_and_split_within_their_caps(week_profiles) -> None:
+    """Singapore's three licensed imports (one price, one profile) are merged for the fast
+    method and laid back pro rata to their caps: same objective as HiGHS, each within its cap."""
+    sg = MARKETS["sg-singapore"]
+    profiles = week_profiles["sg-singapore"]
+    stack = market_stack(sg, profiles, default_costs())
+    imports = [g for g in stack.generators if g.kind == "licensed_import"]
+    assert len(imports) >= 2  # the case this test is about
+    lp = build_lp(profiles, default_costs(), 0.9, supply=stack.supply,
+                  cfe_shortfall_usd_per_mwh=5000.0)
+    fast, highs = solve_lp(lp, method="fast"), solve_lp(lp, method="highs")
+    assert _lp_objective(lp, fast) == pytest.approx(_lp_objective(lp, highs), rel=1e-6)
+    rows = {r["option"]: r for r in fast.supply}
+    assert set(rows) >= {g.name for g in imports}
+    for g in imports:
+        assert rows[g.name]["mw"] <= g.max_mw * (1 + 1e-9)
+        out = fast.dispatch[f"option:{g.name}_mw"].to_numpy()
+        assert np.all(out <= g.profile * g.max_mw + 1e-6)

@@ -56,7 +56,7 @@ from gridfirst.procurement.fast_ipm import (
     unscale,
     warm_point,
 )
-from gridfirst.procurement.model import ProcurementLP, reference_supply
+from gridfirst.procurement.model import Generator, ProcurementLP, reference_supply
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -435,4 +435,52 @@ def solve_fast(
     share = np.clip(lp.grid_cfe_share, 0.0, 1.0)
     if not np.array_equal(share, lp.grid_cfe_share):
         lp = replace(lp, grid_cfe_share=share)
-    return _run(lp, tol, warm_start)
+    merged, groups = merge_identical(lp)
+    if merged is lp:
+        return _run(lp, tol, warm_start)
+    return _split(lp, _run(merged, tol, warm_start), groups)
+
+
+def _twin_key(g: Generator) -> tuple:
+    return (g.profile.tobytes(), g.usd_per_mw_year, g.marginal_usd_per_mwh, g.cfe_share,
+            g.energy_mwh_per_mw, g.intensity_tco2_per_mwh, g.grid_settled)
+
+
+def merge_identical(lp: ProcurementLP) -> tuple[ProcurementLP, dict[str, list[Generator]]]:
+    """The LP with generators that differ only in name and cap merged into one (caps summed).
+
+    Identical columns make the LP degenerate (any split among them is optimal), which costs an
+    interior-point method iterations: Singapore's three licensed imports at one price are one
+    option to the solver. Returns the LP (``lp`` itself when nothing merges) and, per merged
+    generator's name, the generators it stands for.
+    """
+    groups: dict[tuple, list[Generator]] = {}
+    for g in lp.generators:
+        groups.setdefault(_twin_key(g), []).append(g)
+    if all(len(v) == 1 for v in groups.values()):
+        return lp, {}
+    gens = tuple(replace(v[0], max_mw=float(sum(g.max_mw for g in v))) if len(v) > 1 else v[0]
+                 for v in groups.values())
+    return replace(lp, generators=gens), {v[0].name: v for v in groups.values() if len(v) > 1}
+
+
+def _split(lp: ProcurementLP, sol: FastSolution, groups: dict[str, list[Generator]]
+           ) -> FastSolution:
+    """A merged solution laid back onto the original generators, pro rata to their caps (the
+    first one takes everything when a cap is unlimited): feasible and of the same cost."""
+    caps = dict(sol.capacities)
+    hourly = dict(sol.hourly)
+    for name, members in groups.items():
+        total_mw, total_x = caps.pop(f"{name}_mw"), hourly.pop(f"gen:{name}")
+        limits = np.array([g.max_mw for g in members])
+        if np.all(np.isfinite(limits)) and limits.sum() > 0:
+            weights = limits / limits.sum()
+        else:
+            weights = np.zeros(len(members))
+            weights[0] = 1.0
+        for g, w in zip(members, weights, strict=True):
+            caps[f"{g.name}_mw"] = float(total_mw * w)
+            hourly[f"gen:{g.name}"] = total_x * w
+    ordered = {k: caps[k] for k in lp.capacity_names if k in caps}
+    ordered.update({k: v for k, v in caps.items() if k not in ordered})
+    return replace(sol, capacities=ordered, hourly=hourly)
