@@ -35,9 +35,11 @@ if TYPE_CHECKING:
 METHODS = ("fast", "highs")
 #: Certified relative gap the fast method must reach; above it HiGHS answers (``method`` says so).
 FAST_TOLERANCE = 1e-6
-#: HiGHS as the fast method's fallback: its interior point without crossover (optimal to about
-#: 1e-8, measured 21 s against 52 s for its default on a full-year market stack).
-FALLBACK_HIGHS: dict[str, Any] = {"algorithm": "ipm", "options": {"run_crossover": "off"}}
+#: HiGHS settings of the fast method's fallback: its defaults. On the two full-year market
+#: stacks that fall back (Auckland 0.5, Tokyo 0.9) HiGHS's interior point without crossover took
+#: 33 and 8 s where PyPSA's whole run with HiGHS's defaults took 10 and 8 s (Frankfurt at 0.9,
+#: no longer a fallback, went the other way: 52 s default against 21 s).
+FALLBACK_HIGHS: dict[str, Any] = {}
 DEFAULT_METHOD = "fast"
 _OPTION_KEYS = {f for f in ProcurementOptions.__dataclass_fields__}
 _SOLVER_KEYS = {"algorithm", "time_limit_s", "threads", "tolerance"}
@@ -97,7 +99,8 @@ def _choose(method: str, lp: ProcurementLP) -> tuple[str, str]:
 
 def _fast_or_highs(lp: ProcurementLP, label: str, warm: FastWarmStart | None = None,
                    **solver_kwargs: Any) -> tuple[ProcurementResult, FastWarmStart | None]:
-    """The fast method; HiGHS when its plan cannot be repaired within the options' caps."""
+    """The fast method; HiGHS when its plan cannot be repaired within the options' caps or its
+    certified gap is above :data:`FAST_TOLERANCE`."""
     from gridfirst.procurement.fast import solve_fast
     from gridfirst.procurement.fast_certify import RepairFailed
 
@@ -134,7 +137,9 @@ def optimise_procurement(
         Carbon-free share of load to meet, hour by hour (0..1).
     method : {"fast", "highs"}
         ``fast``: the structure-exploiting solver (without the exports, flexible-load and backup
-        options; with them HiGHS is used and the result's ``method`` says so). ``highs``: HiGHS
+        options; with them HiGHS is used and the result's ``method`` says so). Where it cannot
+        repair its plan or certify a gap of :data:`FAST_TOLERANCE` (1e-6), HiGHS answers and
+        ``method`` says why. ``highs``: HiGHS
         on the monolithic LP.
     supply : (generators, storages), optional
         The supply options (e.g. :attr:`~gridfirst.procurement.stack.SupplyStack.supply`);
