@@ -42,7 +42,7 @@ def test_output_folder_holds_every_file(first: PlanResult) -> None:
     assert first.output_dir is not None
     names = {p.name for p in first.output_dir.iterdir()}
     expected = {"plan.json", "report.html", "build_schedule.csv", "allocation.csv",
-                "procurement.csv", "shortfalls.csv", "ranking.csv", "costs.csv", "carbon.csv",
+                "procurement.csv", "shortfalls.csv", "ranking.csv", "costs.csv", "carbon.csv", "ppa.csv",
                 "manifest.json"}
     assert expected <= names
     summary = json.loads((first.output_dir / "plan.json").read_text())

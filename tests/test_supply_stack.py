@@ -101,17 +101,22 @@ def test_an_unreachable_target_is_met_as_far_as_the_options_allow() -> None:
     assert exact.objective_usd == pytest.approx(short.objective_usd, rel=1e-4)
 
 
-def test_fast_matches_highs_on_every_bundled_market_stack(week_profiles) -> None:
+@pytest.mark.parametrize("target", [0.5, 0.9])
+def test_fast_matches_highs_on_every_bundled_market_stack(week_profiles, target) -> None:
+    """Every bundled market's stack, on its first week (168 hours, for test time; the full year
+    is measured by ``benchmarks/procurement_vs_pypsa.py --markets``): the fast method itself
+    (no HiGHS fallback) reaches 1e-6 of HiGHS's LP objective."""
     costs = default_costs()
     for mid, market in MARKETS.items():
         profiles = week_profiles[mid]
         stack = market_stack(market, profiles, costs)
-        lp = build_lp(profiles, costs, 0.8, supply=stack.supply, cfe_shortfall_usd_per_mwh=5000.0)
+        lp = build_lp(profiles, costs, target, supply=stack.supply,
+                      cfe_shortfall_usd_per_mwh=5000.0)
         highs = solve_lp(lp, method="highs")
         fast = solve_lp(lp, method="fast")
-        tol = max(1e-6, fast.optimality_gap)
-        assert _lp_objective(lp, fast) == pytest.approx(_lp_objective(lp, highs), rel=tol), mid
-        assert fast.optimality_gap <= 1e-4, mid
+        assert fast.method == "fast", (mid, fast.method)
+        assert fast.optimality_gap <= 1e-6, mid
+        assert _lp_objective(lp, fast) == pytest.approx(_lp_objective(lp, highs), rel=1e-6), mid
 
 
 # ---------------------------------------------------------------- random multi-option instances
@@ -129,7 +134,7 @@ def instances(draw: st.DrawFn) -> ProcurementLP:
     sun = np.clip(np.sin((t % 24 - 6) / 12 * np.pi), 0, None) * rng.uniform(0.4, 1.0, hours)
     gens = []
     for i in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["solar", "wind", "flat", "hydro", "import"]))
+        kind = draw(st.sampled_from(["solar", "wind", "flat", "hydro", "import", "contract"]))
         cap = draw(st.sampled_from([math.inf, 30.0, 80.0]))
         if kind == "solar":
             gens.append(Generator(f"solar{i}", np.clip(sun * rng.uniform(0.8, 1.2), 0, 1),
@@ -141,6 +146,10 @@ def instances(draw: st.DrawFn) -> ProcurementLP:
             gens.append(Generator(f"firm{i}", np.full(hours, rng.uniform(0.8, 0.95)),
                                   rng.uniform(3e5, 9e5), rng.uniform(0, 30), max_mw=cap,
                                   kind="nuclear_ppa"))
+        elif kind == "contract":  # a signed PPA's share: fixed MW, grid-settled (a CfD)
+            gens.append(Generator(f"cfd{i}", rng.uniform(0.0, 0.9, hours), 0.0,
+                                  max_mw=draw(st.sampled_from([10.0, 60.0])), kind="wind",
+                                  contract="cfd", grid_settled=True))
         elif kind == "hydro":
             gens.append(Generator(f"hydro{i}", np.ones(hours), rng.uniform(1e5, 3e5),
                                   max_mw=cap, energy_mwh_per_mw=0.4 * hours, kind="hydro"))
@@ -175,10 +184,11 @@ SETTINGS = settings(max_examples=25, deadline=None,
 def test_fast_matches_highs_on_random_multi_option_instances(lp: ProcurementLP) -> None:
     highs = solve_lp(lp, method="highs")
     fast = solve_lp(lp, method="fast")
-    # the LP objectives (the shortfall's price included) agree to 1e-6, or to the fast method's
-    # own certified gap when it reports one above that (status gap_above_tol)
-    tol = max(1e-6, fast.optimality_gap)
-    assert _lp_objective(lp, fast) == pytest.approx(_lp_objective(lp, highs), rel=tol, abs=1e-3)
+    # the LP objectives (the shortfall's price included) agree to 1e-6; where the fast method
+    # cannot certify 1e-6 HiGHS answers and ``method`` says why
+    assert fast.method == "fast" or fast.method.startswith("highs (fast"), fast.method
+    assert fast.optimality_gap <= 1e-6
+    assert _lp_objective(lp, fast) == pytest.approx(_lp_objective(lp, highs), rel=1e-6, abs=1e-3)
     # never better than the optimum beyond HiGHS's own tolerances
     assert _lp_objective(lp, fast) >= _lp_objective(lp, highs) * (1 - 1e-7) - 1e-6
     # the fast plan is feasible: hourly balance closes and no cap is exceeded
@@ -229,3 +239,23 @@ def test_the_fast_method_certifies_its_gap_on_a_multi_option_market() -> None:
     sol = solve_fast(lp)
     assert sol.optimality_gap <= 1e-4
     assert sol.lower_bound_usd <= sol.objective_usd
+
+
+def test_identical_options_are_solved_as_one_and_split_within_their_caps(week_profiles) -> None:
+    """Singapore's three licensed imports (one price, one profile) are merged for the fast
+    method and laid back pro rata to their caps: same objective as HiGHS, each within its cap."""
+    sg = MARKETS["sg-singapore"]
+    profiles = week_profiles["sg-singapore"]
+    stack = market_stack(sg, profiles, default_costs())
+    imports = [g for g in stack.generators if g.kind == "licensed_import"]
+    assert len(imports) >= 2  # the case this test is about
+    lp = build_lp(profiles, default_costs(), 0.9, supply=stack.supply,
+                  cfe_shortfall_usd_per_mwh=5000.0)
+    fast, highs = solve_lp(lp, method="fast"), solve_lp(lp, method="highs")
+    assert _lp_objective(lp, fast) == pytest.approx(_lp_objective(lp, highs), rel=1e-6)
+    rows = {r["option"]: r for r in fast.supply}
+    assert set(rows) >= {g.name for g in imports}
+    for g in imports:
+        assert rows[g.name]["mw"] <= g.max_mw * (1 + 1e-9)
+        out = fast.dispatch[f"option:{g.name}_mw"].to_numpy()
+        assert np.all(out <= g.profile * g.max_mw + 1e-6)

@@ -15,6 +15,11 @@ Scope 2 follows the GHG Protocol Scope 2 Guidance (WRI/WBCSD, 2015):
   a residual mix there; none is bundled, so the grid's own intensity stands in for it (it
   understates market-based emissions where others' certificates have been taken out of the mix).
 
+A PPA the plan takes counts in the hours of the sites it serves, once
+(:mod:`gridfirst.planning.contracts`): those site-years use the sites' procurement re-solved with
+the PPA's share of output; the PPA is a contract for difference, so location-based it counts at
+the grid's intensity like any financial contract.
+
 Certificates and green tariffs (annual instruments of the supply stack) are not bought by the
 plan, so they lower neither figure.
 """
@@ -39,8 +44,10 @@ SITE_COLUMNS = ["site", "market", "year", "facility_mwh", "cfe_score", "scope2_l
                 "scope2_market_tco2", "power"]
 
 
-def _per_mwh(result: PlanResult, site: str, market_id: str) -> dict[str, Any] | None:
-    """CFE score and Scope 2 factors [tCO2/MWh] of one site's energy."""
+def _per_mwh(result: PlanResult, site: str, market_id: str, year: int | None = None
+             ) -> dict[str, Any] | None:
+    """CFE score and Scope 2 factors [tCO2/MWh] of one site's energy (in ``year``, where the
+    plan's PPAs serve it: :mod:`gridfirst.planning.contracts`)."""
     markets = {m.id: m for m in result.scenario.resolved_markets()}
     market = markets.get(market_id)
     intensity = float(market.grid_intensity_tco2_per_mwh) if market is not None else float("nan")
@@ -50,9 +57,14 @@ def _per_mwh(result: PlanResult, site: str, market_id: str) -> dict[str, Any] | 
                 "power": "grid mix (space deal)"}
     proc = result.procurement
     key = site if site in proc.index else market_id
-    if key not in proc.index:
+    contracts = getattr(result, "contracts", None)
+    with_ppa = contracts.record(site, year) if contracts is not None and year is not None else None
+    if with_ppa is not None:
+        rec, key = with_ppa, str(with_ppa.name)
+    elif key in proc.index:
+        rec = proc.loc[key]
+    else:
         return None
-    rec = proc.loc[key]
     load = float(rec["load_mwh"])
     if load <= 0:
         return None
@@ -78,12 +90,16 @@ def plan_carbon(result: PlanResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = []
     if not builds.empty:
         online = builds[builds["online_mw"] > 1e-6]
-        factors: dict[str, dict[str, Any] | None] = {}
+        factors: dict[tuple[str, int | None], dict[str, Any] | None] = {}
+        contracts = getattr(result, "contracts", None)
+        served = (set(zip(contracts.site_years["site"], contracts.site_years["year"], strict=True))
+                  if contracts is not None else set())
         for row in online.itertuples(index=False):
             site, market_id = str(row.site), str(row.market)
-            if site not in factors:
-                factors[site] = _per_mwh(result, site, market_id)
-            f = factors[site]
+            at = (site, int(row.year) if (site, int(row.year)) in served else None)
+            if at not in factors:
+                factors[at] = _per_mwh(result, site, market_id, at[1])
+            f = factors[at]
             if f is None:
                 continue
             mwh = float(row.online_mw) * float(row.pue) * HOURS_PER_YEAR

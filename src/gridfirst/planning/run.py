@@ -23,6 +23,7 @@ from gridfirst.resolve.flexible import flexible_notes
 if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
     from gridfirst.planning.alternatives import PlanAlternatives
+    from gridfirst.planning.contracts import PlanContracts
     from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
@@ -59,6 +60,9 @@ class PlanResult:
         The build-out plan.
     risk : object or None
         The risk evaluation when asked for.
+    contracts : PlanContracts or None
+        The plan's PPAs in the hourly procurement of the sites they serve
+        (:func:`gridfirst.planning.contracts.plan_contracts`).
     tornado : TornadoResult or None
         Cost and MW by country with each assumption swung, when asked for
         (:func:`gridfirst.planning.sensitivity.tornado`).
@@ -90,6 +94,7 @@ class PlanResult:
     resolved: Resolved | None = None
     alternatives: PlanAlternatives | None = None
     robust: RobustPlan | None = None
+    contracts: PlanContracts | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -278,6 +283,7 @@ def plan(
         started = time.perf_counter()
         report("portfolio", 0, 1)
         rankings, portfolio = decide(resolved, rankings)
+        contracts = _contracts(resolved, portfolio, pool, store)
         report("portfolio", 1, 1)
         timed("portfolio", started)
 
@@ -324,7 +330,7 @@ def plan(
         latency_source=resolved.latency_source, procurement=procurement, portfolio=portfolio,
         risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
-        resolved=resolved, alternatives=near, robust=robust_result,
+        resolved=resolved, alternatives=near, robust=robust_result, contracts=contracts,
     )
 
 
@@ -343,6 +349,15 @@ def _run_robust(resolved: Resolved, portfolio: PortfolioResult, futures: int,
     return robust_plan(portfolio, resolved, futures=futures, seed=seed,
                        out_of_sample=DEFAULT_OUT_OF_SAMPLE if out_of_sample is None else out_of_sample,
                        executor=pool, mip_gap=float(opts.mip_gap), progress=step)
+
+
+def _contracts(resolved: Resolved, portfolio: PortfolioResult, pool: ParallelExecutor,
+               store: ResultCache) -> PlanContracts:
+    """The plan's PPAs in the hourly procurement of the sites they serve."""
+    from gridfirst.planning.contracts import plan_contracts
+
+    return plan_contracts(resolved, portfolio,
+                          lambda f, items, step: pool.map(f, items, step, unit="sites"), store)
 
 
 def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,

@@ -25,6 +25,7 @@ TABLE_FILES = {
     "ranking": "market scores and ranks per workload profile, with screened-out markets",
     "costs": "plan cost by year and part [USD], discounted",
     "carbon": "by site and year: facility MWh, hourly CFE, Scope 2 location- and market-based [tCO2]",
+    "ppa": "by PPA, served site and year: MWh credited, matched hour by hour, CFE and cost with it",
 }
 
 
@@ -63,7 +64,17 @@ def plan_tables(result: PlanResult) -> dict[str, pd.DataFrame]:
         "ranking": _ranking_table(result),
         "costs": p.costs.reset_index(drop=True),
         "carbon": _carbon_table(result),
+        "ppa": _ppa_table(result),
     }
+
+
+def _ppa_table(result: PlanResult) -> pd.DataFrame:
+    from gridfirst.planning.contracts import SHARE_COLUMNS
+
+    contracts = result.contracts
+    if contracts is None:
+        return pd.DataFrame(columns=SHARE_COLUMNS)
+    return contracts.shares.reset_index(drop=True)
 
 
 def _carbon_table(result: PlanResult) -> pd.DataFrame:
@@ -152,6 +163,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "robust": result.robust.to_dict() if result.robust is not None else None,
         "carbon": _carbon(result),
         **_alternatives(result),
+        "ppas": _ppas(result),
     }
     return _clean(summary)
 
@@ -163,6 +175,22 @@ def _alternatives(result: PlanResult) -> dict[str, Any]:
     from gridfirst.planning.alternatives import alternatives_json
 
     return alternatives_json(result.alternatives)
+
+
+def _ppas(result: PlanResult) -> list[dict[str, Any]]:
+    """Each PPA the plan takes: its output, CfD settlement, the sites it serves and, per year,
+    the MWh credited and matched hour by hour across them."""
+    contracts = result.contracts
+    if contracts is None or contracts.deals.empty:
+        return []
+    out = []
+    shares = contracts.shares
+    for deal in records(contracts.deals):
+        mine = shares[shares["deal"] == deal["deal"]]
+        years = mine.groupby("year", as_index=False)[["credited_mwh", "matched_mwh"]].sum()
+        years["matched_share"] = years["matched_mwh"] / years["credited_mwh"]
+        out.append({**deal, "by_year": records(years)})
+    return out
 
 
 def _carbon(result: PlanResult) -> dict[str, Any]:

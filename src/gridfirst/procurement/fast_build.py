@@ -260,7 +260,7 @@ def build_standard_form(d: ProcurementLP) -> StandardForm:
     c[gcol[gcol >= 0]] = d.price_usd_per_mwh[gcol >= 0]
     for g in d.generators:
         xc = cols[f"gen:{g.name}"]
-        c[xc[xc >= 0]] = g.marginal_usd_per_mwh
+        c[xc[xc >= 0]] = d.energy_price_usd_per_mwh(g)[xc >= 0]
     for name, value in capacity_costs(d).items():
         c[cap_cols[name]] = value
     if shortfall_col >= 0:

@@ -35,8 +35,8 @@ def plan_cost_usd(d: ProcurementLP, hourly: dict[str, np.ndarray], caps: dict[st
     total = sum(costs[k] * caps[k] for k in costs) + float(d.price_usd_per_mwh @ hourly["grid"])
     total += float(d.cfe_shortfall_usd_per_mwh or 0.0) * caps.get(SHORTFALL, 0.0)
     for g in d.generators:
-        if g.marginal_usd_per_mwh:
-            total += g.marginal_usd_per_mwh * float(hourly[f"gen:{g.name}"].sum())
+        if g.marginal_usd_per_mwh or g.grid_settled:
+            total += float(d.energy_price_usd_per_mwh(g) @ hourly[f"gen:{g.name}"])
     return float(total)
 
 
@@ -130,9 +130,21 @@ def repair_dispatch(
             c *= out / into if into > 0 else 0.0
         elif out > into:
             dis *= into / out if out > 0 else 0.0
+        # a storage at its cap: the iterate may need a hair more power or energy than the cap
+        # allows; scaling its charge and discharge keeps the chain closed and fits it
+        p_max = caps_max[f"{s.name}_mw"]
+        e_max = caps_max[f"{s.name}_mwh"] if s.duration_h is None else p_max * s.duration_h
+        cum = np.cumsum(s.eta_charge * c - dis / s.eta_discharge)
+        span = float(cum.max(initial=0.0) - min(cum.min(initial=0.0), 0.0))
+        peak = float(max(c.max(initial=0.0), dis.max(initial=0.0)))
+        fit = min(1.0, p_max / peak if peak > 0 else 1.0, e_max / span if span > 0 else 1.0)
+        if fit < 1.0:
+            c *= fit * (1.0 - 1e-9)
+            dis *= fit * (1.0 - 1e-9)
     # balance with the grid; where the grid would go negative, cut generators then discharge
     surplus = np.maximum(-net_need(), 0.0)
-    order = sorted(range(len(gens)), key=lambda i: -gens[i].marginal_usd_per_mwh)
+    mean_price = [float(d.energy_price_usd_per_mwh(g).mean()) for g in gens]
+    order = sorted(range(len(gens)), key=lambda i: -mean_price[i])
     for key in [gkey[i] for i in order] + [f"discharge:{s.name}" for s in d.storages]:
         if not surplus.any():
             break
@@ -149,7 +161,7 @@ def repair_dispatch(
     h["grid"] = np.maximum(net_need(), 0.0)
 
     clean = sorted((i for i, g in enumerate(gens) if g.cfe_share >= 1.0),
-                   key=lambda i: gens[i].marginal_usd_per_mwh)
+                   key=lambda i: mean_price[i])
 
     def add_spare(rem: np.ndarray, mask: np.ndarray) -> np.ndarray:
         for i in clean:
@@ -322,7 +334,7 @@ def lagrangian_bound(
     for i, g in enumerate(d.generators):
         open_ = generator_open(d, i)
         lam_i = max(float(lam.get(g.name, 0.0)), 0.0)
-        rc = g.marginal_usd_per_mwh - pi + mu * (1.0 - g.cfe_share) + lam_i
+        rc = d.energy_price_usd_per_mwh(g) - pi + mu * (1.0 - g.cfe_share) + lam_i
         coef[f"{g.name}_mw"] += float((g.profile * np.minimum(rc, 0.0)) @ open_)
         if g.energy_mwh_per_mw is not None:
             coef[f"{g.name}_mw"] -= lam_i * g.energy_mwh_per_mw

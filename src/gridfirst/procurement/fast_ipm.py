@@ -531,6 +531,7 @@ def mehrotra(
     converged = False
     best: tuple[float, IPMState, float, float, float] | None = None
     stall = 0
+    mu_ref = np.inf
     for it in range(max_iter + 1):
         rp = b - a @ x
         rd = c - at @ y - z
@@ -543,9 +544,16 @@ def mehrotra(
             converged = True
             break
         merit = max(pres, dres, gap)
+        mu_now = float(x @ z) / lp.n
         if best is None or merit < 0.9 * best[0]:
             best = (merit, IPMState(x.copy(), y.copy(), z.copy()), pres, dres, gap)
             stall = 0
+            mu_ref = mu_now
+        elif mu_now < 0.1 * mu_ref:
+            # the merit can rise while the iterates still close in (the duality gap relative
+            # to a primal objective far from feasible): progress in mu is progress
+            stall = 0
+            mu_ref = mu_now
         else:
             stall += 1
         if it == max_iter or stall >= 6 or merit > 1e4 * best[0]:

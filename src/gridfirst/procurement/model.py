@@ -137,6 +137,11 @@ class Generator:
         Emissions of its energy [tCO2/MWh].
     kind, contract : str
         Supply kind (``solar``, ``hydro``, ...) and contract vehicle, for reporting.
+    grid_settled : bool
+        Its energy is taken through the grid at the grid's hourly price (plus
+        ``marginal_usd_per_mwh``): a signed contract for difference, whose strike is settled
+        against the hourly price outside the LP (:mod:`gridfirst.procurement.contract`). Such
+        energy costs what grid energy costs in that hour but counts as carbon-free.
     """
 
     name: str
@@ -149,6 +154,7 @@ class Generator:
     intensity_tco2_per_mwh: float = 0.0
     kind: str = "firm"
     contract: str = "on_site"
+    grid_settled: bool = False
 
     @property
     def group(self) -> str:
@@ -292,6 +298,14 @@ class ProcurementLP:
                 names.append(f"{s.name}_mwh")
         return names
 
+    def energy_price_usd_per_mwh(self, g: Generator) -> np.ndarray:
+        """Hourly cost of each MWh a generator delivers [USD/MWh]: its marginal cost, plus the
+        hourly grid price for a grid-settled contract."""
+        price = np.full(self.hours, float(g.marginal_usd_per_mwh))
+        if g.grid_settled:
+            price = price + self.price_usd_per_mwh
+        return price
+
     def generator(self, name: str) -> Generator | None:
         return next((g for g in self.generators if g.name == name), None)
 
@@ -422,7 +436,7 @@ def _columns(b: ModelBuilder, lp: ProcurementLP) -> dict[str, int]:
         if s.duration_h is None:
             add(f"energy:{s.name}", 1, cost=s.energy_usd_per_mwh_year)
     for g in lp.generators:
-        add(f"gen:{g.name}", T, cost=g.marginal_usd_per_mwh, labels=hour)
+        add(f"gen:{g.name}", T, cost=lp.energy_price_usd_per_mwh(g), labels=hour)
     add("grid", T, upper=lp.grid_limit_mw, cost=lp.price_usd_per_mwh, labels=hour)
     for s in lp.storages:
         for kind in ("charge", "discharge", "soc"):

@@ -44,7 +44,7 @@ def build_network(lp: ProcurementLP) -> Any:
     for g in lp.generators:
         n.add("Generator", f"gen:{g.name}", bus="elec", p_nom_extendable=True,
               p_nom_max=g.max_mw, capital_cost=g.usd_per_mw_year,
-              marginal_cost=g.marginal_usd_per_mwh,
+              marginal_cost=pd.Series(lp.energy_price_usd_per_mwh(g), index=snapshots),
               p_max_pu=pd.Series(g.profile, index=snapshots))
     n.add("Generator", "grid", bus="elec", p_nom=lp.grid_limit_mw,
           marginal_cost=pd.Series(lp.price_usd_per_mwh, index=snapshots))

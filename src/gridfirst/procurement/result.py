@@ -140,6 +140,29 @@ class ProcurementResult:
         return out
 
 
+def _grid_onto_contracts(lp: ProcurementLP, x: np.ndarray, layout: Layout) -> np.ndarray:
+    """Move grid draw onto grid-settled carbon-free contracts where they have energy to spare.
+
+    Such a contract's energy costs the hour's grid price, so the LP is indifferent between it and
+    grid energy when the CFE row has slack; the shift leaves the objective unchanged and credits
+    every contracted hour that the load can use (its hourly matched energy).
+    """
+    settled = [g for g in lp.generators if g.grid_settled and g.cfe_share >= 1.0
+               and f"gen:{g.name}" in layout.columns and np.isfinite(g.max_mw)]
+    if not settled or "grid" not in layout.columns:
+        return x
+    x = x.copy()
+    grid = layout.col("grid")
+    for g in settled:
+        gen = layout.col(f"gen:{g.name}")
+        cap = layout.columns[f"cap:{g.name}"][0]
+        x[cap] = g.max_mw  # it costs nothing per MW: the signed MW is all there
+        add = np.minimum(x[grid], np.maximum(g.profile * g.max_mw - x[gen], 0.0))
+        x[gen] += add
+        x[grid] -= add
+    return x
+
+
 def result_from_primal(
     lp: ProcurementLP,
     x: np.ndarray,
@@ -170,6 +193,7 @@ def result_from_primal(
 
     T = lp.hours
     x = np.maximum(np.asarray(x, dtype=np.float64), 0.0)  # clip solver noise below bounds
+    x = _grid_onto_contracts(lp, x, layout)
 
     def block(name: str) -> np.ndarray:
         if name not in layout.columns:
@@ -190,7 +214,9 @@ def result_from_primal(
     gen_emissions = zeros.copy()
     for g in lp.generators:
         k, out = one(f"cap:{g.name}"), block(f"gen:{g.name}")
-        if g.usd_per_mw_year == 0.0 and g.profile.max(initial=0.0) > 0:
+        if g.grid_settled:
+            k = float(g.max_mw) if np.isfinite(g.max_mw) else k  # a signed contract's MW
+        elif g.usd_per_mw_year == 0.0 and g.profile.max(initial=0.0) > 0:
             # a capacity that costs nothing (an import paid per MWh) is only as large as used
             k = min(k, float(out.max(initial=0.0)) / float(g.profile.max()))
         group_mw[g.group] += k
@@ -198,9 +224,9 @@ def result_from_primal(
         group_curtailed[g.group] += np.maximum(k * g.profile - out, 0.0)
         per_option[f"{g.name}_mw"] = out
         cap_cost = k * g.usd_per_mw_year
-        energy_cost = float(out.sum()) * g.marginal_usd_per_mwh
+        energy_cost = float(out @ lp.energy_price_usd_per_mwh(g))
         split[f"{g.name}_capacity"] = cap_cost
-        if g.marginal_usd_per_mwh:
+        if g.marginal_usd_per_mwh or g.grid_settled:
             split[f"{g.name}_energy"] = energy_cost
         non_cfe_gen += (1.0 - g.cfe_share) * out
         gen_emissions += g.intensity_tco2_per_mwh * out

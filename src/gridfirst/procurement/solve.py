@@ -6,7 +6,7 @@ or to the structure-exploiting solver in :mod:`gridfirst.procurement.fast` (``me
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,10 +28,18 @@ from gridfirst.procurement.result import ProcurementResult, result_from_primal
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gridfirst.procurement.contract import ContractShare
     from gridfirst.procurement.fast import FastSolution, FastWarmStart
     from gridfirst.scenario import Market
 
 METHODS = ("fast", "highs")
+#: Certified relative gap the fast method must reach; above it HiGHS answers (``method`` says so).
+FAST_TOLERANCE = 1e-6
+#: HiGHS settings of the fast method's fallback: its defaults. On the two full-year market
+#: stacks that fall back (Auckland 0.5, Tokyo 0.9) HiGHS's interior point without crossover took
+#: 33 and 8 s where PyPSA's whole run with HiGHS's defaults took 10 and 8 s (Frankfurt at 0.9,
+#: no longer a fallback, went the other way: 52 s default against 21 s).
+FALLBACK_HIGHS: dict[str, Any] = {}
 DEFAULT_METHOD = "fast"
 _OPTION_KEYS = {f for f in ProcurementOptions.__dataclass_fields__}
 _SOLVER_KEYS = {"algorithm", "time_limit_s", "threads", "tolerance"}
@@ -91,14 +99,18 @@ def _choose(method: str, lp: ProcurementLP) -> tuple[str, str]:
 
 def _fast_or_highs(lp: ProcurementLP, label: str, warm: FastWarmStart | None = None,
                    **solver_kwargs: Any) -> tuple[ProcurementResult, FastWarmStart | None]:
-    """The fast method; HiGHS when its plan cannot be repaired within the options' caps."""
+    """The fast method; HiGHS when its plan cannot be repaired within the options' caps or its
+    certified gap is above :data:`FAST_TOLERANCE`."""
     from gridfirst.procurement.fast import solve_fast
     from gridfirst.procurement.fast_certify import RepairFailed
 
     try:
-        sol = solve_fast(lp, warm_start=warm)
+        sol = solve_fast(lp, tol=FAST_TOLERANCE, warm_start=warm)
     except RepairFailed as exc:
         return _solve_highs(lp, f"highs (fast plan not repairable: {exc})", **solver_kwargs), None
+    if sol.optimality_gap > FAST_TOLERANCE:
+        label = f"highs (fast method's certified gap {sol.optimality_gap:.1e} above {FAST_TOLERANCE:g})"
+        return _solve_highs(lp, label, **{**FALLBACK_HIGHS, **solver_kwargs}), sol.warm_start
     return _result_from_fast(lp, sol, label), sol.warm_start
 
 
@@ -125,7 +137,9 @@ def optimise_procurement(
         Carbon-free share of load to meet, hour by hour (0..1).
     method : {"fast", "highs"}
         ``fast``: the structure-exploiting solver (without the exports, flexible-load and backup
-        options; with them HiGHS is used and the result's ``method`` says so). ``highs``: HiGHS
+        options; with them HiGHS is used and the result's ``method`` says so). Where it cannot
+        repair its plan or certify a gap of :data:`FAST_TOLERANCE` (1e-6), HiGHS answers and
+        ``method`` says why. ``highs``: HiGHS
         on the monolithic LP.
     supply : (generators, storages), optional
         The supply options (e.g. :attr:`~gridfirst.procurement.stack.SupplyStack.supply`);
@@ -266,6 +280,7 @@ def procure_market(
     supply: str = "market",
     year: int | None = None,
     profiles: pd.DataFrame | None = None,
+    contracts: Sequence[ContractShare] = (),
     **options: Any,
 ) -> ProcurementResult:
     """A market's (or site's) hourly profiles and supply stack, solved to a CFE target.
@@ -281,6 +296,11 @@ def procure_market(
         With ``supply="market"``, leave out options not available by this year.
     profiles : pandas.DataFrame, optional
         Hourly profiles; default :func:`gridfirst.resources.market_profiles` of the market.
+    contracts : sequence of ContractShare
+        Signed PPAs serving this site: each adds its hourly output as a fixed, grid-settled
+        option (:func:`gridfirst.procurement.contract.contract_generator`); their CfD
+        settlement is not part of the objective (:func:`~gridfirst.procurement.contract.
+        cfd_settlement_usd`). Only with ``supply="market"``.
 
     The result's ``stack`` attribute holds the :class:`~gridfirst.procurement.stack.SupplyStack`
     used (None for the reference options).
@@ -292,14 +312,31 @@ def procure_market(
     if profiles is None:
         profiles = market_profiles(market, seed=seed, load_mw=load_mw)
     if supply == "reference":
+        if contracts:
+            raise DataError("contracts: signed PPAs join the market supply stack only "
+                            "(supply='market')")
         return optimise_procurement(profiles, costs, cfe_target, method=method, **options)
     from gridfirst.procurement.costs import default_costs
     from gridfirst.procurement.stack import market_stack
 
     costs = costs if costs is not None else default_costs()
     stack = market_stack(market, profiles, costs, year=year)
+    gens, storages = stack.supply
+    if contracts:
+        from gridfirst.procurement.contract import contract_generator, contract_profile
+
+        taken = {g.name for g in gens} | {s.name for s in storages}
+        for share in contracts:
+            if share.deal in taken:
+                raise DataError(f"deals.{share.deal}: the id is also a supply option of market "
+                                f"{market.id!r}; give the PPA another id")
+            profile = contract_profile(share, seed=seed)
+            if profile.shape[0] != len(profiles):
+                raise DataError(f"deals.{share.deal}: its profile has {profile.shape[0]} hours, "
+                                f"the site's {len(profiles)}")
+            gens = (*gens, contract_generator(share, profile))
     opts, solver_kwargs = _split_kwargs(options)
-    lp = build_lp(profiles, costs, cfe_target, opts, supply=stack.supply,
+    lp = build_lp(profiles, costs, cfe_target, opts, supply=(gens, storages),
                   cfe_shortfall_usd_per_mwh=CFE_SHORTFALL_USD_PER_MWH)
     result = solve_lp(lp, method=method, **solver_kwargs)
     result.stack = stack

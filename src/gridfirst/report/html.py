@@ -264,7 +264,30 @@ def _carbon_section(result: PlanResult) -> str:
         scope2_market_kt=by_year["scope2_market_tco2"] / 1000.0,
     )[["year", "facility_gwh", "cfe_score", "scope2_location_kt", "scope2_market_kt"]]
     return ("<h3>Carbon of the plan: hourly CFE and Scope 2</h3>"
-            f'<p class="note">{html.escape(BASIS)}.</p>' + table_html(table))
+            f'<p class="note">{html.escape(BASIS)}.</p>' + table_html(table)
+            + _ppa_part(result))
+
+
+def _ppa_part(result: PlanResult) -> str:
+    """The plan's PPAs: the sites each serves and, per year, its MWh credited and matched."""
+    contracts = result.contracts
+    if contracts is None or contracts.shares.empty:
+        return ""
+    shares = contracts.shares
+    table = shares.groupby(["deal", "year"], as_index=False).agg(
+        sites=("site", lambda s: ", ".join(sorted(set(s)))),
+        credited_gwh=("credited_mwh", "sum"), matched_gwh=("matched_mwh", "sum"),
+        settlement_musd=("settlement_usd", "sum"))
+    table["matched_share"] = table["matched_gwh"] / table["credited_gwh"]
+    table[["credited_gwh", "matched_gwh"]] /= 1000.0
+    table["settlement_musd"] /= 1e6
+    note = ("Each PPA the plan takes supplies its technology's hourly output x its MW to the "
+            "sites it serves, split pro rata to their load and credited once; matched is what "
+            "their load uses hour by hour. The contract for difference settles strike minus the "
+            "hourly price on all its output (negative: the buyer receives).")
+    return ("<h3>PPAs hour by hour</h3>" + f'<p class="note">{html.escape(note)}</p>'
+            + table_html(table[["deal", "year", "sites", "credited_gwh", "matched_gwh",
+                                "matched_share", "settlement_musd"]]))
 
 
 def _power_table(result: PlanResult) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 from gridfirst.resolve.cache import ResultCache, content_key, store_record
 
 if TYPE_CHECKING:
+    from gridfirst.procurement.contract import ContractShare
     from gridfirst.procurement.costs import ProcurementCosts
     from gridfirst.scenario import Market
 
@@ -56,9 +57,17 @@ class ProcurementTask:
     method: str
     supply: str = "market"
     year: int | None = None
+    contracts: tuple[ContractShare, ...] = ()
 
     def key_inputs(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.contracts:  # signed PPAs serving the site (absent from plain tasks' keys)
+            extra["contracts"] = [
+                {"deal": c.deal, "technology": c.technology, "mw": float(c.mw),
+                 "strike_usd_per_mwh": float(c.strike_usd_per_mwh),
+                 "market": c.market.model_dump(mode="json")} for c in self.contracts]
         return {
+            **extra,
             "supply": self.supply,
             "year": self.year,
             "market": self.market.model_dump(mode="json"),
@@ -79,7 +88,7 @@ def procure_task(task: ProcurementTask) -> dict[str, Any]:
 
     result = procure_market(
         task.market, task.cfe_target, costs=task.costs, seed=task.seed, load_mw=task.load_mw,
-        method=task.method, supply=task.supply, year=task.year,
+        method=task.method, supply=task.supply, year=task.year, contracts=task.contracts,
     )
     record: dict[str, Any] = {
         "site": task.site,
