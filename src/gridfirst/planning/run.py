@@ -22,6 +22,7 @@ from gridfirst.resolve.flexible import flexible_notes
 
 if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
+    from gridfirst.planning.fleet import FleetPlan
     from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
@@ -80,6 +81,7 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     output_dir: Path | None = None
     resolved: Resolved | None = None
+    fleet: FleetPlan | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -244,6 +246,7 @@ def plan(
         rankings, portfolio = decide(resolved, rankings)
         report("portfolio", 1, 1)
         timed("portfolio", started)
+        fleet = _run_fleet(resolved, portfolio, seconds)
 
         risk = None
         if risk_samples > 0:
@@ -265,8 +268,23 @@ def plan(
         latency_source=resolved.latency_source, procurement=procurement, portfolio=portfolio,
         risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
-        resolved=resolved,
+        resolved=resolved, fleet=fleet,
     )
+
+
+def _run_fleet(resolved: Resolved, portfolio: PortfolioResult,
+               seconds: dict[str, float]) -> FleetPlan | None:
+    """The training sites as one flexible fleet when ``options.plan.flexible_training_share``."""
+    opts = resolved.options.plan
+    if not opts.flexible_training_share:
+        return None
+    from gridfirst.planning.fleet import plan_fleet
+
+    started = time.perf_counter()
+    fleet = plan_fleet(resolved, portfolio, float(opts.flexible_training_share),
+                       transfer_mw=opts.flexible_transfer_mw)
+    seconds["fleet"] = time.perf_counter() - started
+    return fleet
 
 
 def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,

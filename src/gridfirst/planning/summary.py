@@ -150,6 +150,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         },
         "risk": _risk_summary(result),
         "carbon": _carbon(result),
+        "fleet": result.fleet.to_dict() if result.fleet is not None else None,
     }
     return _clean(summary)
 
