@@ -85,6 +85,11 @@ class PlanOptions(_Section):
                      "fleet (gridfirst.planning.fleet) and plan.json reports it under 'fleet'; "
                      "unset or 0 runs no fleet."),
     )
+    flexible_training_sites: int = Field(
+        default=3, ge=1, le=10,
+        description=("The fleet takes the plan's largest training sites, at most this many (its "
+                     "LP's time grows faster than its number of sites)."),
+    )
     flexible_transfer_mw: float | None = Field(
         default=None, ge=0, le=1e6,
         description=("Most training load moved between two training sites in an hour [MW] in "

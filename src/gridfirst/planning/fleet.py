@@ -48,6 +48,11 @@ class FleetPlan:
         Hourly carbon-free share of the fleet's consumption [0..1].
     independent_objective_usd : float
         The same sites procured each on its own (nothing moves) [USD/yr].
+    lp_objective_usd, independent_lp_objective_usd : float
+        The same with a soft CFE target's shortfall penalty (what the LPs minimise; flexible
+        training never makes it larger) [USD/yr].
+    independent_cfe_score : float
+        Hourly carbon-free share of the sites on their own [0..1].
     sites : pandas.DataFrame
         Per site (:data:`SITE_COLUMNS`): load, cost per MWh and CFE score on its own and in the
         fleet, and the energy it consumed in the fleet [MWh/yr].
@@ -60,6 +65,9 @@ class FleetPlan:
     cfe_score: float
     independent_objective_usd: float
     independent_cost_usd_per_mwh: float
+    independent_cfe_score: float
+    lp_objective_usd: float
+    independent_lp_objective_usd: float
     moved_in_space_mwh: float
     method: str
     solve_seconds: float
@@ -88,6 +96,9 @@ class FleetPlan:
             "cfe_score": self.cfe_score,
             "independent_objective_usd": self.independent_objective_usd,
             "independent_cost_usd_per_mwh": self.independent_cost_usd_per_mwh,
+            "independent_cfe_score": self.independent_cfe_score,
+            "lp_objective_usd": self.lp_objective_usd,
+            "independent_lp_objective_usd": self.independent_lp_objective_usd,
             "savings_usd": self.savings_usd,
             "savings_share": self.savings_share,
             "moved_in_space_mwh": self.moved_in_space_mwh,
@@ -97,14 +108,17 @@ class FleetPlan:
         }
 
 
-def training_loads_mw(portfolio: PortfolioResult) -> dict[str, float]:
-    """Each training site's largest training allocation over the horizon [MW], largest first."""
+def training_loads_mw(portfolio: PortfolioResult, max_sites: int | None = None) -> dict[str, float]:
+    """Each training site's largest training allocation over the horizon [MW], largest first
+    (the ``max_sites`` largest when given)."""
     alloc = portfolio.allocation
     if alloc.empty:
         return {}
     training = alloc[alloc["workload"] == "training"]
     peak = training.groupby(["site", "year"])["mw"].sum().groupby(level="site").max()
     peak = peak[peak > 1e-6].sort_values(ascending=False)
+    if max_sites is not None:
+        peak = peak.iloc[:max_sites]
     return {str(s): float(v) for s, v in peak.items()}
 
 
@@ -119,6 +133,17 @@ def _solve(sites: list[tuple[str, Any]], flex: Any, method: str) -> FleetResult:
     return solve_fleet(sites, flex, method="highs")
 
 
+def _own_runs(sites: list[tuple[str, Any]], method: str) -> tuple[dict[str, Any], float, float]:
+    """Each site on its own (a fleet with nothing moving is exactly these, solved apart):
+    results by site, the sum of their objectives and of their LP objectives [USD/yr]."""
+    from gridfirst.procurement.fleet import Flexibility
+
+    runs = {name: _solve([(name, lp)], Flexibility(0.0), method) for name, lp in sites}
+    return ({n: r.sites[n] for n, r in runs.items()},
+            float(sum(r.objective_usd for r in runs.values())),
+            float(sum(r.lp_objective_usd for r in runs.values())))
+
+
 def plan_fleet(
     resolved: Resolved,
     portfolio: PortfolioResult,
@@ -126,6 +151,7 @@ def plan_fleet(
     transfer_mw: float | None = None,
     hours: int | None = None,
     method: str | None = None,
+    max_sites: int | None = None,
 ) -> FleetPlan | None:
     """Procure the portfolio's training sites as one flexible fleet and on their own.
 
@@ -144,6 +170,9 @@ def plan_fleet(
     method : {"fast", "highs"}, optional
         ``fast``: the structured interior point (HiGHS if it stalls); default
         ``options.plan.procurement_method``.
+    max_sites : int, optional
+        Only the largest training sites (default ``options.plan.flexible_training_sites``); the
+        fleet LP's time grows faster than its number of sites.
 
     Returns
     -------
@@ -153,10 +182,10 @@ def plan_fleet(
     from gridfirst.procurement.fleet import Flexibility, market_lp
     from gridfirst.resolve.resolved import supply_year
 
-    loads = training_loads_mw(portfolio)
+    opts = resolved.options.plan
+    loads = training_loads_mw(portfolio, max_sites or int(opts.flexible_training_sites))
     if not loads:
         return None
-    opts = resolved.options.plan
     method = str(method or opts.procurement_method)
     cfe_target = float(resolved.policy.cfe_target)
     year = supply_year(resolved)
@@ -167,10 +196,11 @@ def plan_fleet(
     transfer = math.inf if transfer_mw is None else float(transfer_mw)
     flex = Flexibility(float(share), shift="both", transfer_mw=transfer)
     fleet = _solve(lps, flex, method)
-    own = fleet if share == 0 else _solve(lps, Flexibility(0.0), method)
+    own, own_objective, own_lp = _own_runs(lps, method)
+    total_mwh = sum(float(r.dispatch["load_mw"].sum()) for r in own.values())
     rows = []
     for site, mw in loads.items():
-        mine, ours = own.sites[site], fleet.sites[site]
+        mine, ours = own[site], fleet.sites[site]
         rows.append({
             "site": site, "market": resolved.candidate_markets[site].id, "load_mw": mw,
             "own_cost_usd_per_mwh": mine.cost_usd_per_mwh,
@@ -178,12 +208,15 @@ def plan_fleet(
             "own_cfe_score": mine.cfe_score, "fleet_cfe_score": ours.cfe_score,
             "fleet_load_mwh": float(ours.dispatch["load_mw"].sum()),
         })
+    own_score = (sum(r.cfe_score * float(r.dispatch["load_mw"].sum()) for r in own.values())
+                 / total_mwh if total_mwh > 0 else 1.0)
     return FleetPlan(
         share=float(share), transfer_mw=transfer, objective_usd=fleet.objective_usd,
         cost_usd_per_mwh=fleet.cost_usd_per_mwh, cfe_score=fleet.cfe_score,
-        independent_objective_usd=own.objective_usd,
-        independent_cost_usd_per_mwh=own.cost_usd_per_mwh,
+        independent_objective_usd=own_objective,
+        independent_cost_usd_per_mwh=own_objective / total_mwh if total_mwh > 0 else 0.0,
+        independent_cfe_score=float(own_score), lp_objective_usd=fleet.lp_objective_usd,
+        independent_lp_objective_usd=own_lp,
         moved_in_space_mwh=fleet.moved_in_space_mwh, method=fleet.method,
-        solve_seconds=fleet.solve_seconds + (own.solve_seconds if own is not fleet else 0.0),
-        sites=pd.DataFrame(rows, columns=SITE_COLUMNS),
+        solve_seconds=fleet.solve_seconds, sites=pd.DataFrame(rows, columns=SITE_COLUMNS),
     )

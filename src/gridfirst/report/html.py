@@ -225,7 +225,8 @@ def _fleet_section(result: PlanResult) -> str:
             f"the sites ({transfer}). The fleet's 24/7 procurement costs "
             f"{fleet.objective_usd / 1e6:,.1f} M USD/yr ({fleet.cost_usd_per_mwh:,.2f} USD/MWh, "
             f"hourly CFE {fleet.cfe_score:.1%}) against {fleet.independent_objective_usd / 1e6:,.1f} "
-            f"M USD/yr with each site on its own: {fleet.savings_share:.1%} less.")
+            f"M USD/yr (hourly CFE {fleet.independent_cfe_score:.1%}) with each site on its own: "
+            f"{fleet.savings_share:.1%} less.")
     return ('<section id="sec-fleet"><h2>Flexible training: the sites as one fleet</h2>'
             f'<p class="note">{html.escape(note)}</p>' + table_html(fleet.sites) + "</section>")
 
