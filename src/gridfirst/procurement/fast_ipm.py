@@ -338,11 +338,8 @@ class BorderedBandedLP:
         small[nc : nc + nd, nc : nc + nd] = -np.diag(1.0 / theta_d)
         small[nc + nd :, nc + nd :] = np.eye(nl)
         x_border = self._bsolve(border)
-        # the border is mostly zero (a capacity touches its own site's rows): its products are
-        # sparse ones
-        border_t = sp.csr_matrix(border.T)
-        schur = small - border_t @ x_border
-        self._border = border_t
+        schur = small - border.T @ x_border
+        self._border = border
         self._x_border = x_border
         self._n_extra = nd + nl
 
@@ -353,7 +350,7 @@ class BorderedBandedLP:
         """Solve the factorised normal equations for one right-hand side (length m)."""
         nb, nc = self.n_band, self.n_rowc
         x0 = self._bsolve(rhs[:nb])
-        rhs2 = np.concatenate([rhs[nb:], np.zeros(self._n_extra)]) - self._border @ x0
+        rhs2 = np.concatenate([rhs[nb:], np.zeros(self._n_extra)]) - self._border.T @ x0
         w = sla.lu_solve(self._schur_lu, rhs2, check_finite=False)
         dy = np.empty(self.m)
         dy[:nb] = x0 - self._x_border @ w
