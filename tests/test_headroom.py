@@ -130,6 +130,23 @@ def test_a_load_file_with_a_gap_names_the_missing_hours(tmp_path: Path) -> None:
         read_load_csv(path)
 
 
+def test_cli_names_a_gap_budget_and_transfer_in_one_line(tmp_path: Path) -> None:
+    times = [f"2023-01-{d:02d}T{h:02d}:00" for d in (1, 2) for h in range(24)
+             if (d, h) not in ((1, 7), (1, 8))]
+    path = _write(tmp_path, times, ["10"] * len(times))
+    runner = CliRunner()
+    for args, words in (
+        (["headroom", str(path)], "load gap: 2 hour(s) missing between 2023-01-01T06:00"),
+        (["headroom", "PJM", "--budget", "1.5"], "budget: 1.5 is not a curtailment budget"),
+        (["procure", "--site", "us-texas", "--site", "us-oregon", "--flexible-share", "0.1",
+          "--transfer-mw", "-1"], "transfer_mw: -1.0 is below 0"),
+    ):
+        bad = runner.invoke(app, args)
+        assert bad.exit_code == 2, bad.output
+        assert words in bad.output and "Traceback" not in bad.output
+        assert len(bad.output.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("loads", "match"), [(["x"], "load_mw row 2"), (["-5"], "load_mw row 2"), ([""], "load_mw row 2")]
 )

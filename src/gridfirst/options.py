@@ -95,6 +95,24 @@ class PlanOptions(_Section):
     )
     time_limit_s: float = Field(default=30.0, gt=0, le=86_400, description="Portfolio solve limit [s].")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Seed of profiles, weights, risk.")
+    flexible_training_share: float | None = Field(
+        default=None, ge=0, le=1,
+        description=("Share of the training load that may move within the day and between the "
+                     "plan's training sites: after the portfolio, their procurement runs as one "
+                     "fleet (gridfirst.planning.fleet) and plan.json reports it under 'fleet'; "
+                     "unset or 0 runs no fleet."),
+    )
+    flexible_training_sites: int = Field(
+        default=3, ge=1, le=10,
+        description=("The fleet takes the plan's largest training sites, at most this many (its "
+                     "LP's time grows faster than its number of sites)."),
+    )
+    flexible_transfer_mw: float | None = Field(
+        default=None, ge=0, le=1e6,
+        description=("Most training load moved between two training sites in an hour [MW] in "
+                     "the fleet; unset: no limit (each site can still take at most twice its "
+                     "flexible part)."),
+    )
     electrical: ElectricalPlanOptions | None = Field(
         default=None,
         description=("Design each candidate's power chain (topology, rack density) and use its "

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gridfirst.parallel import ParallelExecutor
     from gridfirst.planning.alternatives import PlanAlternatives
     from gridfirst.planning.contracts import PlanContracts
+    from gridfirst.planning.fleet import FleetPlan
     from gridfirst.planning.sensitivity import TornadoResult
     from gridfirst.portfolio.result import PortfolioResult
     from gridfirst.risk import RiskResult
@@ -95,6 +96,7 @@ class PlanResult:
     alternatives: PlanAlternatives | None = None
     robust: RobustPlan | None = None
     contracts: PlanContracts | None = None
+    fleet: FleetPlan | None = None
 
     @property
     def builds(self) -> pd.DataFrame:
@@ -286,6 +288,7 @@ def plan(
         contracts = _contracts(resolved, portfolio, pool, store)
         report("portfolio", 1, 1)
         timed("portfolio", started)
+        fleet = _run_fleet(resolved, portfolio, seconds)
 
         risk = None
         if risk_samples > 0:
@@ -331,6 +334,7 @@ def plan(
         risk=risk, seconds=seconds, cache_hits=store.hits - hits_before,
         cache_misses=store.misses - misses_before, executor=executor, notes=notes,
         resolved=resolved, alternatives=near, robust=robust_result, contracts=contracts,
+        fleet=fleet,
     )
 
 
@@ -358,6 +362,21 @@ def _contracts(resolved: Resolved, portfolio: PortfolioResult, pool: ParallelExe
 
     return plan_contracts(resolved, portfolio,
                           lambda f, items, step: pool.map(f, items, step, unit="sites"), store)
+
+
+def _run_fleet(resolved: Resolved, portfolio: PortfolioResult,
+               seconds: dict[str, float]) -> FleetPlan | None:
+    """The training sites as one flexible fleet when ``options.plan.flexible_training_share``."""
+    opts = resolved.options.plan
+    if not opts.flexible_training_share:
+        return None
+    from gridfirst.planning.fleet import plan_fleet
+
+    started = time.perf_counter()
+    fleet = plan_fleet(resolved, portfolio, float(opts.flexible_training_share),
+                       transfer_mw=opts.flexible_transfer_mw)
+    seconds["fleet"] = time.perf_counter() - started
+    return fleet
 
 
 def _run_risk(resolved: Resolved, portfolio: PortfolioResult, samples: int, seed: int,

@@ -164,6 +164,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "carbon": _carbon(result),
         **_alternatives(result),
         "ppas": _ppas(result),
+        "fleet": result.fleet.to_dict() if result.fleet is not None else None,
     }
     return _clean(summary)
 

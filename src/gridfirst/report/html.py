@@ -198,6 +198,7 @@ def report_html(result: PlanResult) -> str:
             parts.append(table_html(_power_table(result)))
             parts.append(_carbon_section(result))
         parts.append("</section>")
+    parts.append(_fleet_section(result))
     parts.append(_tornado_section(result))
     from gridfirst.report.alternatives import alternatives_section
 
@@ -217,6 +218,23 @@ def report_html(result: PlanResult) -> str:
                  + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul></section>")
     parts.append("</main></body></html>")
     return "\n".join(parts)
+
+
+def _fleet_section(result: PlanResult) -> str:
+    """The training sites procured as one flexible fleet (``options.plan.flexible_training_share``)."""
+    fleet = result.fleet
+    if fleet is None:
+        return ""
+    transfer = ("no limit" if not math.isfinite(fleet.transfer_mw)
+                else f"at most {fleet.transfer_mw:,.0f} MW between two sites")
+    note = (f"{fleet.share:.0%} of each training site's load may move within the day and between "
+            f"the sites ({transfer}). The fleet's 24/7 procurement costs "
+            f"{fleet.objective_usd / 1e6:,.1f} M USD/yr ({fleet.cost_usd_per_mwh:,.2f} USD/MWh, "
+            f"hourly CFE {fleet.cfe_score:.1%}) against {fleet.independent_objective_usd / 1e6:,.1f} "
+            f"M USD/yr (hourly CFE {fleet.independent_cfe_score:.1%}) with each site on its own: "
+            f"{fleet.savings_share:.1%} less.")
+    return ('<section id="sec-fleet"><h2>Flexible training: the sites as one fleet</h2>'
+            f'<p class="note">{html.escape(note)}</p>' + table_html(fleet.sites) + "</section>")
 
 
 def _tornado_section(result: PlanResult) -> str:
