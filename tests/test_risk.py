@@ -290,3 +290,18 @@ def test_delivered_capacity_never_rises_with_delay(seed: int, extra_months: floa
     assert (after <= before + 1e-9).all()
     # s3's schedule steps down (a hall that closes): a delay never brings capacity back.
     assert (after[:, 2, 3] == 0).all()
+
+
+def test_as_planned_is_certain_without_uncertainty_and_never_below_all_met() -> None:
+    from gridfirst.risk import run_risk
+
+    problem, _, _, _ = tiny_problem()
+    det = run_risk(problem.with_options(problem.options.deterministic()), samples=50, seed=3)
+    # the tiny plan leaves demand unmet: never "all met", yet always as planned
+    assert det.summary["deterministic_shortfall_mw_years"] > 0
+    assert det.summary["probability_all_years_met"] == 0.0
+    assert det.summary["probability_as_planned"] == 1.0
+    sampled = run_risk(problem, samples=400, seed=3)
+    s = sampled.summary
+    assert s["probability_all_years_met"] <= s["probability_as_planned"] < 1.0
+    assert (sampled.years["probability_met"] <= sampled.years["probability_as_planned"]).all()

@@ -31,11 +31,13 @@ if TYPE_CHECKING:
 __all__ = ["PlanAlternatives", "alternatives_json", "plan_alternatives", "side_by_side"]
 
 #: Risk figures shown per plan when the plan has a risk run (keys of ``RiskResult.summary``).
-RISK_KEYS = ("cost_cvar95_usd", "shortfall_mean_mw_years", "probability_all_years_met")
+RISK_KEYS = ("cost_cvar95_usd", "shortfall_mean_mw_years", "probability_all_years_met",
+             "probability_as_planned")
 _RISK_LABELS = {
     "cost_cvar95_usd": ("risk: cost CVaR 95% (NPV, USD bn)", 1e-9),
     "shortfall_mean_mw_years": ("risk: mean unmet demand (MW-years)", 1.0),
     "probability_all_years_met": ("risk: chance every year is met (%)", 100.0),
+    "probability_as_planned": ("risk: chance no year falls short of plan (%)", 100.0),
 }
 
 

@@ -27,6 +27,7 @@ _ROWS = (
     ("shortfall_p90_mw_years", "P90 shortfall, out of sample [MW-years]", 1.0, "{:,.0f}"),
     ("shortfall_cvar95_mw_years", "CVaR 95% of shortfall [MW-years]", 1.0, "{:,.0f}"),
     ("probability_all_years_met", "probability every year is met", 1.0, "{:.1%}"),
+    ("probability_as_planned", "probability no year falls short of plan", 1.0, "{:.1%}"),
 )
 
 

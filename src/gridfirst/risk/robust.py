@@ -191,6 +191,7 @@ def compare_plans(
             "shortfall_mean_mw_years": s["shortfall_mean_mw_years"],
             "shortfall_p90_mw_years": s["shortfall_p90_mw_years"],
             "probability_all_years_met": s["probability_all_years_met"],
+            "probability_as_planned": s["probability_as_planned"],
             "online_final_year_mw": _online(plan, int(base.years[-1])),
             "solve_seconds": solve_s,
             "evaluate_seconds": risk.timings.get("evaluate_seconds", math.nan),

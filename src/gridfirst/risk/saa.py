@@ -436,7 +436,8 @@ class RobustPlan:
 
 #: Out-of-sample figures reported per plan (from :attr:`RiskResult.summary`).
 RISK_KEYS = ("cost_mean_usd", "cost_cvar95_usd", "shortfall_mean_mw_years", "shortfall_p90_mw_years",
-             "shortfall_cvar95_mw_years", "probability_all_years_met")
+             "shortfall_cvar95_mw_years", "probability_all_years_met",
+             "probability_as_planned")
 
 
 def _builds(det: PortfolioResult, rob: PortfolioResult) -> pd.DataFrame:
