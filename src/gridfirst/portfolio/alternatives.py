@@ -166,22 +166,18 @@ class NearOptimal:
     def shared(self, year: int | None = None) -> list[str]:
         """What every plan does, in words: MW by country (and site) by ``year`` (default: each
         country's first year with common capacity, and the horizon's end), deals taken."""
+        def held(frame: pd.DataFrame) -> pd.DataFrame:
+            frame = frame[frame["min_online_mw"] > 1e-6]
+            return frame if year is None else frame[frame["year"] == year]
+
         lines = []
-        c = self.common_countries
-        c = c[c["min_online_mw"] > 1e-6]
-        if year is not None:
-            c = c[c["year"] == year]
-        for country, rows in c.groupby("country", sort=True):
+        for country, rows in held(self.common_countries).groupby("country", sort=True):
             first = rows.sort_values("year").iloc[0]
             last = rows.sort_values("year").iloc[-1]
             lines.append(f"{country}: at least {first['min_online_mw']:,.0f} MW online by "
                          f"{int(first['year'])}, {last['min_online_mw']:,.0f} MW by "
                          f"{int(last['year'])}")
-        s = self.common_sites
-        s = s[s["min_online_mw"] > 1e-6]
-        if year is not None:
-            s = s[s["year"] == year]
-        for site, rows in s.groupby("site", sort=True):
+        for site, rows in held(self.common_sites).groupby("site", sort=True):
             first = rows.sort_values("year").iloc[0]
             lines.append(f"site {site}: at least {first['min_online_mw']:,.0f} MW online by "
                          f"{int(first['year'])}")
