@@ -188,9 +188,13 @@ class BorderedBandedLP:
 
         self._bc = _cat(bc_idx, bc_w, bc_col)
         self._cc = _cat(cc_idx, cc_w, cc_col)
-        ad = a[:, self.dense_cols].toarray()
-        self._ad_b = ad[:nb]
-        self._ad_c = ad[nb:]
+        ad = a[:, self.dense_cols].tocsr()
+        ad_b = ad[:nb]
+        # the dense columns on the banded rows, split into leaf and kept rows (sparse: a capacity
+        # touches only its own link rows)
+        self._ad_l = ad_b[self._leaf_idx].tocsr()
+        self._ad_k = ad_b[self._kept_idx].tocsr()
+        self._ad_c = ad[nb:].toarray()
 
     def _setup_leaves(self, r1: np.ndarray, r2: np.ndarray, w: np.ndarray, col: np.ndarray) -> None:
         """Split the banded products into kept-kept band, leaf diagonal and leaf-kept pairs."""
@@ -323,37 +327,70 @@ class BorderedBandedLP:
         lifted = np.flatnonzero(lift > 0.0)
         self.lifted_rows = int((lift > 0).sum())
         bc = np.bincount(self._bc[0], weights=self._bc[1] * theta[self._bc[2]], minlength=nb * nc)
+        bc = bc.reshape(nb, nc)
         cc = np.bincount(self._cc[0], weights=self._cc[1] * theta[self._cc[2]], minlength=nc * nc)
         theta_d = theta[self.dense_cols]
         nd = self.dense_cols.size
         nl = lifted.size
-        lift_cols = np.zeros((nb, nl))
-        lift_cols[self._kept_idx[lifted], np.arange(nl)] = np.sqrt(lift[lifted])
-        border = np.hstack([bc.reshape(nb, nc), self._ad_b, lift_cols])
+        dll = self._dll
+        # border E = [dense rows' products | dense columns | lifts], by leaf and kept rows
+        bc_l, bc_k = bc[self._leaf_sel], bc[self._kept_sel]
+        inv_dll = 1.0 / dll
+        dbc_l = bc_l * inv_dll[:, None]
+        dad_l = sp.diags(inv_dll) @ self._ad_l
         k = nc + nd + nl
+        r_k = np.empty((nk, k), order="F")  # LAPACK takes it without a copy
+        r_k[:, :nc] = bc_k - self._nkl @ dbc_l
+        r_k[:, nc : nc + nd] = (self._ad_k - self._nkl @ dad_l).toarray()
+        r_k[:, nc + nd :] = 0.0
+        r_k[lifted, nc + nd + np.arange(nl)] = np.sqrt(lift[lifted])
+        # Z = L^-1 R with S = L L' the kept rows' Schur complement (banded Cholesky)
+        z_k, info = sla.lapack.dtbtrs(chol, r_k, uplo="L", trans="N")
+        if info != 0:  # pragma: no cover - numerical breakdown
+            raise SolverError("interior point: the banded factor is singular")
         small = np.zeros((k, k))
         small[:nc, :nc] = cc.reshape(nc, nc)
         small[:nc, nc : nc + nd] = self._ad_c
         small[nc : nc + nd, :nc] = self._ad_c.T
         small[nc : nc + nd, nc : nc + nd] = -np.diag(1.0 / theta_d)
         small[nc + nd :, nc + nd :] = np.eye(nl)
-        x_border = self._bsolve(border)
-        schur = small - border.T @ x_border
-        self._border = border
-        self._x_border = x_border
+        # E' B^-1 E = E_l' D^-1 E_l + Z'Z
+        ele = np.zeros((k, k))
+        ele[:nc, :nc] = bc_l.T @ dbc_l
+        cross = np.asarray(self._ad_l.T @ dbc_l)
+        ele[nc : nc + nd, :nc] = cross
+        ele[:nc, nc : nc + nd] = cross.T
+        ele[nc : nc + nd, nc : nc + nd] = (self._ad_l.T @ dad_l).toarray()
+        schur = small - ele - z_k.T @ z_k
+        self._bc_l, self._dbc_l, self._dad_l, self._z = bc_l, dbc_l, dad_l, z_k
+        self._nd_nl = (nd, nl)
         self._n_extra = nd + nl
-
         self._schur_lu = sla.lu_factor(schur, check_finite=False)
         self._theta = theta
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Solve the factorised normal equations for one right-hand side (length m)."""
         nb, nc = self.n_band, self.n_rowc
-        x0 = self._bsolve(rhs[:nb])
-        rhs2 = np.concatenate([rhs[nb:], np.zeros(self._n_extra)]) - self._border.T @ x0
+        nd, _ = self._nd_nl
+        kept, leaf = self._kept_sel, self._leaf_sel
+        v = rhs[:nb]
+        v_l = v[leaf]
+        vl_d = v_l / self._dll
+        u_k = v[kept] - self._nkl @ vl_d
+        q, _ = sla.lapack.dtbtrs(self._chol, u_k[:, None], uplo="L", trans="N")
+        q = q[:, 0]
+        rhs2 = np.zeros(nc + self._n_extra)
+        rhs2[:nc] = rhs[nb:]
+        rhs2[:nc] -= self._bc_l.T @ vl_d
+        rhs2[nc : nc + nd] -= self._ad_l.T @ vl_d
+        rhs2 -= self._z.T @ q
         w = sla.lu_solve(self._schur_lu, rhs2, check_finite=False)
+        y_k, _ = sla.lapack.dtbtrs(self._chol, (q - self._z @ w)[:, None], uplo="L", trans="T")
+        y_k = y_k[:, 0]
+        el_w = self._bc_l @ w[:nc] + self._ad_l @ w[nc : nc + nd]
         dy = np.empty(self.m)
-        dy[:nb] = x0 - self._x_border @ w
+        dy[kept] = y_k
+        dy[leaf] = (v_l - el_w - self._nkl.T @ y_k) / self._dll
         dy[nb:] = w[:nc]
         return dy
 
@@ -507,6 +544,7 @@ def mehrotra(
     max_iter: int = 120,
     log: list | None = None,
     correctors: int = 0,
+    refine: int = 4,
 ) -> IPMResult:
     """Mehrotra predictor-corrector on the scaled standard form of ``lp``.
 
@@ -520,6 +558,14 @@ def mehrotra(
         Relative primal residual, dual residual and duality gap at which to stop.
     max_iter : int
         Iteration limit.
+    log : list, optional
+        Receives ``(iteration, primal residual, dual residual, gap, mu, primal step, dual
+        step, sigma)`` per iteration.
+    correctors : int
+        Gondzio's centrality correctors per iteration (0: plain Mehrotra).
+    refine : int
+        Most refinement solves of each Newton direction on its primal residual (each stops once
+        the residual is below 1e-8 of the right-hand side).
     """
     a, at, b, c = lp.a, lp.at, lp.bh, lp.ch
     st = start if start is not None else starting_point(lp)
@@ -571,7 +617,6 @@ def mehrotra(
             _, st_best, pres, dres, gap = best
             x, y, z = st_best.x, st_best.y, st_best.z
             break
-        refine = 4
         # predictor (affine scaling) direction
         rc = -x * z
         dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
