@@ -193,7 +193,8 @@ class BorderedBandedLP:
         # the dense columns on the banded rows, split into leaf and kept rows (sparse: a capacity
         # touches only its own link rows)
         self._ad_l = ad_b[self._leaf_idx].tocsr()
-        self._ad_k = ad_b[self._kept_idx].tocsr()
+        self._ad_k = ad_b[self._kept_idx].toarray(order="F")
+        self._prepare_border_products()
         self._ad_c = ad[nb:].toarray()
 
     def _setup_leaves(self, r1: np.ndarray, r2: np.ndarray, w: np.ndarray, col: np.ndarray) -> None:
@@ -260,6 +261,47 @@ class BorderedBandedLP:
         self._nkl_perm = pattern.data.astype(np.int64) - 1
         self._nkl = pattern
         self._n_pairs = npair
+
+    def _prepare_border_products(self) -> None:
+        """Where each product of ``N_kl D^-1 E_l`` (dense columns through the eliminated
+        leaves) and of ``E_l' D^-1 E_l`` lands, so that each factorisation is two bincounts."""
+        nd = self.dense_cols.size
+        nk = self._kept_idx.size
+        ad = self._ad_l.tocoo()
+        # entries of N_kl by leaf column, with their position in the CSR data array
+        csc_pos = sp.csr_matrix(
+            (np.arange(1, self._nkl.nnz + 1, dtype=float), self._nkl.indices, self._nkl.indptr),
+            shape=self._nkl.shape,
+        ).tocsc()
+        counts = np.diff(csc_pos.indptr)[ad.row]
+        first = csc_pos.indptr[ad.row]
+        rep = np.repeat(np.arange(ad.nnz), counts)
+        offs = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        entry = first[rep] + offs
+        kept_row = csc_pos.indices[entry]
+        self._rk_flat = ad.col[rep].astype(np.int64) * nk + kept_row  # column-major (nk, nd)
+        self._rk_data = csc_pos.data[entry].astype(np.int64) - 1
+        self._rk_w = ad.data[rep]
+        self._rk_leaf = ad.row[rep]
+        # pairs of dense columns on one leaf row
+        order = np.argsort(ad.row, kind="stable")
+        r, c, v = ad.row[order], ad.col[order], ad.data[order]
+        starts = np.searchsorted(r, np.arange(self._leaf_idx.size))
+        ends = np.searchsorted(r, np.arange(self._leaf_idx.size), side="right")
+        deg = ends - starts
+        p1, p2 = [], []
+        for d in np.unique(deg[deg > 0]):
+            rows_d = np.flatnonzero(deg == d)
+            ids = starts[rows_d][:, None] + np.arange(d)[None, :]
+            for i in range(d):
+                for j in range(d):
+                    p1.append(ids[:, i])
+                    p2.append(ids[:, j])
+        i1 = np.concatenate(p1) if p1 else np.zeros(0, np.int64)
+        i2 = np.concatenate(p2) if p2 else np.zeros(0, np.int64)
+        self._ee_flat = c[i1].astype(np.int64) * nd + c[i2]
+        self._ee_w = v[i1] * v[i2]
+        self._ee_leaf = r[i1]
 
     def _bsolve(self, rhs: np.ndarray) -> np.ndarray:
         """Solve the banded block (leaves eliminated, kept rows by banded Cholesky)."""
@@ -337,11 +379,15 @@ class BorderedBandedLP:
         bc_l, bc_k = bc[self._leaf_sel], bc[self._kept_sel]
         inv_dll = 1.0 / dll
         dbc_l = bc_l * inv_dll[:, None]
-        dad_l = sp.diags(inv_dll) @ self._ad_l
         k = nc + nd + nl
         r_k = np.empty((nk, k), order="F")  # LAPACK takes it without a copy
         r_k[:, :nc] = bc_k - self._nkl @ dbc_l
-        r_k[:, nc : nc + nd] = (self._ad_k - self._nkl @ dad_l).toarray()
+        through = np.bincount(
+            self._rk_flat,
+            weights=self._nkl.data[self._rk_data] * self._rk_w * inv_dll[self._rk_leaf],
+            minlength=nk * nd,
+        )
+        r_k[:, nc : nc + nd] = self._ad_k - through.reshape(nd, nk).T
         r_k[:, nc + nd :] = 0.0
         r_k[lifted, nc + nd + np.arange(nl)] = np.sqrt(lift[lifted])
         # Z = L^-1 R with S = L L' the kept rows' Schur complement (banded Cholesky)
@@ -360,9 +406,11 @@ class BorderedBandedLP:
         cross = np.asarray(self._ad_l.T @ dbc_l)
         ele[nc : nc + nd, :nc] = cross
         ele[:nc, nc : nc + nd] = cross.T
-        ele[nc : nc + nd, nc : nc + nd] = (self._ad_l.T @ dad_l).toarray()
+        ele[nc : nc + nd, nc : nc + nd] = np.bincount(
+            self._ee_flat, weights=self._ee_w * inv_dll[self._ee_leaf], minlength=nd * nd
+        ).reshape(nd, nd)
         schur = small - ele - z_k.T @ z_k
-        self._bc_l, self._dbc_l, self._dad_l, self._z = bc_l, dbc_l, dad_l, z_k
+        self._bc_l, self._dbc_l, self._z = bc_l, dbc_l, z_k
         self._nd_nl = (nd, nl)
         self._n_extra = nd + nl
         self._schur_lu = sla.lu_factor(schur, check_finite=False)
@@ -434,6 +482,11 @@ def _typical(v: np.ndarray) -> float:
 
 
 def _max_step(v: np.ndarray, dv: np.ndarray) -> float:
+    """Longest step in [0, 1] keeping ``v + step dv >= 0`` (``v > 0``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        worst = float(np.max(-dv / v)) if v.size else 0.0
+    if np.isfinite(worst):  # one pass where every v is positive
+        return 1.0 if worst <= 1.0 else 1.0 / worst
     neg = dv < 0
     if not neg.any():
         return 1.0
