@@ -41,7 +41,7 @@ def _done(client: TestClient, body: dict) -> dict:
 
 
 # -- deals ----------------------------------------------------------------------------------
-def test_deals_add_show_move_and_a_stale_move_is_a_conflict(client: TestClient) -> None:
+def _deals_add_show_move_and_a_stale_move_is_a_conflict(client: TestClient) -> None:
     assert client.post("/api/deals", json={"deal": LEASE}).status_code == 401
     r = client.post("/api/deals", json={"deal": LEASE, "by": "ana", "reason": "first offer"},
                     headers=AUTH)
@@ -68,7 +68,7 @@ def test_deals_add_show_move_and_a_stale_move_is_a_conflict(client: TestClient) 
         shown["history"]
 
 
-def test_deals_refuse_bad_fields_and_unknown_ids(client: TestClient) -> None:
+def _deals_refuse_bad_fields_and_unknown_ids(client: TestClient) -> None:
     bad = client.post("/api/deals", headers=AUTH, json={"deal": {**LEASE, "id": "x2",
                                                                 "capacity_mw": -5}})
     assert bad.status_code == 400
@@ -81,7 +81,7 @@ def test_deals_refuse_bad_fields_and_unknown_ids(client: TestClient) -> None:
     assert stage.status_code == 400 and "stage" in stage.json()["error"]
 
 
-def test_deals_export_reads_back_through_import_and_a_bad_row_imports_nothing(
+def _deals_export_reads_back_through_import_and_a_bad_row_imports_nothing(
         client: TestClient) -> None:
     exported = client.get("/api/deals/export").json()
     assert exported["count"] == len(client.get("/api/deals").json())
@@ -105,7 +105,7 @@ def test_deals_export_reads_back_through_import_and_a_bad_row_imports_nothing(
     assert client.post("/api/deals/import", json={}, headers=AUTH).status_code == 400
 
 
-def test_a_deals_score_job_values_the_store_deals_at_their_close_probability(
+def _a_deals_score_job_values_the_store_deals_at_their_close_probability(
         client: TestClient) -> None:
     bad = client.post("/api/jobs", json={"kind": "deals_score", "scenario": "small",
                                          "probabilities": {"won": 0.5}}, headers=AUTH)
@@ -118,6 +118,15 @@ def test_a_deals_score_job_values_the_store_deals_at_their_close_probability(
     assert mine["in_store"] and mine["stage"] == "loi" and mine["close_probability"] == 0.25
     assert mine["expected_value_usd"] == pytest.approx(0.25 * mine["value_usd"])
     assert result["noise_usd"] == pytest.approx(result["mip_gap"] * result["plan_cost_usd"])
+
+
+def test_the_deal_store_over_the_web_in_order(client: TestClient) -> None:
+    """One test, so that the steps share one store whichever worker runs them (pytest-xdist
+    spreads a module's tests over workers, each with its own module fixture)."""
+    _deals_add_show_move_and_a_stale_move_is_a_conflict(client)
+    _deals_refuse_bad_fields_and_unknown_ids(client)
+    _deals_export_reads_back_through_import_and_a_bad_row_imports_nothing(client)
+    _a_deals_score_job_values_the_store_deals_at_their_close_probability(client)
 
 
 # -- electrical -----------------------------------------------------------------------------
