@@ -138,7 +138,9 @@ def standard_form(model: LinearModel) -> dict[str, Any]:
     cand = np.flatnonzero(banded & (n_sparse == 1))
     first_sparse = np.full(n_rows, -1, np.int64)
     first_sparse[row_of[sparse_hits]] = bcsr.indices[sparse_hits]
-    leaf = np.zeros(n_rows, bool)
+    # a banded row with no sparse structural column (the last hour's state-of-charge cap, whose
+    # column is the dense cyclic wrap) shares nothing with another row: a leaf of its own
+    leaf = banded & (n_sparse == 0)
     taken = np.zeros(n_cols, bool)
     for r in cand:  # in row order: a column's first single-column row becomes its leaf
         col = first_sparse[r]
