@@ -7,7 +7,10 @@ Each Newton system is reduced to the normal equations ``A diag(x/z) A' dy = r``.
 give a banded matrix over the banded rows (factorised with LAPACK's banded Cholesky in linear time);
 the dense rows and the dense columns form a border of a handful of unknowns that is eliminated with
 a small dense Schur complement (the augmented-system treatment of dense columns, which stays stable
-when a dense column's ``x/z`` grows without bound).
+when a dense column's ``x/z`` grows without bound). Banded rows that share no sparse column (the
+capacity links and upper bounds, "leaves") are eliminated first by their diagonal; the border is
+carried through them and through one triangular half-solve of the kept rows' band, so a
+factorisation costs one band solve per border column and a solve two triangular band solves.
 
 References
 ----------
@@ -302,18 +305,6 @@ class BorderedBandedLP:
         self._ee_flat = c[i1].astype(np.int64) * nd + c[i2]
         self._ee_w = v[i1] * v[i2]
         self._ee_leaf = r[i1]
-
-    def _bsolve(self, rhs: np.ndarray) -> np.ndarray:
-        """Solve the banded block (leaves eliminated, kept rows by banded Cholesky)."""
-        kept, leaf = self._kept_sel, self._leaf_sel
-        dll = self._dll if rhs.ndim == 1 else self._dll[:, None]
-        r_l = rhs[leaf] / dll
-        r_k = rhs[kept] - self._nkl @ r_l
-        y_k = sla.cho_solve_banded((self._chol, True), r_k, check_finite=False)
-        out = np.empty_like(rhs)
-        out[kept] = y_k
-        out[leaf] = r_l - (self._nkl.T @ y_k) / dll
-        return out
 
     # ------------------------------------------------------------- normal eqs
     def factorise(self, theta: np.ndarray, pivot_tol: float = 1e-9) -> None:
