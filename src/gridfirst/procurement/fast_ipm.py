@@ -4,13 +4,15 @@ Holds :class:`BorderedBandedLP` (standard form ``min c'x, Ax = b, x >= 0`` with 
 dense rows and a few dense columns) and :func:`mehrotra`; it knows nothing about power procurement.
 
 Each Newton system is reduced to the normal equations ``A diag(x/z) A' dy = r``. The sparse columns
-give a banded matrix over the banded rows (factorised with LAPACK's banded Cholesky in linear time);
+give a banded matrix over the banded rows (factorised by a banded Cholesky in linear time);
 the dense rows and the dense columns form a border of a handful of unknowns that is eliminated with
 a small dense Schur complement (the augmented-system treatment of dense columns, which stays stable
 when a dense column's ``x/z`` grows without bound). Banded rows that share no sparse column (the
 capacity links and upper bounds, "leaves") are eliminated first by their diagonal; the border is
 carried through them and through one triangular half-solve of the kept rows' band, so a
 factorisation costs one band solve per border column and a solve two triangular band solves.
+The assembly, the band factor and solves and the products with ``A`` are compiled kernels
+(:mod:`gridfirst.procurement.band_kernels`).
 
 References
 ----------
@@ -30,6 +32,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from gridfirst.errors import SolverError
+from gridfirst.procurement import band_kernels as bk
 
 
 @dataclass
@@ -94,6 +97,18 @@ class BorderedBandedLP:
         self._scale(a)
         self._prepare_products()
 
+    def residual(self, x: np.ndarray, base: np.ndarray, out: np.ndarray) -> None:
+        """``out = base - A x`` (scaled A)."""
+        bk.residual(*self._a_idx, self.a.data, x, base, out)
+
+    def dual_residual(self, y: np.ndarray, z: np.ndarray, out: np.ndarray) -> None:
+        """``out = c - A' y - z`` (scaled A and c)."""
+        bk.dual_residual(*self._a_idx, self.a.data, y, self.ch, z, out)
+
+    def dual_step(self, dy: np.ndarray, theta: np.ndarray, dx: np.ndarray, dz: np.ndarray) -> None:
+        """``dx += theta A' dy`` and ``dz -= A' dy`` in place."""
+        bk.dual_step(*self._a_idx, self.a.data, dy, theta, dx, dz)
+
     def set_rhs(self, b: np.ndarray) -> None:
         """Change the right-hand side only (e.g. a sweep's CFE budget), keeping the scaling."""
         self.b = np.asarray(b, dtype=float)
@@ -127,7 +142,9 @@ class BorderedBandedLP:
         self.row_scale = row
         self.col_scale = col
         self.a = work.tocsc()
+        self.a.sort_indices()
         self.at = self.a.T.tocsr()
+        self._a_idx = (_index(self.a.indptr), _index(self.a.indices))
         bs = row * self.b
         cs_ = col * self.c
         self.b_scale = _typical(bs)
@@ -189,14 +206,14 @@ class BorderedBandedLP:
                 return (np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
             return (np.concatenate(idx), np.concatenate(w), np.concatenate(col))
 
-        self._bc = _cat(bc_idx, bc_w, bc_col)
-        self._cc = _cat(cc_idx, cc_w, cc_col)
+        self._bc = _by_target(*_cat(bc_idx, bc_w, bc_col))
+        self._cc = _by_target(*_cat(cc_idx, cc_w, cc_col))
         ad = a[:, self.dense_cols].tocsr()
         ad_b = ad[:nb]
         # the dense columns on the banded rows, split into leaf and kept rows (sparse: a capacity
         # touches only its own link rows)
         self._ad_l = ad_b[self._leaf_idx].tocsr()
-        self._ad_k = ad_b[self._kept_idx].toarray(order="F")
+        self._ad_k = ad_b[self._kept_idx].toarray()
         self._prepare_border_products()
         self._ad_c = ad[nb:].toarray()
 
@@ -251,25 +268,36 @@ class BorderedBandedLP:
         dist = np.concatenate([k1 - k2, pair_k[fp] - pair_k[fq]])
         self.bandwidth = int(dist.max(initial=0))
         u1 = self.bandwidth + 1
-        self._band_flat = (k1 - k2) * nk + k2
-        self._band_w, self._band_col = w[kk], col[kk]
+        # row-major lower band (see band_kernels); every scatter sorted by where it lands
+        self._band_flat, self._band_w, self._band_col = _by_target(
+            k2 * u1 + (k1 - k2), w[kk], col[kk]
+        )
         self._band_size = u1 * nk
-        self._ll = (lpos[r1[ll]], w[ll], col[ll])
-        self._lk = (pair_of, w[lk], col[lk])
-        self._fill = (fp, fq, pair_l[fp], (pair_k[fp] - pair_k[fq]) * nk + pair_k[fq])
+        self._ll = _by_target(lpos[r1[ll]], w[ll], col[ll])
+        self._lk = _by_target(pair_of, w[lk], col[lk])
+        fill_flat, fp, fq = _by_target(pair_k[fq] * u1 + (pair_k[fp] - pair_k[fq]), fp, fq)
+        self._fill = (fp, fq, _index(pair_l[fp]), fill_flat)
         npair = ukey.size
         pattern = sp.csr_matrix(
             (np.arange(1, npair + 1, dtype=float), (pair_k, pair_l)), shape=(nk, nl)
         )
         self._nkl_perm = pattern.data.astype(np.int64) - 1
         self._nkl = pattern
+        pattern_t = sp.csr_matrix(
+            (np.arange(1, npair + 1, dtype=float), (pair_l, pair_k)), shape=(nl, nk)
+        )
+        self._nlk_perm = pattern_t.data.astype(np.int64) - 1
+        self._nlk = pattern_t
         self._n_pairs = npair
+        self._kernel_idx = tuple(
+            _index(a) for a in (kept_idx, leaf_idx, pattern.indptr, pattern.indices,
+                                pattern_t.indptr, pattern_t.indices)
+        )
 
     def _prepare_border_products(self) -> None:
         """Where each product of ``N_kl D^-1 E_l`` (dense columns through the eliminated
-        leaves) and of ``E_l' D^-1 E_l`` lands, so that each factorisation is two bincounts."""
+        leaves) and of ``E_l' D^-1 E_l`` lands, so that each factorisation is two scatters."""
         nd = self.dense_cols.size
-        nk = self._kept_idx.size
         ad = self._ad_l.tocoo()
         # entries of N_kl by leaf column, with their position in the CSR data array
         csc_pos = sp.csr_matrix(
@@ -282,10 +310,13 @@ class BorderedBandedLP:
         offs = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
         entry = first[rep] + offs
         kept_row = csc_pos.indices[entry]
-        self._rk_flat = ad.col[rep].astype(np.int64) * nk + kept_row  # column-major (nk, nd)
-        self._rk_data = csc_pos.data[entry].astype(np.int64) - 1
-        self._rk_w = ad.data[rep]
-        self._rk_leaf = ad.row[rep]
+        width = self.n_rowc + nd  # row-major (nk, nc + nd): the border's first columns
+        self._rk_flat, self._rk_data, self._rk_w, self._rk_leaf = _by_target(
+            kept_row.astype(np.int64) * width + self.n_rowc + ad.col[rep],
+            csc_pos.data[entry].astype(np.int64) - 1,
+            -ad.data[rep],  # subtracted from the dense columns' kept rows
+            ad.row[rep],
+        )
         # pairs of dense columns on one leaf row
         order = np.argsort(ad.row, kind="stable")
         r, c, v = ad.row[order], ad.col[order], ad.data[order]
@@ -302,9 +333,9 @@ class BorderedBandedLP:
                     p2.append(ids[:, j])
         i1 = np.concatenate(p1) if p1 else np.zeros(0, np.int64)
         i2 = np.concatenate(p2) if p2 else np.zeros(0, np.int64)
-        self._ee_flat = c[i1].astype(np.int64) * nd + c[i2]
-        self._ee_w = v[i1] * v[i2]
-        self._ee_leaf = r[i1]
+        self._ee_flat, self._ee_w, self._ee_leaf = _by_target(
+            c[i1].astype(np.int64) * nd + c[i2], v[i1] * v[i2], r[i1]
+        )
 
     # ------------------------------------------------------------- normal eqs
     def factorise(self, theta: np.ndarray, pivot_tol: float = 1e-9) -> None:
@@ -316,39 +347,37 @@ class BorderedBandedLP:
         """
         nb, nc = self.n_band, self.n_rowc
         nk = self._kept_idx.size
-        band: np.ndarray = np.bincount(
-            self._band_flat, weights=self._band_w * theta[self._band_col], minlength=self._band_size
-        ).astype(float)
+        band = np.zeros(self._band_size)
+        bk.scatter(band, self._band_flat, self._band_w, theta, self._band_col)
         if self._leaf_idx.size:
-            dll = np.bincount(
-                self._ll[0], weights=self._ll[1] * theta[self._ll[2]], minlength=self._leaf_idx.size
-            )
+            dll = np.zeros(self._leaf_idx.size)
+            bk.scatter(dll, self._ll[0], self._ll[1], theta, self._ll[2])
             dll = np.maximum(dll, 1e-300)
-            vlk = np.bincount(
-                self._lk[0], weights=self._lk[1] * theta[self._lk[2]], minlength=self._n_pairs
-            )
+            vlk = np.zeros(self._n_pairs)
+            bk.scatter(vlk, self._lk[0], self._lk[1], theta, self._lk[2])
             fp, fq, fl, flat = self._fill
-            band -= np.bincount(flat, weights=vlk[fp] * vlk[fq] / dll[fl], minlength=band.size)
+            bk.scatter_fill(band, flat, vlk, fp, fq, dll, fl)
             self._nkl.data = vlk[self._nkl_perm]
+            self._nlk.data = vlk[self._nlk_perm]
             self._dll = dll
         else:
             self._dll = np.ones(0, dtype=float)
-        band = band.reshape(self.bandwidth + 1, nk)
-        diag = band[0].copy()
+        lower = band.reshape(nk, self.bandwidth + 1)
+        diag = lower[:, 0].copy()
         diag_max = float(diag.max(initial=1.0))
         lift = np.zeros(nk)
         shift = 0.0
         chol = None
         for _ in range(8):
-            trial = band.copy()
-            trial[0] += lift + shift
-            try:
-                chol = sla.cholesky_banded(trial, lower=True, check_finite=False)
-            except np.linalg.LinAlgError:
+            trial = lower.copy()
+            trial[:, 0] += lift + shift
+            pivots = trial[:, 0].copy()
+            if bk.band_cholesky(trial) >= 0:
                 shift = max(shift * 100.0, 1e-15 * diag_max)
                 chol = None
                 continue
-            weak = (chol[0] ** 2 < pivot_tol * trial[0]) & (lift == 0.0)
+            chol = trial
+            weak = (chol[:, 0] ** 2 < pivot_tol * pivots) & (lift == 0.0)
             if not weak.any():
                 break
             lift[weak] = np.maximum(diag[weak], 1e-12 * diag_max)
@@ -357,34 +386,36 @@ class BorderedBandedLP:
                 "interior point: the banded normal equations are not positive definite"
             )
         self._chol = chol
+        self._inv_diag = 1.0 / chol[:, 0]
         lifted = np.flatnonzero(lift > 0.0)
-        self.lifted_rows = int((lift > 0).sum())
-        bc = np.bincount(self._bc[0], weights=self._bc[1] * theta[self._bc[2]], minlength=nb * nc)
+        self.lifted_rows = int(lifted.size)
+        bc = np.zeros(nb * nc)
+        bk.scatter(bc, self._bc[0], self._bc[1], theta, self._bc[2])
         bc = bc.reshape(nb, nc)
-        cc = np.bincount(self._cc[0], weights=self._cc[1] * theta[self._cc[2]], minlength=nc * nc)
+        cc = np.zeros(nc * nc)
+        bk.scatter(cc, self._cc[0], self._cc[1], theta, self._cc[2])
         theta_d = theta[self.dense_cols]
         nd = self.dense_cols.size
         nl = lifted.size
         dll = self._dll
         # border E = [dense rows' products | dense columns | lifts], by leaf and kept rows
-        bc_l, bc_k = bc[self._leaf_sel], bc[self._kept_sel]
+        bc_l, bc_k = np.ascontiguousarray(bc[self._leaf_sel]), bc[self._kept_sel]
         inv_dll = 1.0 / dll
         dbc_l = bc_l * inv_dll[:, None]
         k = nc + nd + nl
-        r_k = np.empty((nk, k), order="F")  # LAPACK takes it without a copy
+        r_k = np.empty((nk, k))
         r_k[:, :nc] = bc_k - self._nkl @ dbc_l
-        through = np.bincount(
-            self._rk_flat,
-            weights=self._nkl.data[self._rk_data] * self._rk_w * inv_dll[self._rk_leaf],
-            minlength=nk * nd,
-        )
-        r_k[:, nc : nc + nd] = self._ad_k - through.reshape(nd, nk).T
+        r_k[:, nc : nc + nd] = self._ad_k
         r_k[:, nc + nd :] = 0.0
         r_k[lifted, nc + nd + np.arange(nl)] = np.sqrt(lift[lifted])
+        head = r_k if nl == 0 else np.ascontiguousarray(r_k[:, : nc + nd])
+        bk.scatter_pair(head.reshape(-1), self._rk_flat, self._rk_w, self._nkl.data,
+                        self._rk_data, inv_dll, self._rk_leaf)
+        if nl:
+            r_k[:, : nc + nd] = head
         # Z = L^-1 R with S = L L' the kept rows' Schur complement (banded Cholesky)
-        z_k, info = sla.lapack.dtbtrs(chol, r_k, uplo="L", trans="N")
-        if info != 0:  # pragma: no cover - numerical breakdown
-            raise SolverError("interior point: the banded factor is singular")
+        bk.band_forward_block(chol, r_k)
+        z_k = r_k
         small = np.zeros((k, k))
         small[:nc, :nc] = cc.reshape(nc, nc)
         small[:nc, nc : nc + nd] = self._ad_c
@@ -397,9 +428,9 @@ class BorderedBandedLP:
         cross = np.asarray(self._ad_l.T @ dbc_l)
         ele[nc : nc + nd, :nc] = cross
         ele[:nc, nc : nc + nd] = cross.T
-        ele[nc : nc + nd, nc : nc + nd] = np.bincount(
-            self._ee_flat, weights=self._ee_w * inv_dll[self._ee_leaf], minlength=nd * nd
-        ).reshape(nd, nd)
+        ee = np.zeros(nd * nd)
+        bk.scatter(ee, self._ee_flat, self._ee_w, inv_dll, self._ee_leaf)
+        ele[nc : nc + nd, nc : nc + nd] = ee.reshape(nd, nd)
         schur = small - ele - z_k.T @ z_k
         self._bc_l, self._dbc_l, self._z = bc_l, dbc_l, z_k
         self._nd_nl = (nd, nl)
@@ -411,25 +442,21 @@ class BorderedBandedLP:
         """Solve the factorised normal equations for one right-hand side (length m)."""
         nb, nc = self.n_band, self.n_rowc
         nd, _ = self._nd_nl
-        kept, leaf = self._kept_sel, self._leaf_sel
-        v = rhs[:nb]
-        v_l = v[leaf]
-        vl_d = v_l / self._dll
-        u_k = v[kept] - self._nkl @ vl_d
-        q, _ = sla.lapack.dtbtrs(self._chol, u_k[:, None], uplo="L", trans="N")
-        q = q[:, 0]
-        rhs2 = np.zeros(nc + self._n_extra)
-        rhs2[:nc] = rhs[nb:]
-        rhs2[:nc] -= self._bc_l.T @ vl_d
-        rhs2[nc : nc + nd] -= self._ad_l.T @ vl_d
-        rhs2 -= self._z.T @ q
-        w = sla.lu_solve(self._schur_lu, rhs2, check_finite=False)
-        y_k, _ = sla.lapack.dtbtrs(self._chol, (q - self._z @ w)[:, None], uplo="L", trans="T")
-        y_k = y_k[:, 0]
-        el_w = self._bc_l @ w[:nc] + self._ad_l @ w[nc : nc + nd]
+        rhs = np.ascontiguousarray(rhs, dtype=float)
+        (kept_u, leaf_u, nkl_p, nkl_i, nlk_p, nlk_i), adl = self._kernel_idx, self._ad_l
+        u = np.empty(self._leaf_idx.size)
+        q = np.empty(self._kept_idx.size)
+        bk.leaf_forward(rhs, kept_u, leaf_u, self._dll, nkl_p, nkl_i, self._nkl.data,
+                        self._chol, self._inv_diag, u, q)
+        border = -(self._z.T @ q)
+        border[:nc] += rhs[nb:] - self._bc_l.T @ u
+        border[nc : nc + nd] -= adl.T @ u
+        w = sla.lu_solve(self._schur_lu, border, check_finite=False)
+        t = q - self._z @ w
+        base_l = rhs[self._leaf_sel] - self._bc_l @ w[:nc] - adl @ w[nc : nc + nd]
         dy = np.empty(self.m)
-        dy[kept] = y_k
-        dy[leaf] = (v_l - el_w - self._nkl.T @ y_k) / self._dll
+        bk.leaf_backward(t, base_l, kept_u, leaf_u, self._dll, nlk_p, nlk_i, self._nlk.data,
+                         self._chol, self._inv_diag, dy)
         dy[nb:] = w[:nc]
         return dy
 
@@ -467,6 +494,23 @@ class BorderedBandedLP:
         return dy
 
 
+def _by_target(flat: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A scatter's index and its companion arrays, sorted by where each entry lands (the
+    compiled scatter then writes memory in order)."""
+    order = np.argsort(flat, kind="stable")
+    return tuple(_index(a[order]) for a in (flat, *arrays))
+
+
+def _index(a: np.ndarray) -> np.ndarray:
+    """Integer arrays as unsigned 32-bit indices for the compiled kernels (an unsigned index
+    spares Numba its negative-index wraparound; every index here is below 2**32)."""
+    if a.dtype.kind in "iu":
+        if a.size and (a.min() < 0 or a.max() >= 2**32):  # pragma: no cover - defensive
+            raise ValueError("an index outside 0 .. 2**32 - 1")
+        return a.astype(np.uint32)
+    return a
+
+
 def _typical(v: np.ndarray) -> float:
     nz = np.abs(v[v != 0.0])
     return float(np.mean(nz)) if nz.size else 1.0
@@ -500,22 +544,22 @@ def _direction(
     and complementarity equations exact, and measuring ``rp - A dx`` avoids the cancellation in
     the normal equations' right-hand side when some ``z`` are tiny.
     """
-    a, at = lp.a, lp.at
-    rhs = rp - a @ ((rc - x * rd) / z)
+    w = (rc - x * rd) / z
+    rhs = np.empty(lp.m)
+    lp.residual(w, rp, rhs)
     dy = lp.solve(rhs)
-    atdy = at @ dy
-    dx = (rc - x * rd) / z + theta * atdy
-    dz = rd - atdy
+    dx = w
+    dz = rd.copy()
+    lp.dual_step(dy, theta, dx, dz)
     rp_norm = max(float(np.linalg.norm(rp)), 1e-12 * float(np.linalg.norm(lp.bh)))
+    err = np.empty(lp.m)
     for _ in range(refine):
-        err = rp - a @ dx
+        lp.residual(dx, rp, err)
         if float(np.linalg.norm(err)) <= 1e-8 * rp_norm + 1e-15:
             break
         corr = lp.solve(err)
-        at_corr = at @ corr
         dy += corr
-        dx += theta * at_corr
-        dz -= at_corr
+        lp.dual_step(corr, theta, dx, dz)
     return dx, dy, dz
 
 
@@ -611,7 +655,7 @@ def mehrotra(
         Most refinement solves of each Newton direction on its primal residual (each stops once
         the residual is below 1e-8 of the right-hand side).
     """
-    a, at, b, c = lp.a, lp.at, lp.bh, lp.ch
+    b, c = lp.bh, lp.ch
     st = start if start is not None else starting_point(lp)
     x, y, z = st.x.copy(), st.y.copy(), st.z.copy()
     nb_ = 1.0 + float(np.linalg.norm(b))
@@ -619,12 +663,13 @@ def mehrotra(
     it = 0
     pres = dres = gap = np.inf
     converged = False
+    rp, rd = np.empty(lp.m), np.empty(lp.n)
     best: tuple[float, IPMState, float, float, float] | None = None
     stall = 0
     mu_ref = np.inf
     for it in range(max_iter + 1):
-        rp = b - a @ x
-        rd = c - at @ y - z
+        lp.residual(x, b, rp)
+        lp.dual_residual(y, z, rd)
         pobj = float(c @ x)
         dobj = float(b @ y)
         pres = float(np.linalg.norm(rp)) / nb_
