@@ -91,9 +91,15 @@ class BorderedBandedLP:
         self.m, self.n = a.shape
         self.n_band = n_band
         self.n_rowc = self.m - n_band
-        self.dense_cols = np.asarray(dense_cols, dtype=np.int64)
+        dense = np.zeros(self.n, bool)
+        dense[np.asarray(dense_cols, dtype=np.int64)] = True
+        # columns in the order of the band rows they touch (internal; `unscale` restores the
+        # caller's order): every gather and scatter of an iteration then walks memory forwards
+        self.col_order = _band_column_order(a, self.leaf, dense)
+        a = a[:, self.col_order]
+        self.dense_cols = np.flatnonzero(dense[self.col_order])
         self.b = np.asarray(b, dtype=float)
-        self.c = np.asarray(c, dtype=float)
+        self.c = np.asarray(c, dtype=float)[self.col_order]
         self._scale(a)
         self._prepare_products()
 
@@ -494,6 +500,23 @@ class BorderedBandedLP:
         return dy
 
 
+def _band_column_order(a: sp.csc_matrix, leaf: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """Columns sorted by the first band row they touch, leaves and kept rows each ranked on
+    [0, 1) in their own order (both follow the band); dense columns and columns on dense rows
+    only come last."""
+    kept_idx, leaf_idx = np.flatnonzero(~leaf), np.flatnonzero(leaf)
+    pos = np.full(a.shape[0], np.inf)
+    pos[kept_idx] = np.arange(kept_idx.size) / max(kept_idx.size, 1)
+    pos[leaf_idx] = np.arange(leaf_idx.size) / max(leaf_idx.size, 1)
+    counts = np.diff(a.indptr)
+    key = np.full(a.shape[1], np.inf)
+    has = counts > 0
+    key[has] = np.minimum.reduceat(pos[a.indices], a.indptr[:-1][has])
+    key[dense] = np.inf
+    order = np.lexsort((np.arange(a.shape[1]), dense, key))
+    return order
+
+
 def _by_target(flat: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """A scatter's index and its companion arrays, sorted by where each entry lands (the
     compiled scatter then writes memory in order)."""
@@ -736,7 +759,8 @@ def mehrotra(
 
 
 def unscale(lp: BorderedBandedLP, state: IPMState) -> tuple[np.ndarray, np.ndarray]:
-    """Primal x and duals y of the original (unscaled) standard form."""
-    x = state.x * lp.col_scale * lp.b_scale
+    """Primal x and duals y of the original (unscaled) standard form, in the caller's order."""
+    x = np.empty(lp.n)
+    x[lp.col_order] = state.x * lp.col_scale * lp.b_scale
     y = state.y * lp.row_scale * lp.c_scale
     return x, y
