@@ -25,7 +25,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
@@ -37,11 +37,20 @@ from gridfirst.procurement import band_kernels as bk
 
 @dataclass
 class IPMState:
-    """Primal, dual and reduced-cost iterates of :func:`mehrotra` (scaled standard form)."""
+    """Primal, dual and reduced-cost iterates of :func:`mehrotra` (scaled standard form).
+
+    ``s`` and ``w`` are the slacks ``u - x`` of the bounded columns and their duals (empty when
+    the LP has no upper bounds).
+    """
 
     x: np.ndarray
     y: np.ndarray
     z: np.ndarray
+    s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    w: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def copy(self) -> IPMState:
+        return IPMState(self.x.copy(), self.y.copy(), self.z.copy(), self.s.copy(), self.w.copy())
 
 
 @dataclass
@@ -73,6 +82,9 @@ class BorderedBandedLP:
     leaf_rows : numpy.ndarray of bool, optional
         Banded rows that share no sparse column with each other (e.g. capacity links); they are
         eliminated first by a diagonal Schur complement, leaving a narrower band of kept rows.
+    upper : numpy.ndarray, optional
+        Upper bounds of the columns (``inf``: none), kept implicitly by :func:`mehrotra`: the
+        bound and its slack add to a column's diagonal weight, not rows and columns to ``A``.
     """
 
     def __init__(
@@ -83,6 +95,7 @@ class BorderedBandedLP:
         n_band: int,
         dense_cols: np.ndarray,
         leaf_rows: np.ndarray | None = None,
+        upper: np.ndarray | None = None,
     ) -> None:
         a = sp.csc_matrix(a)
         self.leaf = (
@@ -101,6 +114,12 @@ class BorderedBandedLP:
         self.b = np.asarray(b, dtype=float)
         self.c = np.asarray(c, dtype=float)[self.col_order]
         self._scale(a)
+        ub = np.full(self.n, np.inf) if upper is None else np.asarray(upper, float)[self.col_order]
+        if np.any(ub <= 0.0):
+            raise ValueError("an upper bound is not positive (fix such columns before)")
+        #: bounded columns (internal order) and their scaled bounds: ``x_j + s_j = u_j``
+        self.ub_idx = np.flatnonzero(np.isfinite(ub))
+        self.uh = ub[self.ub_idx] / (self.col_scale[self.ub_idx] * self.b_scale)
         self._prepare_products()
 
     def residual(self, x: np.ndarray, base: np.ndarray, out: np.ndarray) -> None:
@@ -551,6 +570,27 @@ def _max_step(v: np.ndarray, dv: np.ndarray) -> float:
     return float(min(1.0, np.min(-v[neg] / dv[neg])))
 
 
+@dataclass
+class _Pairs:
+    """The bounded columns' part of an iterate: slacks ``s = u - x`` and their duals ``w``
+    (``idx`` into the columns), the residual ``ru = u - x - s`` and the weights ``w / s``."""
+
+    idx: np.ndarray
+    s: np.ndarray
+    w: np.ndarray
+    ru: np.ndarray
+    ws: np.ndarray
+
+
+def _theta(x: np.ndarray, z: np.ndarray, bp: _Pairs) -> np.ndarray:
+    """Diagonal weights ``1 / (z/x + w/s)`` (``x/z`` on the columns without a bound)."""
+    theta = x / z
+    if bp.idx.size:
+        i = bp.idx
+        theta[i] = 1.0 / (z[i] / x[i] + bp.ws)
+    return theta
+
+
 def _direction(
     lp: BorderedBandedLP,
     rp: np.ndarray,
@@ -560,21 +600,32 @@ def _direction(
     z: np.ndarray,
     theta: np.ndarray,
     refine: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Newton direction, refined on the primal residual ``rp - A dx`` itself.
+    bp: _Pairs,
+    rcs: np.ndarray,
+    ru: np.ndarray,
+    floor: float = 1e-12,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Newton direction, refined on the primal residual ``rp - A dx`` itself (until it is below
+    1e-8 of ``max(|rp|, floor |b|)``).
 
-    Correcting ``dy`` by ``dy'`` with ``dx += theta A' dy'`` and ``dz -= A' dy'`` keeps the dual
-    and complementarity equations exact, and measuring ``rp - A dx`` avoids the cancellation in
-    the normal equations' right-hand side when some ``z`` are tiny.
+    ``rc`` and ``rcs`` are the complementarity right-hand sides of ``x z`` and ``s w``, ``ru``
+    the bound residual. Correcting ``dy`` by ``dy'`` with ``dx += theta A' dy'`` and
+    ``dz -= A' dy'`` keeps the dual and complementarity equations exact, and measuring
+    ``rp - A dx`` avoids the cancellation in the normal equations' right-hand side when some
+    ``z`` are tiny. The bounded columns' ``ds = ru - dx`` and ``dw = (rcs - w ds) / s`` follow
+    from the final ``dx``, and ``dw`` joins ``dz`` (dual equation ``A'dy + dz - dw = rd``).
     """
-    w = (rc - x * rd) / z
+    g = (rc - x * rd) / z
+    if bp.idx.size:
+        i = bp.idx
+        g[i] = -theta[i] * (rd[i] - rc[i] / x[i] + (rcs - bp.w * ru) / bp.s)
     rhs = np.empty(lp.m)
-    lp.residual(w, rp, rhs)
+    lp.residual(g, rp, rhs)
     dy = lp.solve(rhs)
-    dx = w
+    dx = g
     dz = rd.copy()
     lp.dual_step(dy, theta, dx, dz)
-    rp_norm = max(float(np.linalg.norm(rp)), 1e-12 * float(np.linalg.norm(lp.bh)))
+    rp_norm = max(float(np.linalg.norm(rp)), floor * float(np.linalg.norm(lp.bh)))
     err = np.empty(lp.m)
     for _ in range(refine):
         lp.residual(dx, rp, err)
@@ -583,69 +634,96 @@ def _direction(
         corr = lp.solve(err)
         dy += corr
         lp.dual_step(corr, theta, dx, dz)
-    return dx, dy, dz
+    if bp.idx.size:
+        ds = ru - dx[bp.idx]
+        dw = (rcs - bp.w * ds) / bp.s
+        dz[bp.idx] += dw
+    else:
+        ds = dw = np.zeros(0)
+    return dx, dy, dz, ds, dw
+
+
+def _steps(x: np.ndarray, z: np.ndarray, bp: _Pairs, dx: np.ndarray, dz: np.ndarray,
+           ds: np.ndarray, dw: np.ndarray) -> tuple[float, float]:
+    """Longest primal and dual steps in [0, 1] that keep ``x, s`` and ``z, w`` non-negative."""
+    ap, ad = _max_step(x, dx), _max_step(z, dz)
+    if bp.idx.size:
+        ap = min(ap, _max_step(bp.s, ds))
+        ad = min(ad, _max_step(bp.w, dw))
+    return ap, ad
 
 
 def _gondzio(
     lp: BorderedBandedLP,
     x: np.ndarray,
     z: np.ndarray,
-    dx: np.ndarray,
-    dy: np.ndarray,
-    dz: np.ndarray,
+    d: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     mu_target: float,
     theta: np.ndarray,
     count: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gondzio's multiple centrality correctors: push outlying products x_i z_i towards the
-    target so that a longer step fits; a corrector is kept only if it lengthens the step."""
+    bp: _Pairs,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Gondzio's multiple centrality correctors: push outlying products x_i z_i (and s_i w_i)
+    towards the target so that a longer step fits; a corrector is kept only if it lengthens
+    the step."""
     zeros_p = np.zeros(lp.m)
     zeros_d = np.zeros(lp.n)
-    ap, ad = _max_step(x, dx), _max_step(z, dz)
+    zeros_u = np.zeros(bp.idx.size)
+    lo, hi = 0.1 * mu_target, 10.0 * mu_target
+
+    def target(v: np.ndarray) -> np.ndarray:
+        return np.maximum(np.clip(v, lo, hi) - v, -hi)
+
+    ap, ad = _steps(x, z, bp, d[0], d[2], d[3], d[4])
     for _ in range(count):
         tp, td = min(1.0, 1.2 * ap + 0.1), min(1.0, 1.2 * ad + 0.1)
-        v = (x + tp * dx) * (z + td * dz)
-        lo, hi = 0.1 * mu_target, 10.0 * mu_target
-        corr = np.clip(v, lo, hi) - v
-        corr = np.maximum(corr, -hi)
-        cx, cy, cz = _direction(lp, zeros_p, zeros_d, corr, x, z, theta, 2)
-        nx, ny, nz = dx + cx, dy + cy, dz + cz
-        nap, nad = _max_step(x, nx), _max_step(z, nz)
+        corr = target((x + tp * d[0]) * (z + td * d[2]))
+        corr_s = target((bp.s + tp * d[3]) * (bp.w + td * d[4]))
+        c = _direction(lp, zeros_p, zeros_d, corr, x, z, theta, 2, bp, corr_s, zeros_u)
+        nd = tuple(a + b for a, b in zip(d, c, strict=True))
+        nap, nad = _steps(x, z, bp, nd[0], nd[2], nd[3], nd[4])
         if min(nap, nad) < 1.01 * min(ap, ad):
             break
-        dx, dy, dz, ap, ad = nx, ny, nz, nap, nad
+        d, ap, ad = nd, nap, nad  # type: ignore[assignment]
         if min(ap, ad) >= 1.0:
             break
-    return dx, dy, dz
+    return d
 
 
 def starting_point(lp: BorderedBandedLP) -> IPMState:
-    """Mehrotra's starting point: least-squares x and (y, z), shifted into the interior."""
+    """Mehrotra's starting point: least-squares x and (y, z), shifted into the interior (the
+    bounded columns' slacks with x, their duals so that ``z - w`` keeps the reduced cost)."""
     lp.factorise(np.ones(lp.n))
     a, at, b, c = lp.a, lp.at, lp.bh, lp.ch
     x = at @ lp.solve_refined(b)
     y = lp.solve_refined(a @ c)
     z = c - at @ y
-    dx = max(-1.5 * float(x.min()), 0.0)
-    dz = max(-1.5 * float(z.min()), 0.0)
-    x = x + dx
-    z = z + dz
-    xz = float(x @ z)
-    x = x + 0.5 * xz / max(float(z.sum()), 1e-300)
-    z = z + 0.5 * xz / max(float(x.sum()), 1e-300)
-    x = np.maximum(x, 1e-8)
-    z = np.maximum(z, 1e-8)
-    return IPMState(x, y, z)
+    i = lp.ub_idx
+    s = lp.uh - x[i]
+    w = np.maximum(-z[i], 0.0)
+    z[i] += w
+    dx = max(-1.5 * float(min(x.min(), s.min(initial=np.inf))), 0.0)
+    dz = max(-1.5 * float(min(z.min(), w.min(initial=np.inf))), 0.0)
+    x, s = x + dx, s + dx
+    z, w = z + dz, w + dz
+    xz = float(x @ z) + float(s @ w)
+    x = x + 0.5 * xz / max(float(z.sum() + w.sum()), 1e-300)
+    s = s + 0.5 * xz / max(float(z.sum() + w.sum()), 1e-300)
+    z = z + 0.5 * xz / max(float(x.sum() + s.sum()), 1e-300)
+    w = w + 0.5 * xz / max(float(x.sum() + s.sum()), 1e-300)
+    return IPMState(np.maximum(x, 1e-8), y, np.maximum(z, 1e-8), np.maximum(s, 1e-8),
+                    np.maximum(w, 1e-8))
 
 
 def warm_point(lp: BorderedBandedLP, prev: IPMState, push: float = 1e-3) -> IPMState:
     """Start from a previous solution, pushed back into the interior by a central shift."""
     x = np.maximum(prev.x, 0.0)
     z = np.maximum(prev.z, 0.0)
-    mu = max(float(x @ z) / lp.n, push)
-    x = x + np.sqrt(mu) * 0.1 + push
-    z = z + np.sqrt(mu) * 0.1 + push
-    return IPMState(x, prev.y.copy(), z)
+    s = np.maximum(prev.s, 0.0)
+    w = np.maximum(prev.w, 0.0)
+    mu = max((float(x @ z) + float(s @ w)) / (lp.n + s.size), push)
+    shift = np.sqrt(mu) * 0.1 + push
+    return IPMState(x + shift, prev.y.copy(), z + shift, s + shift, w + shift)
 
 
 def mehrotra(
@@ -656,6 +734,7 @@ def mehrotra(
     log: list | None = None,
     correctors: int = 0,
     refine: int = 4,
+    refine_floor: float = 1e-12,
 ) -> IPMResult:
     """Mehrotra predictor-corrector on the scaled standard form of ``lp``.
 
@@ -675,14 +754,18 @@ def mehrotra(
     correctors : int
         Gondzio's centrality correctors per iteration (0: plain Mehrotra).
     refine : int
-        Most refinement solves of each Newton direction on its primal residual (each stops once
-        the residual is below 1e-8 of the right-hand side).
+        Most refinement solves of each Newton direction on its primal residual (they stop once
+        the residual is below 1e-8 of ``max(|rp|, refine_floor |b|)``).
+    refine_floor : float
+        See ``refine``: a larger floor spares refinement solves near the optimum whose error
+        is already far below the tolerance.
     """
-    b, c = lp.bh, lp.ch
-    st = start if start is not None else starting_point(lp)
-    x, y, z = st.x.copy(), st.y.copy(), st.z.copy()
-    nb_ = 1.0 + float(np.linalg.norm(b))
+    b, c, u, ui = lp.bh, lp.ch, lp.uh, lp.ub_idx
+    st = (start if start is not None else starting_point(lp)).copy()
+    x, y, z, s, w = st.x, st.y, st.z, st.s, st.w
+    nb_ = 1.0 + float(np.hypot(np.linalg.norm(b), np.linalg.norm(u)))
     nc_ = 1.0 + float(np.linalg.norm(c))
+    n_pairs = lp.n + ui.size
     it = 0
     pres = dres = gap = np.inf
     converged = False
@@ -693,18 +776,21 @@ def mehrotra(
     for it in range(max_iter + 1):
         lp.residual(x, b, rp)
         lp.dual_residual(y, z, rd)
+        ru = u - x[ui] - s
+        if ui.size:
+            rd[ui] += w
         pobj = float(c @ x)
-        dobj = float(b @ y)
-        pres = float(np.linalg.norm(rp)) / nb_
+        dobj = float(b @ y) - float(u @ w)
+        pres = float(np.hypot(np.linalg.norm(rp), np.linalg.norm(ru))) / nb_
         dres = float(np.linalg.norm(rd)) / nc_
         gap = abs(pobj - dobj) / (1.0 + abs(pobj))
         if pres < tol and dres < tol and gap < tol:
             converged = True
             break
         merit = max(pres, dres, gap)
-        mu_now = float(x @ z) / lp.n
+        mu_now = (float(x @ z) + float(s @ w)) / n_pairs
         if best is None or merit < 0.9 * best[0]:
-            best = (merit, IPMState(x.copy(), y.copy(), z.copy()), pres, dres, gap)
+            best = (merit, IPMState(x, y, z, s, w).copy(), pres, dres, gap)
             stall = 0
             mu_ref = mu_now
         elif mu_now < 0.1 * mu_ref:
@@ -716,46 +802,50 @@ def mehrotra(
             stall += 1
         if it == max_iter or stall >= 6 or merit > 1e4 * best[0]:
             # numerical trouble near the optimum: return the best iterate seen
-            _, st_best, pres, dres, gap = best
-            x, y, z = st_best.x, st_best.y, st_best.z
+            _, st, pres, dres, gap = best
             break
-        mu = float(x @ z) / lp.n
-        theta = x / z
+        mu = mu_now
+        bp = _Pairs(ui, s, w, ru, w / s)
+        theta = _theta(x, z, bp)
         try:
             lp.factorise(theta)
         except SolverError:
             if best is None:
                 raise
-            _, st_best, pres, dres, gap = best
-            x, y, z = st_best.x, st_best.y, st_best.z
+            _, st, pres, dres, gap = best
             break
         # predictor (affine scaling) direction
-        rc = -x * z
-        dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
-        ap = _max_step(x, dx)
-        ad = _max_step(z, dz)
-        mu_aff = float((x + ap * dx) @ (z + ad * dz)) / lp.n
+        rc, rcs = -x * z, -s * w
+        dx, dy, dz, ds, dw = _direction(lp, rp, rd, rc, x, z, theta, refine, bp, rcs, ru,
+                                        refine_floor)
+        ap, ad = _steps(x, z, bp, dx, dz, ds, dw)
+        mu_aff = (float((x + ap * dx) @ (z + ad * dz))
+                  + float((s + ap * ds) @ (w + ad * dw))) / n_pairs
         sigma = min(1.0, (mu_aff / mu) ** 3)
         # corrector with centring
         rc = sigma * mu - x * z - dx * dz
-        dx, dy, dz = _direction(lp, rp, rd, rc, x, z, theta, refine)
+        rcs = sigma * mu - s * w - ds * dw
+        d = _direction(lp, rp, rd, rc, x, z, theta, refine, bp, rcs, ru, refine_floor)
         if correctors > 0:
-            dx, dy, dz = _gondzio(lp, x, z, dx, dy, dz, sigma * mu, theta, correctors)
+            d = _gondzio(lp, x, z, d, sigma * mu, theta, correctors, bp)
+        dx, dy, dz, ds, dw = d
         eta = max(0.9, 1.0 - 10.0 * mu) if it < 3 else 0.9995
-        ap = min(1.0, eta * _max_step(x, dx))
-        ad = min(1.0, eta * _max_step(z, dz))
+        ap, ad = _steps(x, z, bp, dx, dz, ds, dw)
+        ap, ad = min(1.0, eta * ap), min(1.0, eta * ad)
         if log is not None:
             log.append((it, pres, dres, gap, mu, ap, ad, sigma))
         x = x + ap * dx
+        s = s + ap * ds
         y = y + ad * dy
         z = z + ad * dz
-        if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(z).all()):
+        w = w + ad * dw
+        if not all(np.isfinite(v).all() for v in (x, y, z, s, w)):
             if best is None:
                 raise SolverError("interior point: iterates became non-finite")
-            _, st_best, pres, dres, gap = best
-            x, y, z = st_best.x, st_best.y, st_best.z
+            _, st, pres, dres, gap = best
             break
-    return IPMResult(IPMState(x, y, z), it, pres, dres, gap, converged)
+        st = IPMState(x, y, z, s, w)
+    return IPMResult(st, it, pres, dres, gap, converged)
 
 
 def unscale(lp: BorderedBandedLP, state: IPMState) -> tuple[np.ndarray, np.ndarray]:
