@@ -238,6 +238,8 @@ class BorderedBandedLP:
         # the dense columns on the banded rows, split into leaf and kept rows (sparse: a capacity
         # touches only its own link rows)
         self._ad_l = ad_b[self._leaf_idx].tocsr()
+        self._ad_l.sort_indices()
+        self._kernel_idx += (_index(self._ad_l.indptr), _index(self._ad_l.indices))
         self._ad_k = ad_b[self._kept_idx].toarray()
         self._prepare_border_products()
         self._ad_c = ad[nb:].toarray()
@@ -314,7 +316,7 @@ class BorderedBandedLP:
         self._nlk_perm = pattern_t.data.astype(np.int64) - 1
         self._nlk = pattern_t
         self._n_pairs = npair
-        self._kernel_idx = tuple(
+        self._kernel_idx: tuple[np.ndarray, ...] = tuple(
             _index(a) for a in (kept_idx, leaf_idx, pattern.indptr, pattern.indices,
                                 pattern_t.indptr, pattern_t.indices)
         )
@@ -466,22 +468,19 @@ class BorderedBandedLP:
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Solve the factorised normal equations for one right-hand side (length m)."""
         nb, nc = self.n_band, self.n_rowc
-        nd, _ = self._nd_nl
         rhs = np.ascontiguousarray(rhs, dtype=float)
-        (kept_u, leaf_u, nkl_p, nkl_i, nlk_p, nlk_i), adl = self._kernel_idx, self._ad_l
-        u = np.empty(self._leaf_idx.size)
+        kept, leaf, nkl_p, nkl_i, nlk_p, nlk_i, adl_p, adl_i = self._kernel_idx
         q = np.empty(self._kept_idx.size)
-        bk.leaf_forward(rhs, kept_u, leaf_u, self._dll, nkl_p, nkl_i, self._nkl.data,
-                        self._chol, self._inv_diag, u, q)
-        border = -(self._z.T @ q)
-        border[:nc] += rhs[nb:] - self._bc_l.T @ u
-        border[nc : nc + nd] -= adl.T @ u
+        border = np.zeros(nc + self._n_extra)
+        border[:nc] = rhs[nb:]
+        bk.leaf_forward(rhs, kept, leaf, self._dll, nkl_p, nkl_i, self._nkl.data, self._bc_l,
+                        adl_p, adl_i, self._ad_l.data, self._chol, self._inv_diag, self._z, q,
+                        border)
         w = sla.lu_solve(self._schur_lu, border, check_finite=False)
-        t = q - self._z @ w
-        base_l = rhs[self._leaf_sel] - self._bc_l @ w[:nc] - adl @ w[nc : nc + nd]
         dy = np.empty(self.m)
-        bk.leaf_backward(t, base_l, kept_u, leaf_u, self._dll, nlk_p, nlk_i, self._nlk.data,
-                         self._chol, self._inv_diag, dy)
+        bk.leaf_backward(rhs, q, w, kept, leaf, self._dll, nlk_p, nlk_i, self._nlk.data,
+                         self._bc_l, adl_p, adl_i, self._ad_l.data, self._chol, self._inv_diag,
+                         self._z, dy)
         dy[nb:] = w[:nc]
         return dy
 
@@ -604,9 +603,10 @@ def _direction(
     rcs: np.ndarray,
     ru: np.ndarray,
     floor: float = 1e-12,
+    rtol: float = 1e-8,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Newton direction, refined on the primal residual ``rp - A dx`` itself (until it is below
-    1e-8 of ``max(|rp|, floor |b|)``).
+    ``rtol`` of ``max(|rp|, floor |b|)``).
 
     ``rc`` and ``rcs`` are the complementarity right-hand sides of ``x z`` and ``s w``, ``ru``
     the bound residual. Correcting ``dy`` by ``dy'`` with ``dx += theta A' dy'`` and
@@ -629,7 +629,7 @@ def _direction(
     err = np.empty(lp.m)
     for _ in range(refine):
         lp.residual(dx, rp, err)
-        if float(np.linalg.norm(err)) <= 1e-8 * rp_norm + 1e-15:
+        if float(np.linalg.norm(err)) <= rtol * rp_norm + 1e-15:
             break
         corr = lp.solve(err)
         dy += corr
@@ -735,6 +735,7 @@ def mehrotra(
     correctors: int = 0,
     refine: int = 4,
     refine_floor: float = 1e-12,
+    refine_rtol: float = 1e-8,
 ) -> IPMResult:
     """Mehrotra predictor-corrector on the scaled standard form of ``lp``.
 
@@ -755,10 +756,11 @@ def mehrotra(
         Gondzio's centrality correctors per iteration (0: plain Mehrotra).
     refine : int
         Most refinement solves of each Newton direction on its primal residual (they stop once
-        the residual is below 1e-8 of ``max(|rp|, refine_floor |b|)``).
-    refine_floor : float
-        See ``refine``: a larger floor spares refinement solves near the optimum whose error
-        is already far below the tolerance.
+        the residual is below ``refine_rtol`` of ``max(|rp|, refine_floor |b|)``).
+    refine_floor, refine_rtol : float
+        See ``refine``. A larger floor spares refinement solves near the optimum whose error is
+        already far below the tolerance; a larger relative tolerance accepts inexact Newton
+        directions while the iterates are far from feasible.
     """
     b, c, u, ui = lp.bh, lp.ch, lp.uh, lp.ub_idx
     st = (start if start is not None else starting_point(lp)).copy()
@@ -817,7 +819,7 @@ def mehrotra(
         # predictor (affine scaling) direction
         rc, rcs = -x * z, -s * w
         dx, dy, dz, ds, dw = _direction(lp, rp, rd, rc, x, z, theta, refine, bp, rcs, ru,
-                                        refine_floor)
+                                        refine_floor, refine_rtol)
         ap, ad = _steps(x, z, bp, dx, dz, ds, dw)
         mu_aff = (float((x + ap * dx) @ (z + ad * dz))
                   + float((s + ap * ds) @ (w + ad * dw))) / n_pairs
@@ -825,7 +827,8 @@ def mehrotra(
         # corrector with centring
         rc = sigma * mu - x * z - dx * dz
         rcs = sigma * mu - s * w - ds * dw
-        d = _direction(lp, rp, rd, rc, x, z, theta, refine, bp, rcs, ru, refine_floor)
+        d = _direction(lp, rp, rd, rc, x, z, theta, refine, bp, rcs, ru, refine_floor,
+                       refine_rtol)
         if correctors > 0:
             d = _gondzio(lp, x, z, d, sigma * mu, theta, correctors, bp)
         dx, dy, dz, ds, dw = d
