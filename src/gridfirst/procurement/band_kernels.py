@@ -206,3 +206,55 @@ def dual_step(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, dy: np.ndarray,
             s += val[p] * dy[idx[p]]
         dx[j] += theta[j] * s
         dz[j] -= s
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def border_block(bc: np.ndarray, kept: np.ndarray, leaf: np.ndarray, dll: np.ndarray,
+                 nkl_ptr: np.ndarray, nkl_idx: np.ndarray, nkl_val: np.ndarray,
+                 adl_ptr: np.ndarray, adl_idx: np.ndarray, adl_val: np.ndarray,
+                 adk_ptr: np.ndarray, adk_idx: np.ndarray, adk_val: np.ndarray,
+                 r: np.ndarray, ele: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The border carried through the eliminated leaves, in one pass over each.
+
+    The border ``E = [bc | A_d]`` (the dense rows' products ``bc`` by band row, and the dense
+    columns, ``A_d``, given on the leaves as ``adl_*`` and on the kept rows as ``adk_*``):
+    ``r[:, :nc + nd] = E_k - N_kl D^-1 E_l`` on the kept rows, and ``ele = E_l' D^-1 E_l``.
+    """
+    nc = bc.shape[1]
+    width = ele.shape[0]
+    nk = kept.size
+    for i in range(nk):
+        row = kept[i]
+        for c in range(nc):
+            r[i, c] = bc[row, c]
+        for c in range(nc, width):
+            r[i, c] = 0.0
+        for p in range(adk_ptr[i], adk_ptr[i + 1]):
+            r[i, nc + adk_idx[p]] += adk_val[p]
+        for p in range(nkl_ptr[i], nkl_ptr[i + 1]):
+            j = nkl_idx[p]
+            coef = nkl_val[p] / dll[j]
+            lrow = leaf[j]
+            for c in range(nc):
+                r[i, c] -= coef * bc[lrow, c]
+            for q in range(adl_ptr[j], adl_ptr[j + 1]):
+                r[i, nc + adl_idx[q]] -= coef * adl_val[q]
+    acc = np.zeros((width, width))
+    for j in range(leaf.size):
+        t = 1.0 / dll[j]
+        lrow = leaf[j]
+        for c1 in range(nc):
+            v1 = bc[lrow, c1] * t
+            for c2 in range(nc):
+                acc[c1, c2] += v1 * bc[lrow, c2]
+        for q in range(adl_ptr[j], adl_ptr[j + 1]):
+            col = nc + adl_idx[q]
+            v1 = adl_val[q] * t
+            for c in range(nc):
+                acc[col, c] += v1 * bc[lrow, c]
+                acc[c, col] += v1 * bc[lrow, c]
+            for q2 in range(adl_ptr[j], adl_ptr[j + 1]):
+                acc[col, nc + adl_idx[q2]] += v1 * adl_val[q2]
+    for a in range(width):
+        for b in range(width):
+            ele[a, b] = acc[a, b]

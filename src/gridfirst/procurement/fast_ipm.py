@@ -239,9 +239,10 @@ class BorderedBandedLP:
         # touches only its own link rows)
         self._ad_l = ad_b[self._leaf_idx].tocsr()
         self._ad_l.sort_indices()
-        self._kernel_idx += (_index(self._ad_l.indptr), _index(self._ad_l.indices))
-        self._ad_k = ad_b[self._kept_idx].toarray()
-        self._prepare_border_products()
+        self._ad_k = ad_b[self._kept_idx].tocsr()
+        self._ad_k.sort_indices()
+        self._kernel_idx += (_index(self._ad_l.indptr), _index(self._ad_l.indices),
+                             _index(self._ad_k.indptr), _index(self._ad_k.indices))
         self._ad_c = ad[nb:].toarray()
 
     def _setup_leaves(self, r1: np.ndarray, r2: np.ndarray, w: np.ndarray, col: np.ndarray) -> None:
@@ -321,49 +322,6 @@ class BorderedBandedLP:
                                 pattern_t.indptr, pattern_t.indices)
         )
 
-    def _prepare_border_products(self) -> None:
-        """Where each product of ``N_kl D^-1 E_l`` (dense columns through the eliminated
-        leaves) and of ``E_l' D^-1 E_l`` lands, so that each factorisation is two scatters."""
-        nd = self.dense_cols.size
-        ad = self._ad_l.tocoo()
-        # entries of N_kl by leaf column, with their position in the CSR data array
-        csc_pos = sp.csr_matrix(
-            (np.arange(1, self._nkl.nnz + 1, dtype=float), self._nkl.indices, self._nkl.indptr),
-            shape=self._nkl.shape,
-        ).tocsc()
-        counts = np.diff(csc_pos.indptr)[ad.row]
-        first = csc_pos.indptr[ad.row]
-        rep = np.repeat(np.arange(ad.nnz), counts)
-        offs = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        entry = first[rep] + offs
-        kept_row = csc_pos.indices[entry]
-        width = self.n_rowc + nd  # row-major (nk, nc + nd): the border's first columns
-        self._rk_flat, self._rk_data, self._rk_w, self._rk_leaf = _by_target(
-            kept_row.astype(np.int64) * width + self.n_rowc + ad.col[rep],
-            csc_pos.data[entry].astype(np.int64) - 1,
-            -ad.data[rep],  # subtracted from the dense columns' kept rows
-            ad.row[rep],
-        )
-        # pairs of dense columns on one leaf row
-        order = np.argsort(ad.row, kind="stable")
-        r, c, v = ad.row[order], ad.col[order], ad.data[order]
-        starts = np.searchsorted(r, np.arange(self._leaf_idx.size))
-        ends = np.searchsorted(r, np.arange(self._leaf_idx.size), side="right")
-        deg = ends - starts
-        p1, p2 = [], []
-        for d in np.unique(deg[deg > 0]):
-            rows_d = np.flatnonzero(deg == d)
-            ids = starts[rows_d][:, None] + np.arange(d)[None, :]
-            for i in range(d):
-                for j in range(d):
-                    p1.append(ids[:, i])
-                    p2.append(ids[:, j])
-        i1 = np.concatenate(p1) if p1 else np.zeros(0, np.int64)
-        i2 = np.concatenate(p2) if p2 else np.zeros(0, np.int64)
-        self._ee_flat, self._ee_w, self._ee_leaf = _by_target(
-            c[i1].astype(np.int64) * nd + c[i2], v[i1] * v[i2], r[i1]
-        )
-
     # ------------------------------------------------------------- normal eqs
     def factorise(self, theta: np.ndarray, pivot_tol: float = 1e-9) -> None:
         """Factorise ``A diag(theta) A'`` (banded Cholesky plus the dense Schur complement).
@@ -426,20 +384,18 @@ class BorderedBandedLP:
         nl = lifted.size
         dll = self._dll
         # border E = [dense rows' products | dense columns | lifts], by leaf and kept rows
-        bc_l, bc_k = np.ascontiguousarray(bc[self._leaf_sel]), bc[self._kept_sel]
-        inv_dll = 1.0 / dll
-        dbc_l = bc_l * inv_dll[:, None]
         k = nc + nd + nl
         r_k = np.empty((nk, k))
-        r_k[:, :nc] = bc_k - self._nkl @ dbc_l
-        r_k[:, nc : nc + nd] = self._ad_k
-        r_k[:, nc + nd :] = 0.0
-        r_k[lifted, nc + nd + np.arange(nl)] = np.sqrt(lift[lifted])
-        head = r_k if nl == 0 else np.ascontiguousarray(r_k[:, : nc + nd])
-        bk.scatter_pair(head.reshape(-1), self._rk_flat, self._rk_w, self._nkl.data,
-                        self._rk_data, inv_dll, self._rk_leaf)
+        ele = np.zeros((k, k))
+        (kept, leaf, nkl_p, nkl_i), adl = self._kernel_idx[:4], self._ad_l
+        adl_p, adl_i, adk_p, adk_i = self._kernel_idx[6:10]
+        head = r_k if nl == 0 else np.empty((nk, nc + nd))
+        bk.border_block(bc, kept, leaf, dll, nkl_p, nkl_i, self._nkl.data, adl_p, adl_i,
+                        adl.data, adk_p, adk_i, self._ad_k.data, head, ele[: nc + nd, : nc + nd])
         if nl:
             r_k[:, : nc + nd] = head
+            r_k[:, nc + nd :] = 0.0
+            r_k[lifted, nc + nd + np.arange(nl)] = np.sqrt(lift[lifted])
         # Z = L^-1 R with S = L L' the kept rows' Schur complement (banded Cholesky)
         bk.band_forward_block(chol, r_k)
         z_k = r_k
@@ -449,17 +405,10 @@ class BorderedBandedLP:
         small[nc : nc + nd, :nc] = self._ad_c.T
         small[nc : nc + nd, nc : nc + nd] = -np.diag(1.0 / theta_d)
         small[nc + nd :, nc + nd :] = np.eye(nl)
-        # E' B^-1 E = E_l' D^-1 E_l + Z'Z
-        ele = np.zeros((k, k))
-        ele[:nc, :nc] = bc_l.T @ dbc_l
-        cross = np.asarray(self._ad_l.T @ dbc_l)
-        ele[nc : nc + nd, :nc] = cross
-        ele[:nc, nc : nc + nd] = cross.T
-        ee = np.zeros(nd * nd)
-        bk.scatter(ee, self._ee_flat, self._ee_w, inv_dll, self._ee_leaf)
-        ele[nc : nc + nd, nc : nc + nd] = ee.reshape(nd, nd)
+        # E' B^-1 E = E_l' D^-1 E_l (ele) + Z'Z
+        bc_l = np.ascontiguousarray(bc[self._leaf_sel])
         schur = small - ele - z_k.T @ z_k
-        self._bc_l, self._dbc_l, self._z = bc_l, dbc_l, z_k
+        self._bc_l, self._z = bc_l, z_k
         self._nd_nl = (nd, nl)
         self._n_extra = nd + nl
         self._schur_lu = sla.lu_factor(schur, check_finite=False)
@@ -469,7 +418,7 @@ class BorderedBandedLP:
         """Solve the factorised normal equations for one right-hand side (length m)."""
         nb, nc = self.n_band, self.n_rowc
         rhs = np.ascontiguousarray(rhs, dtype=float)
-        kept, leaf, nkl_p, nkl_i, nlk_p, nlk_i, adl_p, adl_i = self._kernel_idx
+        kept, leaf, nkl_p, nkl_i, nlk_p, nlk_i, adl_p, adl_i = self._kernel_idx[:8]
         q = np.empty(self._kept_idx.size)
         border = np.zeros(nc + self._n_extra)
         border[:nc] = rhs[nb:]
