@@ -124,3 +124,35 @@ def test_leaf_solves_invert_the_reduced_system() -> None:
                      nlk.indices.astype(np.uint32), nlk.data, no_border, adl_p, adl_i,
                      empty_rows.data, band, 1.0 / band[:, 0], z, out)
     np.testing.assert_allclose(full @ out, v, atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 15), st.integers(1, 12), st.integers(0, 3), st.integers(1, 4),
+       st.integers(0, 2**31))
+def test_border_block_matches_dense_algebra(nk: int, nl: int, nc: int, nd: int,
+                                            seed: int) -> None:
+    """E_k - N_kl D^-1 E_l and E_l' D^-1 E_l from the compiled pass equal the dense products."""
+    rng = np.random.default_rng(seed)
+    nb = nk + nl
+    leaf = rng.permutation(nb)[:nl].astype(np.uint32)
+    kept = np.setdiff1d(np.arange(nb), leaf).astype(np.uint32)
+    bc = rng.normal(size=(nb, nc))
+    dll = rng.uniform(0.5, 2.0, nl)
+    nkl = sp.random(nk, nl, density=0.4, random_state=rng, format="csr")
+    adl = sp.random(nl, nd, density=0.5, random_state=rng, format="csr")
+    adk = sp.random(nk, nd, density=0.3, random_state=rng, format="csr")
+    for mat in (nkl, adl, adk):
+        mat.sort_indices()
+    r = np.full((nk, nc + nd), np.nan)
+    ele = np.full((nc + nd, nc + nd), np.nan)
+
+    def u32(a: np.ndarray) -> np.ndarray:
+        return a.astype(np.uint32)
+
+    bk.border_block(bc, kept, leaf, dll, u32(nkl.indptr), u32(nkl.indices), nkl.data,
+                    u32(adl.indptr), u32(adl.indices), adl.data, u32(adk.indptr),
+                    u32(adk.indices), adk.data, r, ele)
+    e_l = np.hstack([bc[leaf], adl.toarray()])
+    e_k = np.hstack([bc[kept], adk.toarray()])
+    np.testing.assert_allclose(r, e_k - nkl.toarray() @ (e_l / dll[:, None]), atol=1e-10)
+    np.testing.assert_allclose(ele, e_l.T @ (e_l / dll[:, None]), atol=1e-10)

@@ -1,11 +1,13 @@
-"""Compiled kernels of the banded interior-point method: scatters, band Cholesky, band solves.
+"""Compiled kernels of the banded interior-point method: assembly, band factor, solves, products.
 
 The normal equations of :mod:`gridfirst.procurement.fast_ipm` are assembled by scattering
-products ``w_i * theta[col_i]`` into a few arrays, then factorised with a banded Cholesky of a
-small bandwidth (about ten) and solved with many right-hand sides. NumPy does each of these in
-several passes with temporaries and LAPACK's banded routines solve a block of right-hand sides
-one column at a time; these kernels (compiled with Numba, cached on disk after the first call)
-do each in one pass.
+products ``w_i * theta[col_i]`` into a few arrays, factorised with a banded Cholesky of a small
+bandwidth (about ten) after eliminating the leaf rows, and solved with a border of about twenty
+columns carried through the leaves and the band. NumPy does each of these in several passes
+with temporaries, and LAPACK's banded routines solve a block of right-hand sides one column at
+a time; these kernels (compiled with Numba, cached on disk after the first call) do each in one
+pass over the arrays. Index arrays are unsigned 32-bit, which spares Numba its negative-index
+checks.
 
 Band storage is row-major and lower: ``band[j, d]`` holds entry ``(j + d, j)`` of the symmetric
 matrix, or of its Cholesky factor ``L`` after :func:`band_cholesky`.
@@ -21,6 +23,7 @@ import numpy as np
 __all__ = [
     "band_cholesky",
     "band_forward_block",
+    "border_block",
     "dual_residual",
     "dual_step",
     "leaf_backward",

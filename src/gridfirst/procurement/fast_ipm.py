@@ -8,11 +8,12 @@ give a banded matrix over the banded rows (factorised by a banded Cholesky in li
 the dense rows and the dense columns form a border of a handful of unknowns that is eliminated with
 a small dense Schur complement (the augmented-system treatment of dense columns, which stays stable
 when a dense column's ``x/z`` grows without bound). Banded rows that share no sparse column (the
-capacity links and upper bounds, "leaves") are eliminated first by their diagonal; the border is
+capacity links, "leaves") are eliminated first by their diagonal; the border is
 carried through them and through one triangular half-solve of the kept rows' band, so a
 factorisation costs one band solve per border column and a solve two triangular band solves.
-The assembly, the band factor and solves and the products with ``A`` are compiled kernels
-(:mod:`gridfirst.procurement.band_kernels`).
+Upper bounds ``x <= u`` are kept implicitly (their slacks and duals join a column's weight
+``1 / (z/x + w/s)``), so they add no rows. The assembly, the band factor and solves and the
+products with ``A`` are compiled kernels (:mod:`gridfirst.procurement.band_kernels`).
 
 References
 ----------
@@ -51,6 +52,24 @@ class IPMState:
 
     def copy(self) -> IPMState:
         return IPMState(self.x.copy(), self.y.copy(), self.z.copy(), self.s.copy(), self.w.copy())
+
+
+@dataclass
+class _KernelIndex:
+    """Index arrays of the compiled kernels (unsigned 32-bit): the kept and leaf rows, the
+    leaf-kept pairs by kept rows (``nkl``) and by leaves (``nlk``), and the dense columns on the
+    leaves (``adl``) and on the kept rows (``adk``), each as compressed rows."""
+
+    kept: np.ndarray
+    leaf: np.ndarray
+    nkl_ptr: np.ndarray
+    nkl_idx: np.ndarray
+    nlk_ptr: np.ndarray
+    nlk_idx: np.ndarray
+    adl_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.uint32))
+    adl_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    adk_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.uint32))
+    adk_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
 
 
 @dataclass
@@ -187,7 +206,6 @@ class BorderedBandedLP:
         band_idx, band_w, band_col = [], [], []
         bc_idx, bc_w, bc_col = [], [], []
         cc_idx, cc_w, cc_col = [], [], []
-        bandwidth = 0
         for k in np.unique(counts):
             cols = np.flatnonzero((counts == k) & ~is_dense)
             if k == 0 or cols.size == 0:
@@ -203,7 +221,6 @@ class BorderedBandedLP:
                     m_bb = (r1 < nb) & (r2 < nb) & (r1 >= r2)
                     if m_bb.any():
                         d = r1[m_bb] - r2[m_bb]
-                        bandwidth = max(bandwidth, int(d.max()))
                         band_idx.append((d, r2[m_bb]))
                         band_w.append(w[m_bb])
                         band_col.append(cols[m_bb])
@@ -224,7 +241,6 @@ class BorderedBandedLP:
             np.concatenate(band_w),
             np.concatenate(band_col),
         )
-        del bandwidth
 
         def _cat(idx: list[np.ndarray], w: list[np.ndarray], col: list[np.ndarray]) -> tuple:
             if not idx:
@@ -241,8 +257,8 @@ class BorderedBandedLP:
         self._ad_l.sort_indices()
         self._ad_k = ad_b[self._kept_idx].tocsr()
         self._ad_k.sort_indices()
-        self._kernel_idx += (_index(self._ad_l.indptr), _index(self._ad_l.indices),
-                             _index(self._ad_k.indptr), _index(self._ad_k.indices))
+        self._ix.adl_ptr, self._ix.adl_idx = _index(self._ad_l.indptr), _index(self._ad_l.indices)
+        self._ix.adk_ptr, self._ix.adk_idx = _index(self._ad_k.indptr), _index(self._ad_k.indices)
         self._ad_c = ad[nb:].toarray()
 
     def _setup_leaves(self, r1: np.ndarray, r2: np.ndarray, w: np.ndarray, col: np.ndarray) -> None:
@@ -317,10 +333,10 @@ class BorderedBandedLP:
         self._nlk_perm = pattern_t.data.astype(np.int64) - 1
         self._nlk = pattern_t
         self._n_pairs = npair
-        self._kernel_idx: tuple[np.ndarray, ...] = tuple(
+        self._ix = _KernelIndex(*(
             _index(a) for a in (kept_idx, leaf_idx, pattern.indptr, pattern.indices,
                                 pattern_t.indptr, pattern_t.indices)
-        )
+        ))
 
     # ------------------------------------------------------------- normal eqs
     def factorise(self, theta: np.ndarray, pivot_tol: float = 1e-9) -> None:
@@ -387,11 +403,11 @@ class BorderedBandedLP:
         k = nc + nd + nl
         r_k = np.empty((nk, k))
         ele = np.zeros((k, k))
-        (kept, leaf, nkl_p, nkl_i), adl = self._kernel_idx[:4], self._ad_l
-        adl_p, adl_i, adk_p, adk_i = self._kernel_idx[6:10]
+        ix = self._ix
         head = r_k if nl == 0 else np.empty((nk, nc + nd))
-        bk.border_block(bc, kept, leaf, dll, nkl_p, nkl_i, self._nkl.data, adl_p, adl_i,
-                        adl.data, adk_p, adk_i, self._ad_k.data, head, ele[: nc + nd, : nc + nd])
+        bk.border_block(bc, ix.kept, ix.leaf, dll, ix.nkl_ptr, ix.nkl_idx, self._nkl.data,
+                        ix.adl_ptr, ix.adl_idx, self._ad_l.data, ix.adk_ptr, ix.adk_idx,
+                        self._ad_k.data, head, ele[: nc + nd, : nc + nd])
         if nl:
             r_k[:, : nc + nd] = head
             r_k[:, nc + nd :] = 0.0
@@ -418,18 +434,18 @@ class BorderedBandedLP:
         """Solve the factorised normal equations for one right-hand side (length m)."""
         nb, nc = self.n_band, self.n_rowc
         rhs = np.ascontiguousarray(rhs, dtype=float)
-        kept, leaf, nkl_p, nkl_i, nlk_p, nlk_i, adl_p, adl_i = self._kernel_idx[:8]
+        ix = self._ix
         q = np.empty(self._kept_idx.size)
         border = np.zeros(nc + self._n_extra)
         border[:nc] = rhs[nb:]
-        bk.leaf_forward(rhs, kept, leaf, self._dll, nkl_p, nkl_i, self._nkl.data, self._bc_l,
-                        adl_p, adl_i, self._ad_l.data, self._chol, self._inv_diag, self._z, q,
-                        border)
+        bk.leaf_forward(rhs, ix.kept, ix.leaf, self._dll, ix.nkl_ptr, ix.nkl_idx, self._nkl.data,
+                        self._bc_l, ix.adl_ptr, ix.adl_idx, self._ad_l.data, self._chol,
+                        self._inv_diag, self._z, q, border)
         w = sla.lu_solve(self._schur_lu, border, check_finite=False)
         dy = np.empty(self.m)
-        bk.leaf_backward(rhs, q, w, kept, leaf, self._dll, nlk_p, nlk_i, self._nlk.data,
-                         self._bc_l, adl_p, adl_i, self._ad_l.data, self._chol, self._inv_diag,
-                         self._z, dy)
+        bk.leaf_backward(rhs, q, w, ix.kept, ix.leaf, self._dll, ix.nlk_ptr, ix.nlk_idx,
+                         self._nlk.data, self._bc_l, ix.adl_ptr, ix.adl_idx, self._ad_l.data,
+                         self._chol, self._inv_diag, self._z, dy)
         dy[nb:] = w[:nc]
         return dy
 
