@@ -156,3 +156,20 @@ def test_border_block_matches_dense_algebra(nk: int, nl: int, nc: int, nd: int,
     e_k = np.hstack([bc[kept], adk.toarray()])
     np.testing.assert_allclose(r, e_k - nkl.toarray() @ (e_l / dll[:, None]), atol=1e-10)
     np.testing.assert_allclose(ele, e_l.T @ (e_l / dll[:, None]), atol=1e-10)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 25), st.integers(1, 25), st.floats(0.05, 0.8), st.integers(0, 2**31))
+def test_ruiz_sweep_matches_numpy(m: int, n: int, density: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = sp.random(m, n, density=density, random_state=rng, format="csc",
+                  data_rvs=lambda k: rng.normal(size=k) * 10.0 ** rng.uniform(-3, 3, k))
+    row, col = rng.uniform(0.5, 2.0, m), rng.uniform(0.5, 2.0, n)
+    dense = np.abs(a.toarray()) * row[:, None] * col[None, :]
+    rmax, cmax = dense.max(axis=1), dense.max(axis=0)
+    expect_row = np.where(rmax > 0, row / np.sqrt(np.where(rmax > 0, rmax, 1.0)), row)
+    expect_col = np.where(cmax > 0, col / np.sqrt(np.where(cmax > 0, cmax, 1.0)), col)
+    bk.ruiz_sweep(a.indptr.astype(np.uint32), a.indices.astype(np.uint32), np.abs(a.data),
+                  row, col)
+    np.testing.assert_allclose(row, expect_row, rtol=1e-14)
+    np.testing.assert_allclose(col, expect_col, rtol=1e-14)

@@ -29,6 +29,7 @@ __all__ = [
     "leaf_backward",
     "leaf_forward",
     "residual",
+    "ruiz_sweep",
     "scatter",
     "scatter_fill",
     "scatter_pair",
@@ -261,3 +262,29 @@ def border_block(bc: np.ndarray, kept: np.ndarray, leaf: np.ndarray, dll: np.nda
     for a in range(width):
         for b in range(width):
             ele[a, b] = acc[a, b]
+
+
+@numba.njit(cache=True, nogil=True)
+def ruiz_sweep(ptr: np.ndarray, idx: np.ndarray, mag: np.ndarray, row: np.ndarray,
+               col: np.ndarray) -> None:  # pragma: no cover - compiled
+    """One sweep of Ruiz equilibration in place: divide each row and column scale by the
+    square root of the largest scaled magnitude in it (``A`` by compressed columns)."""
+    rmax = np.zeros(row.size)
+    cmax = np.zeros(col.size)
+    for j in range(col.size):
+        cj = col[j]
+        best = 0.0
+        for p in range(ptr[j], ptr[j + 1]):
+            i = idx[p]
+            v = mag[p] * row[i] * cj
+            if v > best:
+                best = v
+            if v > rmax[i]:
+                rmax[i] = v
+        cmax[j] = best
+    for i in range(row.size):
+        if rmax[i] > 0.0:
+            row[i] /= math.sqrt(rmax[i])
+    for j in range(col.size):
+        if cmax[j] > 0.0:
+            col[j] /= math.sqrt(cmax[j])

@@ -163,25 +163,10 @@ class BorderedBandedLP:
         """Ruiz equilibration of rows and columns, then scalar scaling of b and c."""
         row = np.ones(self.m)
         col = np.ones(self.n)
-        csr = a.tocsr()
-        r_idx = np.repeat(np.arange(self.m), np.diff(csr.indptr))
-        c_idx = csr.indices
-        mag = np.abs(csr.data)
-        by_col = np.lexsort((r_idx, c_idx))
-        r_cnt = np.diff(csr.indptr)
-        c_cnt = np.bincount(c_idx, minlength=self.n)
-        r_start = csr.indptr[:-1][r_cnt > 0]
-        c_start = np.concatenate([[0], np.cumsum(c_cnt)[:-1]])[c_cnt > 0]
+        csc = sp.csc_matrix(a)
+        ptr, idx, mag = _index(csc.indptr), _index(csc.indices), np.abs(csc.data)
         for _ in range(sweeps):
-            v = mag * row[r_idx] * col[c_idx]
-            rmax = np.ones(self.m)
-            rmax[r_cnt > 0] = np.maximum.reduceat(v, r_start)
-            cmax = np.ones(self.n)
-            cmax[c_cnt > 0] = np.maximum.reduceat(v[by_col], c_start)
-            rmax[rmax == 0] = 1.0
-            cmax[cmax == 0] = 1.0
-            row /= np.sqrt(rmax)
-            col /= np.sqrt(cmax)
+            bk.ruiz_sweep(ptr, idx, mag, row, col)
         work = sp.diags(row) @ a @ sp.diags(col)
         self.row_scale = row
         self.col_scale = col

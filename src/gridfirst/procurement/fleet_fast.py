@@ -141,12 +141,9 @@ def standard_form(model: LinearModel) -> dict[str, Any]:
     # a banded row with no sparse structural column (the last hour's state-of-charge cap, whose
     # column is the dense cyclic wrap) shares nothing with another row: a leaf of its own
     leaf = banded & (n_sparse == 0)
-    taken = np.zeros(n_cols, bool)
-    for r in cand:  # in row order: a column's first single-column row becomes its leaf
-        col = first_sparse[r]
-        if not taken[col]:
-            taken[col] = True
-            leaf[r] = True
+    # in row order, a column's first single-column row becomes its leaf
+    _, first = np.unique(first_sparse[cand], return_index=True)
+    leaf[cand[first]] = True
     # order: leaves (by hour), then kept banded rows (by hour), then dense rows
     key = np.where(leaf, 0, np.where(banded, 1, 2)).astype(np.int64) * (n_rows + 1) * 10**6
     key += np.where(banded, hour_of_row, 0) * (n_rows + 1) + np.arange(n_rows)
