@@ -110,19 +110,13 @@ def test_leaf_solves_invert_the_reduced_system() -> None:
     leaf = np.arange(nl, dtype=np.uint32)
     kept = np.arange(nl, nl + nk, dtype=np.uint32)
     v = rng.normal(size=nl + nk)
-    q = np.empty(nk)
+    u, q = np.empty(nl), np.empty(nk)
     nlk = nkl.T.tocsr()
-    no_border = np.zeros((nl, 0))
-    empty_rows = sp.csr_matrix((nl, 0))
-    adl_p, adl_i = empty_rows.indptr.astype(np.uint32), empty_rows.indices.astype(np.uint32)
-    z, w, border = np.zeros((nk, 0)), np.zeros(0), np.zeros(0)
     bk.leaf_forward(v, kept, leaf, dll, nkl.indptr.astype(np.uint32),
-                    nkl.indices.astype(np.uint32), nkl.data, no_border, adl_p, adl_i,
-                    empty_rows.data, band, 1.0 / band[:, 0], z, q, border)
+                    nkl.indices.astype(np.uint32), nkl.data, band, 1.0 / band[:, 0], u, q)
     out = np.empty(nl + nk)
-    bk.leaf_backward(v, q, w, kept, leaf, dll, nlk.indptr.astype(np.uint32),
-                     nlk.indices.astype(np.uint32), nlk.data, no_border, adl_p, adl_i,
-                     empty_rows.data, band, 1.0 / band[:, 0], z, out)
+    bk.leaf_backward(q, v[:nl].copy(), kept, leaf, dll, nlk.indptr.astype(np.uint32),
+                     nlk.indices.astype(np.uint32), nlk.data, band, 1.0 / band[:, 0], out)
     np.testing.assert_allclose(full @ out, v, atol=1e-9)
 
 

@@ -107,25 +107,12 @@ def band_forward_block(band: np.ndarray, r: np.ndarray) -> None:  # pragma: no c
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def leaf_forward(v: np.ndarray, kept: np.ndarray, leaf: np.ndarray, dll: np.ndarray,
-                 nkl_ptr: np.ndarray, nkl_idx: np.ndarray, nkl_val: np.ndarray,
-                 bc_l: np.ndarray, adl_ptr: np.ndarray, adl_idx: np.ndarray,
-                 adl_val: np.ndarray, band: np.ndarray, inv_diag: np.ndarray, z: np.ndarray,
-                 q: np.ndarray, border: np.ndarray) -> None:  # pragma: no cover - compiled
-    """First half of a solve through eliminated leaves, in one pass over the leaves and one
-    over the kept rows: with ``u = v_leaf / dll``, ``q = L^-1 (v_kept - N_kl u)`` and
-    ``border -= [bc_l' u, E_l' u, 0] + Z' q`` (``N_kl`` by kept rows as ``nkl_*``, the dense
-    columns on the leaves ``E_l`` by leaf rows as ``adl_*``)."""
-    nc = bc_l.shape[1]
-    k = z.shape[1]
-    acc = np.zeros(k)
-    u = np.empty(leaf.size)
+                 nkl_ptr: np.ndarray, nkl_idx: np.ndarray, nkl_val: np.ndarray, band: np.ndarray,
+                 inv_diag: np.ndarray, u: np.ndarray, q: np.ndarray) -> None:  # pragma: no cover
+    """First half of a solve through eliminated leaves: ``u = v_leaf / dll`` and
+    ``q = L^-1 (v_kept - N_kl u)`` (``N_kl`` by kept rows as ``nkl_*``)."""
     for j in range(leaf.size):
-        t = v[leaf[j]] / dll[j]
-        u[j] = t
-        for c in range(nc):
-            acc[c] += bc_l[j, c] * t
-        for p in range(adl_ptr[j], adl_ptr[j + 1]):
-            acc[nc + adl_idx[p]] += adl_val[p] * t
+        u[j] = v[leaf[j]] / dll[j]
     nk, u1 = band.shape
     for i in range(nk):
         s = v[kept[i]]
@@ -133,45 +120,29 @@ def leaf_forward(v: np.ndarray, kept: np.ndarray, leaf: np.ndarray, dll: np.ndar
             s -= nkl_val[p] * u[nkl_idx[p]]
         for d in range(1, min(u1 - 1, i) + 1):
             s -= band[i - d, d] * q[i - d]
-        s *= inv_diag[i]
-        q[i] = s
-        for c in range(k):
-            acc[c] += z[i, c] * s
-    for c in range(k):
-        border[c] -= acc[c]
+        q[i] = s * inv_diag[i]
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def leaf_backward(v: np.ndarray, q: np.ndarray, w: np.ndarray, kept: np.ndarray,
-                  leaf: np.ndarray, dll: np.ndarray, nlk_ptr: np.ndarray, nlk_idx: np.ndarray,
-                  nlk_val: np.ndarray, bc_l: np.ndarray, adl_ptr: np.ndarray,
-                  adl_idx: np.ndarray, adl_val: np.ndarray, band: np.ndarray,
-                  inv_diag: np.ndarray, z: np.ndarray,
+def leaf_backward(t: np.ndarray, base_l: np.ndarray, kept: np.ndarray, leaf: np.ndarray,
+                  dll: np.ndarray, nlk_ptr: np.ndarray, nlk_idx: np.ndarray,
+                  nlk_val: np.ndarray, band: np.ndarray, inv_diag: np.ndarray,
                   out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Second half, given the border's solution ``w``: the kept rows ``y = L'^-1 (q - Z w)``
-    (``q`` is overwritten by ``y``) and the leaves ``(v_leaf - E_l w - N_kl' y) / dll``,
-    written into ``out`` at the rows ``kept`` and ``leaf`` (``N_kl'`` by leaf rows as
-    ``nlk_*``)."""
+    """Second half: the kept rows ``y = L'^-1 t`` (``t`` is overwritten) and the leaves
+    ``(base_l - N_kl' y) / dll``, written into ``out`` at the rows ``kept`` and ``leaf``
+    (``N_kl'`` by leaf rows as ``nlk_*``)."""
     nk, u1 = band.shape
-    k = z.shape[1]
     for i in range(nk - 1, -1, -1):
-        s = q[i]
-        for c in range(k):
-            s -= z[i, c] * w[c]
+        s = t[i]
         for d in range(1, min(u1 - 1, nk - 1 - i) + 1):
-            s -= band[i, d] * q[i + d]
+            s -= band[i, d] * t[i + d]
         s *= inv_diag[i]
-        q[i] = s
+        t[i] = s
         out[kept[i]] = s
-    nc = bc_l.shape[1]
     for j in range(leaf.size):
-        s = v[leaf[j]]
-        for c in range(nc):
-            s -= bc_l[j, c] * w[c]
-        for p in range(adl_ptr[j], adl_ptr[j + 1]):
-            s -= adl_val[p] * w[nc + adl_idx[p]]
+        s = base_l[j]
         for p in range(nlk_ptr[j], nlk_ptr[j + 1]):
-            s -= nlk_val[p] * q[nlk_idx[p]]
+            s -= nlk_val[p] * t[nlk_idx[p]]
         out[leaf[j]] = s / dll[j]
 
 
