@@ -32,7 +32,6 @@ __all__ = [
     "ruiz_sweep",
     "scatter",
     "scatter_fill",
-    "scatter_pair",
 ]
 
 
@@ -42,14 +41,6 @@ def scatter(out: np.ndarray, flat: np.ndarray, w: np.ndarray, u: np.ndarray,
     """``out[flat[i]] += w[i] * u[iu[i]]`` for every ``i``."""
     for i in range(flat.size):
         out[flat[i]] += w[i] * u[iu[i]]
-
-
-@numba.njit(cache=True, nogil=True)
-def scatter_pair(out: np.ndarray, flat: np.ndarray, w: np.ndarray, u: np.ndarray,
-                 iu: np.ndarray, v: np.ndarray, iv: np.ndarray) -> None:  # pragma: no cover
-    """``out[flat[i]] += w[i] * u[iu[i]] * v[iv[i]]`` for every ``i``."""
-    for i in range(flat.size):
-        out[flat[i]] += w[i] * u[iu[i]] * v[iv[i]]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -258,10 +258,9 @@ class BorderedBandedLP:
         lpos[leaf_idx] = np.arange(leaf_idx.size)
         nk, nl = kept_idx.size, leaf_idx.size
         self._kept_idx, self._leaf_idx = kept_idx, leaf_idx
-        # contiguous blocks (leaves first) are indexed by slices: no gathers in every solve
+        # contiguous leaves (first) are indexed by a slice: no gather in every solve
         contiguous = bool(np.all(leaf_idx == np.arange(leaf_idx.size)))
         self._leaf_sel: slice | np.ndarray = slice(0, leaf_idx.size) if contiguous else leaf_idx
-        self._kept_sel: slice | np.ndarray = slice(leaf_idx.size, nb) if contiguous else kept_idx
         kk = ~leaf[r1] & ~leaf[r2]
         ll = leaf[r1] & leaf[r2]
         if np.any(r1[ll] != r2[ll]):
