@@ -33,16 +33,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="structured runs (median, worst)")
     args = parser.parse_args()
     markets = {m.id: m for m in bundled_markets()}
-    # hard targets on the reference options, so that the PyPSA peer builds the same LP
-    sites = [(s, replace(market_lp(markets[s], args.target, hours=args.hours, supply="reference"),
-                         cfe_shortfall_usd_per_mwh=None)) for s in SITES]
+
+    def fleet_sites(hours: int) -> list:
+        # hard targets on the reference options, so that the PyPSA peer builds the same LP
+        return [(s, replace(market_lp(markets[s], args.target, hours=hours, supply="reference"),
+                            cfe_shortfall_usd_per_mwh=None)) for s in SITES]
+
+    sites = fleet_sites(args.hours)
     flex = Flexibility(args.share, shift="both", transfer_mw=10.0)
     print(f"{len(SITES)} sites x {args.hours} h, flexible share {args.share}, shift both; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     t0 = time.perf_counter()
-    short = [(s, replace(market_lp(markets[s], args.target, hours=48, supply="reference"),
-                         cfe_shortfall_usd_per_mwh=None)) for s in SITES]
-    solve_fleet_structured(build_fleet(short, flex))
+    solve_fleet_structured(build_fleet(fleet_sites(48), flex))
     print(f"warm-up (48 h; compiles or loads the kernels): {time.perf_counter() - t0:.2f} s")
     times = []
     for _ in range(max(1, args.repeat)):

@@ -665,10 +665,10 @@ def starting_point(lp: BorderedBandedLP) -> IPMState:
     x, s = x + dx, s + dx
     z, w = z + dz, w + dz
     xz = float(x @ z) + float(s @ w)
-    x = x + 0.5 * xz / max(float(z.sum() + w.sum()), 1e-300)
-    s = s + 0.5 * xz / max(float(z.sum() + w.sum()), 1e-300)
-    z = z + 0.5 * xz / max(float(x.sum() + s.sum()), 1e-300)
-    w = w + 0.5 * xz / max(float(x.sum() + s.sum()), 1e-300)
+    shift_x = 0.5 * xz / max(float(z.sum() + w.sum()), 1e-300)
+    x, s = x + shift_x, s + shift_x
+    shift_z = 0.5 * xz / max(float(x.sum() + s.sum()), 1e-300)
+    z, w = z + shift_z, w + shift_z
     return IPMState(np.maximum(x, 1e-8), y, np.maximum(z, 1e-8), np.maximum(s, 1e-8),
                     np.maximum(w, 1e-8))
 
