@@ -107,12 +107,14 @@ def swap_changes(
         delta = _swap_wsum(scorer.normalised, w, upper, lower)
     else:
         delta = _swap_topsis(scorer, w, upper, lower)
+    # a change that leaves this weight below zero or the total at or below zero is no weighting
+    delta = np.where((w + delta >= -1e-12) & (1.0 + delta > 1e-12), delta, np.nan)
     frame = pd.DataFrame(
         {
             "criterion": names,
             "weight": w,
             "change": delta,
-            "new_weight": (w + delta) / (1.0 + delta),
+            "new_weight": (w + delta) / np.where(np.isnan(delta), 1.0, 1.0 + delta),
         }
     )
     frame = frame.dropna(subset=["change"])

@@ -101,17 +101,25 @@ async function upload(event) {
   const file = $("upload-file").files[0];
   const name = $("upload-name").value.trim();
   if (!file) return;
+  $("upload-result").textContent = "";
   const text = await file.text();
+  let s;
   try {
-    const s = await api("/api/scenarios", {body: {name, yaml: text}});
-    $("upload-result").innerHTML = `<span class="ok">${esc(name)} stored: ${s.markets} markets, ${s.sites} sites, ${esc(s.horizon)}</span>`;
-    showError(null);
-    await loadScenarios(name);
-    await scenarioChanged();
+    s = await api("/api/scenarios", {body: {name, yaml: text}});
   } catch (err) {
     $("upload-result").textContent = "";
     showError(err);
+    return;
   }
+  showError(null);
+  // the message appears once the page shows the stored scenario, so what it says is on screen
+  try {
+    await loadScenarios(name);
+    await scenarioChanged();
+  } catch (err) {
+    showError(err);
+  }
+  $("upload-result").innerHTML = `<span class="ok">${esc(name)} stored: ${s.markets} markets, ${s.sites} sites, ${esc(s.horizon)}</span>`;
 }
 
 // -- markets, map and ranking ------------------------------------------------------------------
