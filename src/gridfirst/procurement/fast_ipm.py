@@ -562,9 +562,12 @@ def _direction(
     ru: np.ndarray,
     floor: float = 1e-12,
     rtol: float = 1e-8,
+    extra: int = 0,
+    extra_above: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Newton direction, refined on the primal residual ``rp - A dx`` itself (until it is below
-    ``rtol`` of ``max(|rp|, floor |b|)``).
+    ``rtol`` of ``max(|rp|, floor |b|)``; after ``refine`` solves, up to ``extra`` more while
+    the error is above ``extra_above`` and each solve at least halves it).
 
     ``rc`` and ``rcs`` are the complementarity right-hand sides of ``x z`` and ``s w``, ``ru``
     the bound residual. Correcting ``dy`` by ``dy'`` with ``dx += theta A' dy'`` and
@@ -585,10 +588,15 @@ def _direction(
     lp.dual_step(dy, theta, dx, dz)
     rp_norm = max(float(np.linalg.norm(rp)), floor * float(np.linalg.norm(lp.bh)))
     err = np.empty(lp.m)
-    for _ in range(refine):
+    before = np.inf
+    for k in range(refine + extra):
         lp.residual(dx, rp, err)
-        if float(np.linalg.norm(err)) <= rtol * rp_norm + 1e-15:
+        now = float(np.linalg.norm(err))
+        if now <= rtol * rp_norm + 1e-15 or (
+            k >= refine and (now <= extra_above or now > 0.5 * before)
+        ):
             break
+        before = now
         corr = lp.solve(err)
         dy += corr
         lp.dual_step(corr, theta, dx, dz)
@@ -694,6 +702,7 @@ def mehrotra(
     refine: int = 4,
     refine_floor: float = 1e-12,
     refine_rtol: float = 1e-8,
+    refine_extra: int = 12,
 ) -> IPMResult:
     """Mehrotra predictor-corrector on the scaled standard form of ``lp``.
 
@@ -719,12 +728,21 @@ def mehrotra(
         See ``refine``. A larger floor spares refinement solves near the optimum whose error is
         already far below the tolerance; a larger relative tolerance accepts inexact Newton
         directions while the iterates are far from feasible.
+    refine_extra : int
+        Further refinement solves allowed after ``refine`` while the direction's primal error
+        is above 1e-12 of ``|b|`` (a thousandth of ``tol``'s default, where it would show in
+        the next iterate's residual) and each solve at least halves it. Near the optimum the normal equations are ill-conditioned and the factorisation
+        is only a preconditioner: measured on a full-year LP at target 0.99 (the family
+        benchmark's seed 1), four solves left a primal error that grew from 1e-16 to 1e-5 over
+        the last three iterations and stalled the method at a certified gap of 2.7e-6; with
+        these, 39 more solves in the whole run (590 against 551) end it at 9.7e-8.
     """
     b, c, u, ui = lp.bh, lp.ch, lp.uh, lp.ub_idx
     st = (start if start is not None else starting_point(lp)).copy()
     x, y, z, s, w = st.x, st.y, st.z, st.s, st.w
     nb_ = 1.0 + float(np.hypot(np.linalg.norm(b), np.linalg.norm(u)))
     nc_ = 1.0 + float(np.linalg.norm(c))
+    extra_above = 1e-12 * nb_
     n_pairs = lp.n + ui.size
     it = 0
     pres = dres = gap = np.inf
@@ -777,7 +795,7 @@ def mehrotra(
         # predictor (affine scaling) direction
         rc, rcs = -x * z, -s * w
         dx, dy, dz, ds, dw = _direction(lp, rp, rd, rc, x, z, theta, refine, bp, rcs, ru,
-                                        refine_floor, refine_rtol)
+                                        refine_floor, refine_rtol, refine_extra, extra_above)
         ap, ad = _steps(x, z, bp, dx, dz, ds, dw)
         mu_aff = (float((x + ap * dx) @ (z + ad * dz))
                   + float((s + ap * ds) @ (w + ad * dw))) / n_pairs
@@ -786,7 +804,7 @@ def mehrotra(
         rc = sigma * mu - x * z - dx * dz
         rcs = sigma * mu - s * w - ds * dw
         d = _direction(lp, rp, rd, rc, x, z, theta, refine, bp, rcs, ru, refine_floor,
-                       refine_rtol)
+                       refine_rtol, refine_extra, extra_above)
         if correctors > 0:
             d = _gondzio(lp, x, z, d, sigma * mu, theta, correctors, bp)
         dx, dy, dz, ds, dw = d
