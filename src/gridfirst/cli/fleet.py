@@ -44,7 +44,10 @@ def procure_fleet(
     import math
 
     from gridfirst.errors import GridfirstError
+    from gridfirst.procurement.fleet import CFE_SCOPES
 
+    if cfe_scope not in CFE_SCOPES:  # before the sites' LPs are built
+        raise fail(f"--cfe-scope: {cfe_scope!r} is not one of {', '.join(CFE_SCOPES)}")
     try:
         from gridfirst.procurement import load_costs
         from gridfirst.procurement.fleet import Flexibility, market_lp, solve_fleet
@@ -63,6 +66,7 @@ def procure_fleet(
         raise fail(str(exc)) from None
     payload = {"sites": {n: r.to_dict() for n, r in result.sites.items()},
                "fleet": result.fleet_record()}
+    _warn_doubtful(result)
     if fmt == Format.json:
         print_json(payload)
         return
@@ -73,3 +77,29 @@ def procure_fleet(
                  "objective_usd": result.objective_usd, "cfe_score": result.cfe_score,
                  "consumed_mwh": float(sum(float(r["consumed_mwh"]) for r in rows))})
     print_records(rows, fmt, title=f"24/7 CFE fleet, flexible share {flexible_share:g} ({shift})")
+
+
+def _warn_doubtful(result: Any) -> None:
+    """A doubtful fleet answer says so on stderr: a target the options miss, a loose gap."""
+    from rich.console import Console
+
+    from gridfirst.cli.procure import GAP_WARNING
+
+    err = Console(stderr=True, soft_wrap=True)
+
+    def warn(text: str) -> None:
+        err.print(f"warning: {text}", markup=False, highlight=False)
+
+    if result.cfe == "fleet" and not result.cfe_target_met:
+        warn(f"fleet target {result.cfe_target:g}: the sites' supply options reach at most CFE "
+             f"{result.cfe_score:.3f} across the fleet ({result.cfe_shortfall_mwh:,.0f} MWh short); "
+             "the cost is that of the best reachable plan")
+    for name, site in result.sites.items():
+        if result.cfe == "site" and not site.cfe_target_met:
+            warn(f"site {name}, target {site.cfe_target:g}: its market's supply options reach at "
+                 f"most CFE {site.cfe_score:.3f} ({site.cfe_shortfall_mwh:,.0f} MWh short); the "
+                 "cost is that of the best reachable plan")
+    gap = result.optimality_gap
+    if gap != gap or gap > GAP_WARNING:
+        warn(f"the certified optimality gap is {gap:.3g} (above {GAP_WARNING:g}); the fleet's "
+             "cost may be off by that share; try --method highs")

@@ -90,23 +90,39 @@ def procure(
         None, "--market", help="With --hourly: the market whose supply options apply.",
     ),
     flexible_share: float = typer.Option(
-        0.0, "--flexible-share", help="With several --site: share of load that may move [0..1]."),
-    shift: str = typer.Option("both", "--shift", help="With several --site: time | space | both."),
+        0.0, "--flexible-share", help="Share of load that may move [0..1]: between several --site, or with one "
+        "--site within the day (a fleet of one)."),
+    shift: str = typer.Option("both", "--shift", help="With --flexible-share: time | space | both."),
     transfer_mw: float | None = typer.Option(
-        None, "--transfer-mw", help="With several --site: most load moved between two sites an "
-        "hour [MW].", show_default="no limit"),
-    cfe_scope: str = typer.Option("site", "--cfe-scope", help="With several --site: site | fleet."),
+        None, "--transfer-mw", help="With several --site: most load moved between two "
+        "sites an hour [MW].", show_default="no limit"),
+    cfe_scope: str = typer.Option("site", "--cfe-scope", help="With several --site: the CFE target per "
+        "site or across the fleet: site | fleet."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Size solar, wind, battery and clean firm supply to meet a 24/7 CFE target at least cost."""
     from gridfirst.errors import GridfirstError
 
-    if site is not None and len(site) > 1:  # a fleet: see gridfirst.cli.fleet
+    fleet_options = {
+        "--flexible-share": None if flexible_share == 0.0 else flexible_share,
+        "--shift": None if shift == "both" else shift, "--transfer-mw": transfer_mw,
+        "--cfe-scope": None if cfe_scope == "site" else cfe_scope,
+    }
+    # several sites, or one site with flexible load (it may still move within the day): a fleet
+    if site and (len(site) > 1 or any(v is not None for v in fleet_options.values())):
         from gridfirst.cli.fleet import procure_fleet
 
+        _refuse_given("is for one site without flexible load or --hourly; a fleet (several "
+                      "--site, or --flexible-share) takes none", {
+            "--hourly": hourly, "--weather": weather, "--sweep": sweep, "--plot": plot,
+            "--year": year, "--market": market_id, "--supply": None if supply == "market" else supply,
+        })
         procure_fleet(site, scenario, costs, cfe_target, load_mw, seed, flexible_share, shift,
                       transfer_mw, cfe_scope, fmt, method)
         return
+    # --hourly has no site to move load to or from: the fleet's options are refused, not ignored
+    _refuse_given("is for --site (the fleet model); --hourly procures one fixed load",
+                  fleet_options)
     site_id = site[0] if site else None
 
     if (site_id is None) == (hourly is None):
@@ -163,6 +179,14 @@ def procure(
         from rich.console import Console
 
         Console(stderr=True).print(f"dispatch plot written to {plot}")
+
+
+def _refuse_given(why: str, given: dict[str, Any]) -> None:
+    """Fail on the first option given where it would take no effect (None: not given)."""
+    for flag, value in given.items():
+        if value is not None:
+            shown = str(value) if isinstance(value, Path) else repr(value)
+            raise fail(f"{flag}: {shown} {why}")
 
 
 def _supply(

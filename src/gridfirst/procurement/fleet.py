@@ -87,8 +87,8 @@ class Flexibility:
             raise DataError(f"headroom_share: {h!r} must be a finite number >= 0")
         if not (self.transfer_mw >= 0.0):
             raise DataError(
-                f"transfer_mw: {self.transfer_mw!r} is below 0; the most flexible load moved "
-                "between two sites in an hour must be >= 0 MW"
+                f"transfer_mw: {self.transfer_mw!r} is not a number >= 0; the most flexible load "
+                "moved between two sites in an hour must be >= 0 MW (inf: no limit)"
             )
         if not (isinstance(self.day_hours, int) and self.day_hours >= 1):
             raise DataError(f"day_hours: {self.day_hours!r} must be a whole number of hours >= 1")
@@ -140,6 +140,10 @@ class FleetResult:
         Flexible consumption of each site by hour [MW].
     moved_in_space_mwh : float
         Flexible energy served at another site than where it arrived [MWh].
+    cfe_target_met, cfe_shortfall_mwh : bool, float
+        Whether the market options reach the target(s), and the non-CFE MWh above the budget
+        when they do not: the pooled row's with ``cfe="fleet"`` (the sites' own records then
+        say nothing of it), else the sum of the sites'.
     """
 
     sites: dict[str, ProcurementResult]
@@ -157,6 +161,8 @@ class FleetResult:
     method: str = "highs"
     iterations: int = 0
     optimality_gap: float = 0.0
+    cfe_shortfall_mwh: float = 0.0
+    cfe_target_met: bool = True
 
     def fleet_record(self) -> dict[str, Any]:
         """The fleet's JSON: objective, cost per MWh, CFE score and what moved."""
@@ -170,6 +176,8 @@ class FleetResult:
             "shift": self.flexibility.shift,
             "transfer_mw": self.flexibility.transfer_mw,
             "moved_in_space_mwh": self.moved_in_space_mwh,
+            "cfe_target_met": self.cfe_target_met,
+            "cfe_shortfall_mwh": self.cfe_shortfall_mwh,
             "solve_seconds": self.solve_seconds,
             "optimality_gap": self.optimality_gap,
             "method": self.method,
@@ -244,7 +252,7 @@ def build_fleet(
     started = time.perf_counter()
     flex = flexibility or Flexibility()
     if cfe not in CFE_SCOPES:
-        raise DataError(f"cfe: {cfe!r} is not one of {', '.join(CFE_SCOPES)}")
+        raise DataError(f"cfe_scope: {cfe!r} is not one of {', '.join(CFE_SCOPES)}")
     T = _check_sites(sites, flex)
     f, h = flex.share, flex.headroom
     names = [n for n, _ in sites]
@@ -417,13 +425,20 @@ def read_fleet(
             inflow[a] -= x[layout.col(block)]
             inflow[c] += x[layout.col(block)]
     moved = float(sum(np.maximum(v, 0.0).sum() for v in inflow.values()))
+    # non-CFE MWh above the targets' budget: the pooled row's slack, else the sites' own
+    if "fleet_cfe_shortfall" in layout.columns:
+        shortfall = float(max(0.0, x[layout.col("fleet_cfe_shortfall")][0]))
+        met = shortfall <= 1e-6 * max(1.0, load)
+    else:
+        shortfall = float(sum(r.cfe_shortfall_mwh for r in results.values()))
+        met = all(r.cfe_target_met for r in results.values())
     return FleetResult(
         sites=results, objective_usd=objective,
         cost_usd_per_mwh=objective / load if load > 0 else 0.0, cfe_score=float(score),
         cfe_target=fm.cfe_target, cfe=fm.cfe, flexibility=fm.flexibility, flexible_mw=flexible,
         moved_in_space_mwh=moved, lp_objective_usd=lp_objective,
         build_seconds=fm.build_seconds, solve_seconds=solve_seconds, method=method,
-        optimality_gap=gap,
+        optimality_gap=gap, cfe_shortfall_mwh=shortfall, cfe_target_met=met,
     )
 
 
