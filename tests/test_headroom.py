@@ -137,7 +137,7 @@ def test_cli_names_a_gap_budget_and_transfer_in_one_line(tmp_path: Path) -> None
     runner = CliRunner()
     for args, words in (
         (["headroom", str(path)], "load gap: 2 hour(s) missing between 2023-01-01T06:00"),
-        (["headroom", "PJM", "--budget", "1.5"], "budget: 1.5 is not a curtailment budget"),
+        (["headroom", "PJM", "--budget", "1.5"], "--budget: '1.5' is not a share"),
         (["procure", "--site", "us-texas", "--site", "us-oregon", "--flexible-share", "0.1",
           "--transfer-mw", "-1"], "transfer_mw: -1.0 is below 0"),
     ):

@@ -18,6 +18,14 @@ from gridfirst.errors import DataError
 RISK_DEFAULTS_FILE = "risk_defaults.yaml"
 
 
+def reject_bool(value: Any) -> Any:
+    """A yes/no where a number belongs is refused (pydantic would read ``true`` as 1.0: a
+    flexible share of 100 %), not taken as 0 or 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is a yes/no; give a number (e.g. 0.2)")
+    return value
+
+
 class _Section(BaseModel):
     """Base of every options section: unknown keys and non-finite numbers are errors."""
 
@@ -122,6 +130,9 @@ class PlanOptions(_Section):
     alternatives: AlternativesOptions = Field(
         default_factory=AlternativesOptions,
         description="Near-optimal alternatives of the plan and what they share.")
+
+    _no_bool_flexible = field_validator(
+        "flexible_training_share", "flexible_transfer_mw", mode="before")(reject_bool)
 
 
 class PortfolioOptions(_Section):

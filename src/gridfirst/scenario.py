@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from gridfirst.errors import ScenarioError
-from gridfirst.options import CostOverrides, Options
+from gridfirst.options import CostOverrides, Options, reject_bool
 
 Region = Literal["asia_pacific", "north_america", "europe", "middle_east", "africa", "latin_america"]
 LegalRegime = Literal["yes", "limited", "no"]
@@ -177,6 +177,9 @@ class FlexibleConnection(_Model):
         "assumption); the firm connection keeps the market's energisation date.",
     )
 
+
+    _no_bool = field_validator(
+        "curtailment_budget", "value_usd_per_mwh", "lead_time_months", mode="before")(reject_bool)
 
 class Site(_Model):
     """A concrete location or offer inside a market, with its own power schedule and terms.

@@ -9,13 +9,22 @@ import typer
 from gridfirst.cli.output import FORMAT_OPTION, Format, fail, print_records
 
 
-def _budgets(text: str) -> list[float]:
+def _budgets(texts: list[str]) -> list[float]:
+    """Every ``--budget`` given (each comma-separated), checked here so the error names the flag."""
+    import math
+
     out = []
-    for part in text.split(","):
-        try:
-            out.append(float(part))
-        except ValueError:
-            raise fail(f"--budget: {part!r} is not a number (give shares, e.g. 0.0025,0.005)") from None
+    for text in texts:
+        for part in text.split(","):
+            try:
+                value = float(part)
+            except ValueError:
+                raise fail(f"--budget: {part!r} is not a number (give shares, e.g. "
+                           "0.0025,0.005)") from None
+            if not (math.isfinite(value) and 0.0 <= value < 1.0):
+                raise fail(f"--budget: {part.strip()!r} is not a share of the new load's annual "
+                           "energy in [0, 1), e.g. 0.005 for 0.5 %")
+            out.append(value)
     return out
 
 
@@ -23,11 +32,12 @@ def headroom(
     zone: str | None = typer.Argument(
         None, metavar="ZONE_OR_FILE", help="A shipped zone (see --list) or a CSV of time_utc,load_mw."
     ),
-    budget: str = typer.Option(
-        "0.0025,0.005,0.01",
+    budget: list[str] = typer.Option(
+        ["0.0025,0.005,0.01"],
         "--budget",
         "-b",
-        help="Curtailment budgets, shares of the new load's annual energy, comma-separated.",
+        help="Curtailment budgets, shares of the new load's annual energy, comma-separated "
+        "(or the option repeated).",
     ),
     threshold: str = typer.Option(
         "seasonal", "--threshold", help="Planning peak: 'seasonal' (the report's) or 'peak'."
@@ -45,6 +55,8 @@ def headroom(
 
     try:
         if list_zones:
+            if zone is not None:
+                raise fail(f"--list takes no ZONE_OR_FILE (got {zone!r}); give one or the other")
             zones = shipped_zones()
             records = [
                 {"zone": r.zone, "source": r.source, "year": r.year} for r in zones.itertuples()
@@ -55,10 +67,11 @@ def headroom(
             raise fail("give ZONE_OR_FILE or --list")
         if threshold not in ("seasonal", "peak"):
             raise fail(f"--threshold: {threshold!r} is not one of seasonal, peak")
+        budgets = _budgets(budget)  # before the file is read: a typo fails fast
         label, load = load_for(zone)
         rows: list[dict[str, Any]] = [
             curtailment_headroom(load, b, threshold).record()  # type: ignore[arg-type]
-            for b in _budgets(budget)
+            for b in budgets
         ]
     except GridfirstError as exc:
         raise fail(str(exc)) from None

@@ -86,9 +86,10 @@ class Flexibility:
         if h is not None and not (math.isfinite(h) and h >= 0.0):
             raise DataError(f"headroom_share: {h!r} must be a finite number >= 0")
         if not (self.transfer_mw >= 0.0):
+            problem = "is not a number" if math.isnan(self.transfer_mw) else "is below 0"
             raise DataError(
-                f"transfer_mw: {self.transfer_mw!r} is not a number >= 0; the most flexible load "
-                "moved between two sites in an hour must be >= 0 MW (inf: no limit)"
+                f"transfer_mw: {self.transfer_mw!r} {problem}; the most flexible load moved "
+                "between two sites in an hour must be >= 0 MW (inf: no limit)"
             )
         if not (isinstance(self.day_hours, int) and self.day_hours >= 1):
             raise DataError(f"day_hours: {self.day_hours!r} must be a whole number of hours >= 1")

@@ -113,7 +113,8 @@ def apply_flexible_connections(scenario: Scenario, tables: CandidateTables) -> p
             "curtailment_budget": fc.curtailment_budget, "zone_headroom_mw": headroom_mw,
             "flexible_mw": flex_mw, "flexible_from": _label(flex_when),
             "firm_from": _label(firm_when),
-            "months_gained": max(0.0, round((firm_when - flex_when) * 12, 1)),
+            # no MW, no months: a connection that brings nothing is not earlier
+            "months_gained": max(0.0, round((firm_when - flex_when) * 12, 1)) if flex_mw > 0 else 0.0,
             "mw_gained": flex_mw if site.power_schedule else flex_mw - firm_at_flex,
             "value_usd_per_mwh": value,
             "curtailment_usd_per_mwh": fc.curtailment_budget * value,
@@ -123,11 +124,18 @@ def apply_flexible_connections(scenario: Scenario, tables: CandidateTables) -> p
 
 def flexible_notes(flexible: pd.DataFrame) -> list[str]:
     """One line per flexible site: MW and months gained, and what its curtailment costs."""
-    return [
-        f"site {sid}: flexible connection at {r.curtailment_budget:.2%} curtailment in {r.zone} "
-        f"(zone headroom {r.zone_headroom_mw:,.0f} MW): {r.flexible_mw:,.0f} MW from "
-        f"{r.flexible_from} against firm power from {r.firm_from}, +{r.mw_gained:,.0f} MW, "
-        f"{r.months_gained:g} months earlier; curtailed energy charged "
-        f"{r.curtailment_usd_per_mwh:,.2f} USD/MWh"
-        for sid, r in flexible.iterrows()
-    ]
+    notes = []
+    for sid, r in flexible.iterrows():
+        head = (f"site {sid}: flexible connection at {r.curtailment_budget:.2%} curtailment in "
+                f"{r.zone} (zone headroom {r.zone_headroom_mw:,.0f} MW)")
+        if r.flexible_mw <= 0:
+            # say so: the site left its market's shared pool for a connection worth nothing
+            notes.append(f"{head}: gives the site no power (no headroom at this budget, or a "
+                         "site of size 0); it has only its own firm schedule, if any")
+            continue
+        notes.append(
+            f"{head}: {r.flexible_mw:,.0f} MW from {r.flexible_from} against firm power from "
+            f"{r.firm_from}, +{r.mw_gained:,.0f} MW, {r.months_gained:g} months earlier; "
+            f"curtailed energy charged {r.curtailment_usd_per_mwh:,.2f} USD/MWh"
+        )
+    return notes
