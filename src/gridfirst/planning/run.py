@@ -326,6 +326,10 @@ def plan(
 
     notes.extend(store.problems)
     notes.extend(flexible_notes(resolved.flexible))
+    if fleet is None and resolved.options.plan.flexible_training_share:
+        notes.append(f"options.plan.flexible_training_share "
+                     f"{resolved.options.plan.flexible_training_share:g}: the plan trains nowhere, "
+                     "so no training fleet was procured")
     if not math.isfinite(portfolio.total_cost_usd):
         notes.append("the portfolio objective is not finite")
     return PlanResult(
