@@ -400,3 +400,27 @@ def test_a_flexible_connection_worth_nothing_gains_no_months_and_says_so() -> No
     resolved = resolve(scenario_from_dict(_scenario_with(BUDGET, 0.005)))
     assert resolved.flexible.loc["ashburn", "months_gained"] > 0
     assert "months earlier" in flexible_notes(resolved.flexible)[0]
+
+
+def test_a_training_fleet_that_misses_the_target_names_its_sites() -> None:
+    from types import SimpleNamespace
+
+    from gridfirst.planning.fleet import plan_fleet
+    from gridfirst.resolve import resolve
+    from gridfirst.scenario import scenario_from_dict
+
+    data = small_scenario_dict()
+    data["markets"]["include"] = ["hk-hong-kong", "sg-singapore", "jp-tokyo-inzai"]
+    data["policy"]["cfe_target"] = 0.99
+    resolved = resolve(scenario_from_dict(data))
+    # the portfolio is not solved: only its training allocation names the fleet's sites
+    allocation = pd.DataFrame([
+        {"site": s, "region": "training", "workload": "training", "year": 2030, "mw": 50.0}
+        for s in ("hk-hong-kong", "sg-singapore")])
+    fleet = plan_fleet(resolved, SimpleNamespace(allocation=allocation), 0.2, hours=48,  # type: ignore[arg-type]
+                       method="highs")
+    assert fleet is not None
+    scores = dict(zip(fleet.sites["site"], fleet.sites["fleet_cfe_score"], strict=True))
+    assert "hk-hong-kong" in fleet.missed_target and scores["hk-hong-kong"] < 0.99
+    assert all(scores[s] >= 0.99 - 1e-6 for s in fleet.sites["site"] if s not in fleet.missed_target)
+    assert fleet.to_dict()["missed_target"] == fleet.missed_target

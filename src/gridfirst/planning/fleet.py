@@ -56,6 +56,9 @@ class FleetPlan:
     sites : pandas.DataFrame
         Per site (:data:`SITE_COLUMNS`): load, cost per MWh and CFE score on its own and in the
         fleet, and the energy it consumed in the fleet [MWh/yr].
+    missed_target : list of str
+        Sites whose market options do not reach the policy's CFE target in the fleet (their
+        cost is that of the best reachable plan); empty when every site meets it.
     """
 
     share: float
@@ -72,6 +75,7 @@ class FleetPlan:
     method: str
     solve_seconds: float
     sites: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SITE_COLUMNS))
+    missed_target: list[str] = field(default_factory=list)
 
     @property
     def savings_usd(self) -> float:
@@ -105,6 +109,7 @@ class FleetPlan:
             "method": self.method,
             "solve_seconds": self.solve_seconds,
             "by_site": self.sites.to_dict(orient="records"),
+            "missed_target": list(self.missed_target),
         }
 
 
@@ -219,4 +224,5 @@ def plan_fleet(
         independent_lp_objective_usd=own_lp,
         moved_in_space_mwh=fleet.moved_in_space_mwh, method=fleet.method,
         solve_seconds=fleet.solve_seconds, sites=pd.DataFrame(rows, columns=SITE_COLUMNS),
+        missed_target=[n for n, r in fleet.sites.items() if not r.cfe_target_met],
     )

@@ -326,6 +326,10 @@ def plan(
 
     notes.extend(store.problems)
     notes.extend(flexible_notes(resolved.flexible))
+    if fleet is not None and fleet.missed_target:
+        notes.append(f"training fleet: {', '.join(fleet.missed_target)} cannot reach the CFE "
+                     f"target {resolved.policy.cfe_target:g} on its market's options; its cost is "
+                     "that of the best reachable plan")
     if fleet is None and resolved.options.plan.flexible_training_share:
         notes.append(f"options.plan.flexible_training_share "
                      f"{resolved.options.plan.flexible_training_share:g}: the plan trains nowhere, "
