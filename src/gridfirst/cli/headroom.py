@@ -30,12 +30,14 @@ def _budgets(texts: list[str]) -> list[float]:
 
 def headroom(
     zone: str | None = typer.Argument(
-        None, metavar="ZONE_OR_FILE", help="A shipped zone (see --list) or a CSV of time_utc,load_mw."
+        None, metavar="ZONE_OR_FILE", help="A shipped zone (see --list) or a CSV (or Parquet) of "
+        "time_utc,load_mw."
     ),
     budget: list[str] = typer.Option(
         ["0.0025,0.005,0.01"],
         "--budget",
         "-b",
+        metavar="SHARES",
         help="Curtailment budgets, shares of the new load's annual energy, comma-separated "
         "(or the option repeated).",
     ),
