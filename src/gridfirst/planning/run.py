@@ -327,9 +327,10 @@ def plan(
     notes.extend(store.problems)
     notes.extend(flexible_notes(resolved.flexible))
     if fleet is not None and fleet.missed_target:
+        whose = "its market's" if len(fleet.missed_target) == 1 else "their markets'"
         notes.append(f"training fleet: {', '.join(fleet.missed_target)} cannot reach the CFE "
-                     f"target {resolved.policy.cfe_target:g} on its market's options; its cost is "
-                     "that of the best reachable plan")
+                     f"target {resolved.policy.cfe_target:g} on {whose} options (fleet CFE "
+                     f"{fleet.cfe_score:.3f}); the cost is that of the best reachable plan")
     if fleet is None and resolved.options.plan.flexible_training_share:
         notes.append(f"options.plan.flexible_training_share "
                      f"{resolved.options.plan.flexible_training_share:g}: the plan trains nowhere, "
