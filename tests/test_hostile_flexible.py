@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runner import run_cli
 from plan_fixtures import small_scenario_dict, write_yaml
 
 from gridfirst.headroom import curtailment_headroom, read_load_csv
@@ -27,19 +27,7 @@ HOURS = 24 * 60
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from gridfirst.cli import main
-
-    old = sys.argv
-    sys.argv = ["gridfirst", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.err, captured.out
+    return run_cli(argv, capsys)
 
 
 def _refused(argv: list[str], capsys: pytest.CaptureFixture[str], *words: str) -> str:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from cli_runner import run_cli
 
 from gridfirst.scenario import example_path
 
@@ -92,19 +92,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    from gridfirst.cli import main
-
-    old = sys.argv
-    sys.argv = ["gridfirst", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    captured = capsys.readouterr()
-    return code, captured.err + captured.out
+    code, err, out = run_cli(argv, capsys)
+    return code, err + out
 
 
 SCENARIO_FILES = ["garbage.yaml", "empty.yaml", "list.yaml", "unclosed.yaml", "bomb.yaml",
