@@ -143,7 +143,9 @@ def test_a_user_plans_in_the_browser(server: str, tmp_path: Path) -> None:
         page.click("#tab-procure")
         assert page.input_value("#procure-site") == "tokyo-campus"
         page.click("#procure-form button[type=submit]")
-        page.wait_for_selector("#dispatch .main-svg", timeout=60_000)
+        # Tokyo at this scenario's 0.6 target is one of the LPs the fast method hands to HiGHS
+        # (certified gap 4.2e-5): about 60 s alone, more on a CI machine running other tests
+        page.wait_for_selector("#dispatch .main-svg", timeout=240_000)
         page.wait_for_selector("#procure-supply tbody tr")
         assert page.eval_on_selector("#dispatch", "d => d._fullData.map(t => t.name)").count(
             "load_mw") == 1
