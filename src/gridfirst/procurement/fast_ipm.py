@@ -731,11 +731,12 @@ def mehrotra(
     refine_extra : int
         Further refinement solves allowed after ``refine`` while the direction's primal error
         is above 1e-12 of ``|b|`` (a thousandth of ``tol``'s default, where it would show in
-        the next iterate's residual) and each solve at least halves it. Near the optimum the normal equations are ill-conditioned and the factorisation
-        is only a preconditioner: measured on a full-year LP at target 0.99 (the family
-        benchmark's seed 1), four solves left a primal error that grew from 1e-16 to 1e-5 over
-        the last three iterations and stalled the method at a certified gap of 2.7e-6; with
-        these, 39 more solves in the whole run (590 against 551) end it at 9.7e-8.
+        the next iterate's residual) and each solve at least halves it. Near the optimum the
+        normal equations are ill-conditioned and the factorisation is only a preconditioner:
+        measured on a full-year LP at target 0.99 (the family benchmark's seed 1), four solves
+        left a primal error that grew from 1e-16 to 1e-5 over the last three iterations and
+        stalled the method at a certified gap of 2.7e-6; with these, 39 more solves in the
+        whole run (590 against 551) end it at 9.7e-8.
     """
     b, c, u, ui = lp.bh, lp.ch, lp.uh, lp.ub_idx
     st = (start if start is not None else starting_point(lp)).copy()

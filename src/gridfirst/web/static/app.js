@@ -107,7 +107,6 @@ async function upload(event) {
   try {
     s = await api("/api/scenarios", {body: {name, yaml: text}});
   } catch (err) {
-    $("upload-result").textContent = "";
     showError(err);
     return;
   }
